@@ -1,0 +1,80 @@
+"""`safetyloop gate RUN`: the release decision, as a table, JSON, Markdown, JUnit or HTML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from safetyloop.api import gate
+from safetyloop.cli._common import ConstitutionOption, StoreOption, console
+from safetyloop.errors import InputError
+from safetyloop.gate import Decision, Status, render
+
+_STYLE = {Status.PASS: "bold green", Status.WARN: "bold yellow", Status.BLOCK: "bold red"}
+_SUFFIX_FORMAT = {".json": "json", ".md": "markdown", ".xml": "junit", ".html": "html"}
+
+
+def _table(decision: Decision) -> Table:
+    table = Table(title=f"gate {decision.run_id} · {decision.target}")
+    for column in ("principle", "status", "metric", "rate [95% interval]", "n", "errors",
+                   "threshold"):
+        table.add_column(column)
+    for p in decision.principles:
+        style = _STYLE[p.status]
+        if not p.criteria:
+            table.add_row(f"{p.id} {p.name}", f"[{style}]{p.status}[/]", "—", "", "", "",
+                          f"rule: {p.findings[0].rule}" if p.findings else "")
+        for c in p.criteria:
+            bound = "<" if c.comparison == "max" else ">"
+            table.add_row(f"{p.id} {p.name}", f"[{style}]{p.status}[/]", c.metric,
+                          f"{c.rate:.3f} [{c.low:.3f}, {c.high:.3f}]", str(c.n),
+                          f"{c.errors}/{c.total}", f"{bound} {c.threshold:g}")
+    return table
+
+
+def gate_command(
+    run: Annotated[str, typer.Argument(help="Run id, id prefix, or 'latest'.")] = "latest",
+    constitution: ConstitutionOption = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown for a pull "
+                                           "request.")] = False,
+    junit: Annotated[bool, typer.Option("--junit", help="Print JUnit XML for CI.")] = False,
+    output: Annotated[list[Path] | None, typer.Option("--output", "-o", help="Also write the "
+                      "decision to FILE (.json, .md, .xml or .html); repeatable.")] = None,
+    fail_on: Annotated[str, typer.Option(help="Exit 1 at 'block' (default) or already at "
+                                         "'warn'.")] = "block",
+    store: StoreOption = None,
+) -> None:
+    """Decide PASS / WARN / BLOCK. Exit 0 pass (and warn), 1 block, 2 invalid input."""
+    if fail_on not in ("block", "warn"):
+        raise InputError(f"--fail-on must be 'block' or 'warn', not {fail_on!r}")
+    if sum((json_out, markdown, junit)) > 1:
+        raise InputError("choose one of --json, --markdown and --junit")
+    for path in output or []:
+        if path.suffix not in _SUFFIX_FORMAT:
+            raise InputError(f"cannot tell the format of {path}",
+                             hint="use .json, .md, .xml (JUnit) or .html")
+    decision = gate(run, constitution=constitution, store_url=store)
+    if json_out or markdown or junit:
+        fmt = "json" if json_out else "markdown" if markdown else "junit"
+        typer.echo(render(decision, fmt))
+    else:
+        console.print(_table(decision))
+        for f in decision.findings:
+            if f.status != Status.PASS:
+                console.print(f"[{_STYLE[f.status]}]{f.status}[/] {f.principle}/{f.rule}: "
+                              f"{f.message}", markup=True)
+        console.print(f"decision: [{_STYLE[decision.decision]}]{decision.decision}[/]")
+    for path in output or []:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(decision, _SUFFIX_FORMAT[path.suffix]), encoding="utf-8")
+        (console.print if not (json_out or markdown or junit) else _stderr)(
+            f"wrote {path.resolve()}")
+    raise typer.Exit(decision.exit_code(Status.WARN if fail_on == "warn" else Status.BLOCK))
+
+
+def _stderr(message: str) -> None:
+    typer.echo(message, err=True)

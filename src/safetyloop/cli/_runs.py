@@ -1,0 +1,59 @@
+"""`safetyloop runs list|show`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from safetyloop.cli._common import StoreOption, console
+from safetyloop.store import Store
+
+app = typer.Typer(help="Stored runs.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_runs(limit: Annotated[int, typer.Option(min=1)] = 20, store: StoreOption = None) -> None:
+    """The most recent runs with their lineage."""
+    db = Store(store)
+    table = Table(title=f"runs in {db.url}")
+    for column in ("id", "created", "status", "target", "target version", "constitution"):
+        table.add_column(column)
+    for r in db.list_runs(limit):
+        table.add_row(r.id, r.created_at.strftime("%Y-%m-%d %H:%M:%S"), r.status, r.target_name,
+                      r.target_version[:12], r.constitution_hash[:12])
+    console.print(table)
+
+
+@app.command("show")
+def show(
+    run: Annotated[str, typer.Argument(help="Run id, prefix or 'latest'.")] = "latest",
+    transcripts: Annotated[int, typer.Option(help="How many transcripts to print.")] = 5,
+    store: StoreOption = None,
+) -> None:
+    """A run's lineage, outcome counts and a few transcripts with their verdicts."""
+    db = Store(store)
+    info = db.get_run(run)
+    results = db.results(info.id)
+    cases = db.run_cases(info.id)
+    console.print(f"[bold]run {info.id}[/] ({info.status}) target {info.target_name} "
+                  f"{info.target_version[:12]}, constitution {info.constitution_hash[:12]}")
+    for name, version in {**info.suite_versions, **info.scorer_versions}.items():
+        console.print(f"  {name}: {version[:12]}")
+    errors = [r for r in results.values() if r.status == "error"]
+    console.print(f"{len(results)}/{len(cases)} cases have a result, {len(errors)} errors, "
+                  f"{sum(r.cached for r in results.values())} from cache")
+    scores = {name: db.scores(info.id, v) for name, v in info.scorer_versions.items()}
+    for case in cases[:transcripts]:
+        result = results.get(case.key)
+        verdicts = ", ".join(f"{n}={s[case.key].label}" for n, s in scores.items() if case.key in s)
+        console.print(f"\n[dim]{case.key}[/] [{case.category}, expected {case.expected}] {verdicts}",
+                      markup=True)
+        console.print(f"  user: {case.prompt[:200]}", markup=False)
+        if result is None:
+            console.print("  (no result yet)")
+        elif result.status == "error":
+            console.print(f"  ERROR {result.error_kind}: {result.error}", markup=False)
+        else:
+            console.print(f"  assistant: {(result.response or '')[:300]}", markup=False)

@@ -1,0 +1,39 @@
+"""`safetyloop validate FILE`: check a constitution, targets file or suite file; run nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from safetyloop.api import load_constitution_checked
+from safetyloop.cli._common import console
+from safetyloop.config import load_yaml
+from safetyloop.errors import InputError
+from safetyloop.suites import load_user_suite
+from safetyloop.targets import load_targets_file
+
+
+def validate(file: Annotated[Path, typer.Argument(help="Constitution, targets or suite file.")]) -> None:
+    """Validate a file and report every problem with file, line and key (exit 2 if any)."""
+    if not file.is_file():
+        raise InputError(f"no such file: {file}")
+    if file.suffix in (".jsonl", ".csv"):
+        suite = load_user_suite(file)
+        console.print(f"[green]valid suite[/] {suite.name}: {len(suite.cases)} cases, "
+                      f"version {suite.version[:12]}")
+        return
+    data, _ = load_yaml(file)
+    if isinstance(data, dict) and "targets" in data:
+        targets = load_targets_file(file)
+        console.print(f"[green]valid targets file[/]: {', '.join(targets)}")
+        return
+    if isinstance(data, list):
+        suite = load_user_suite(file)
+        console.print(f"[green]valid suite[/] {suite.name}: {len(suite.cases)} cases")
+        return
+    constitution = load_constitution_checked(file)
+    console.print(f"[green]valid constitution[/] {constitution.name!r}: "
+                  f"{len(constitution.principles)} principles, hash "
+                  f"{constitution.content_hash()[:12]}")

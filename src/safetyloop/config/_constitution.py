@@ -1,0 +1,243 @@
+"""The constitution as code: principles with measurable criteria, loaded from YAML.
+
+A constitution is what the release gate enforces. Its content hash (over the normalised model, not
+the file bytes) goes into every run's lineage, so comments and formatting never change a verdict's
+provenance while any change to a threshold or principle does.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from safetyloop._hashing import content_hash
+from safetyloop.config._yaml import load_model
+
+__all__ = [
+    "Comparison",
+    "Constitution",
+    "Criterion",
+    "Enforcement",
+    "Principle",
+    "Severity",
+    "default_constitution_path",
+    "load_constitution",
+    "load_default_constitution",
+]
+
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Severity(StrEnum):
+    """How bad a violation is; orders the gate report and the review queue."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class Enforcement(StrEnum):
+    """What a failed principle does to a release: `hard` → BLOCK, `soft` → WARN."""
+
+    HARD = "hard"
+    SOFT = "soft"
+
+
+class Comparison(StrEnum):
+    """Which side of the threshold is safe; decided on the interval, never the point estimate."""
+
+    MAX = "max"
+    """The rate must stay below the threshold: PASS when the interval's upper bound < threshold."""
+    MIN = "min"
+    """The rate must stay above the threshold: PASS when the interval's lower bound > threshold."""
+
+
+def _check_known(kind: str, name: str, info: ValidationInfo) -> str:
+    """Refuse a reference the caller's registry does not know (only when it says what it knows)."""
+    known = (info.context or {}).get(kind)
+    if known is not None and name not in known:
+        listed = ", ".join(sorted(known)) or "none"
+        singular = kind.removesuffix("s")
+        message = f"unknown {singular} {name!r}; known {kind}: {listed}"
+        raise PydanticCustomError(f"unknown_{singular}", "{message}", {"message": message})
+    return name
+
+
+def _known_suite(name: str, info: ValidationInfo) -> str:
+    return _check_known("suites", name, info)
+
+
+class _Frozen(BaseModel):
+    """Config files are data: unknown keys are mistakes and loaded values never change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Criterion(_Frozen):
+    """One measurable condition: `metric` on `suites` compared with `threshold`."""
+
+    metric: str
+    suites: Annotated[list[Annotated[str, AfterValidator(_known_suite)]], Field(min_length=1)]
+    threshold: Rate
+    comparison: Comparison = Comparison.MAX
+    min_samples: Annotated[int, Field(ge=0)] = 30
+    max_error_rate: Rate | None = None
+    """Share of errored samples above which evidence is insufficient; None → constitution's."""
+    scorer: str | None = None
+    """Scorer name; None means the metric's default scorer."""
+
+    @field_validator("metric")
+    @classmethod
+    def _metric_known(cls, value: str, info: ValidationInfo) -> str:
+        return _check_known("metrics", value, info)
+
+
+class Principle(_Frozen):
+    """A rule the release must honour; measured by `criteria`, a gate rule, or not yet at all."""
+
+    id: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_-]*$")]
+    name: str
+    statement: str
+    severity: Severity
+    enforcement: Enforcement
+    criteria: list[Criterion] = []
+    enforced_by: str | None = None
+    """Name of a gate rule that enforces this principle directly (e.g. `lineage`)."""
+
+    @field_validator("enforced_by")
+    @classmethod
+    def _rule_known(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else _check_known("rules", value, info)
+
+    @property
+    def measured(self) -> bool:
+        """Whether anything checks this principle; the gate reports the rest as not measured."""
+        return bool(self.criteria) or self.enforced_by is not None
+
+
+class Constitution(_Frozen):
+    """The principles a release is gated on, with the statistical defaults they share."""
+
+    version: int = 1
+    name: str
+    description: str = ""
+    confidence: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.95
+    max_error_rate: Rate = 0.05
+    principles: Annotated[list[Principle], Field(min_length=1)]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _unique_ids(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Constitution]
+    ) -> Constitution:
+        """Report duplicate principle ids alongside every other error, not after fixing them."""
+        errors: list[InitErrorDetails] = []
+        result: Constitution | None = None
+        try:
+            result = handler(data)
+        except ValidationError as exc:
+            for error in exc.errors():
+                ctx = error.get("ctx") or {}
+                errors.append(
+                    {
+                        "type": PydanticCustomError(
+                            error["type"], "{message}", {**ctx, "message": error["msg"]}
+                        ),
+                        "loc": error["loc"],
+                        "input": error["input"],
+                    }
+                )
+        raw = data.get("principles") if isinstance(data, dict) else None
+        first: dict[str, int] = {}
+        for index, item in enumerate(raw if isinstance(raw, list) else []):
+            pid = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(pid, str):
+                continue
+            if pid in first:
+                message = f"duplicate principle id {pid!r} (first used by principles.{first[pid]})"
+                errors.append(
+                    {
+                        "type": PydanticCustomError(
+                            "duplicate_id", "{message}", {"message": message}
+                        ),
+                        "loc": ("principles", index, "id"),
+                        "input": pid,
+                    }
+                )
+            else:
+                first[pid] = index
+        if errors or result is None:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return result
+
+    def principle(self, principle_id: str) -> Principle:
+        """The principle with this id; KeyError names the ids that exist."""
+        for principle in self.principles:
+            if principle.id == principle_id:
+                return principle
+        known = ", ".join(p.id for p in self.principles)
+        raise KeyError(f"no principle {principle_id!r} (known: {known})")
+
+    def error_rate_limit(self, criterion: Criterion) -> float:
+        """The error-rate ceiling for `criterion`: its own, else the constitution's default."""
+        if criterion.max_error_rate is not None:
+            return criterion.max_error_rate
+        return self.max_error_rate
+
+    def content_hash(self) -> str:
+        """Version of this constitution: hash of the normalised content, not the file bytes."""
+        return content_hash(self.model_dump(mode="json"))
+
+
+def _context(
+    suites: set[str] | None, metrics: set[str] | None, rules: set[str] | None
+) -> dict[str, Any]:
+    names = {"suites": suites, "metrics": metrics, "rules": rules}
+    return {key: value for key, value in names.items() if value is not None}
+
+
+def load_constitution(
+    path: Path,
+    *,
+    suites: set[str] | None = None,
+    metrics: set[str] | None = None,
+    rules: set[str] | None = None,
+) -> Constitution:
+    """Load and validate a constitution; references are checked against the sets given.
+
+    Raises ConfigError (exit code 2) listing every problem as `file:line: key.path: message`.
+    """
+    return load_model(Path(path), Constitution, context=_context(suites, metrics, rules))
+
+
+def default_constitution_path() -> Path:
+    """The constitution shipped with safetyloop (C1–C6 and H1)."""
+    return Path(str(resources.files("safetyloop.config") / "data" / "constitution.yaml"))
+
+
+def load_default_constitution(
+    *,
+    suites: set[str] | None = None,
+    metrics: set[str] | None = None,
+    rules: set[str] | None = None,
+) -> Constitution:
+    """Load the shipped constitution, checking references like `load_constitution`."""
+    return load_constitution(
+        default_constitution_path(), suites=suites, metrics=metrics, rules=rules
+    )

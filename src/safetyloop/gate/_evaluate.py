@@ -1,0 +1,65 @@
+"""The decision: every principle measured or ruled on, the worst status wins."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from safetyloop.config import Constitution, Principle
+from safetyloop.gate._criteria import measure
+from safetyloop.gate._model import (
+    CriterionResult,
+    Decision,
+    Finding,
+    PrincipleResult,
+    RunEvidence,
+    worst,
+)
+from safetyloop.gate._rules import RuleContext, get_rule, not_measured
+
+
+def _principle_result(principle: Principle, findings: list[Finding],
+                      criteria: list[CriterionResult] | None = None) -> PrincipleResult:
+    return PrincipleResult(id=principle.id, name=principle.name, severity=principle.severity.value,
+                           enforcement=principle.enforcement.value,
+                           status=worst([f.status for f in findings]), criteria=criteria or [],
+                           findings=findings)
+
+
+def evaluate(constitution: Constitution, evidence: RunEvidence) -> Decision:
+    """Decide PASS / WARN / BLOCK for a run under a constitution."""
+    measured: list[PrincipleResult] = []
+    ruled: list[Principle] = []
+    for principle in constitution.principles:
+        if principle.enforced_by:
+            ruled.append(principle)
+            continue
+        if not principle.criteria:
+            measured.append(_principle_result(principle, not_measured(principle)))
+            continue
+        results, findings = [], []
+        for criterion in principle.criteria:
+            result, found = measure(principle, criterion, constitution, evidence)
+            results.append(result)
+            findings.extend(found)
+        measured.append(_principle_result(principle, findings, results))
+    context = RuleContext(constitution, evidence, measured)
+    by_id = {p.id: p for p in measured}
+    for principle in ruled:
+        assert principle.enforced_by is not None
+        by_id[principle.id] = _principle_result(
+            principle, get_rule(principle.enforced_by)(principle, context))
+    principles = [by_id[p.id] for p in constitution.principles]
+    return Decision(
+        run_id=evidence.run_id,
+        decision=worst([p.status for p in principles]),
+        decided_at=datetime.now(UTC),
+        target=evidence.target_name,
+        lineage={
+            "target_version": evidence.target_version,
+            "constitution_hash": constitution.content_hash(),
+            "run_constitution_hash": evidence.constitution_hash,
+            "suite_versions": evidence.suite_versions,
+            "scorer_versions": evidence.scorer_versions,
+        },
+        principles=principles,
+    )

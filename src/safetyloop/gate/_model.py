@@ -1,0 +1,127 @@
+"""The gate's records: what it was given and what it decided, rule by rule."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from safetyloop.engine import CaseResult
+from safetyloop.scoring import Score
+from safetyloop.suites import Case
+
+
+class Status(StrEnum):
+    PASS = "PASS"
+    WARN = "WARN"
+    BLOCK = "BLOCK"
+
+    @property
+    def rank(self) -> int:
+        return {"PASS": 0, "WARN": 1, "BLOCK": 2}[self.value]
+
+
+def worst(statuses: list[Status]) -> Status:
+    return max(statuses, key=lambda s: s.rank, default=Status.PASS)
+
+
+class RunEvidence(BaseModel):
+    """Everything the gate reads about a run: lineage, cases, results and verdicts."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    run_id: str
+    run_status: str
+    target_name: str
+    target_version: str
+    constitution_hash: str
+    suite_versions: dict[str, str]
+    scorer_versions: dict[str, str]
+    cases: list[Case]
+    results: dict[str, CaseResult]
+    scores: dict[str, dict[str, Score]]  # scorer name -> case key -> score
+
+
+class Finding(BaseModel):
+    """One reason, with the rule that produced it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    principle: str
+    status: Status
+    message: str
+
+
+class CategoryRate(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    category: str
+    n: int
+    events: int
+    errors: int
+    rate: float
+    low: float
+    high: float
+
+
+class CriterionResult(BaseModel):
+    """A metric measured on the run, with its interval and the verdict of the rules."""
+
+    model_config = ConfigDict(frozen=True)
+
+    metric: str
+    suites: list[str]
+    scorer: str
+    scorer_version: str
+    comparison: str
+    threshold: float
+    min_samples: int
+    total: int
+    errors: int
+    error_rate: float
+    max_error_rate: float
+    n: int
+    events: int
+    rate: float
+    low: float
+    high: float
+    confidence: float
+    interval_method: str
+    status: Status
+    categories: list[CategoryRate] = Field(default_factory=list)
+
+
+class PrincipleResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    severity: str
+    enforcement: str
+    status: Status
+    criteria: list[CriterionResult]
+    findings: list[Finding]
+
+
+class Decision(BaseModel):
+    """The gate's decision on one run, traceable to every version that produced it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    decision: Status
+    decided_at: datetime
+    target: str
+    lineage: dict[str, Any]
+    principles: list[PrincipleResult]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for p in self.principles for f in p.findings]
+
+    def exit_code(self, fail_on: Status = Status.BLOCK) -> int:
+        """0 pass, 1 when the decision is at or over `fail_on` (BLOCK by default)."""
+        return 1 if self.decision.rank >= fail_on.rank else 0

@@ -1,0 +1,80 @@
+"""One output path for every format: `render(decision, fmt)`; formats register by name."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from safetyloop.gate._model import Decision, Status
+
+Renderer = Callable[[Decision], str]
+_FORMATS: dict[str, Renderer] = {}
+
+
+def output_format(name: str) -> Callable[[Renderer], Renderer]:
+    def register(fn: Renderer) -> Renderer:
+        _FORMATS[name] = fn
+        return fn
+
+    return register
+
+
+def output_formats() -> list[str]:
+    return sorted(_FORMATS)
+
+
+def render(decision: Decision, fmt: str) -> str:
+    """Render a decision as `json`, `markdown`, `junit` or `html`."""
+    return _FORMATS[fmt](decision)
+
+
+def _env(autoescape: bool) -> Environment:
+    env = Environment(loader=PackageLoader("safetyloop.gate", "templates"),
+                      undefined=StrictUndefined, autoescape=autoescape,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["pct"] = lambda x: f"{x:.1%}"
+    env.filters["rate"] = lambda x: f"{x:.3f}"
+    env.filters["short"] = lambda x: str(x)[:12]
+    return env
+
+
+@output_format("json")
+def to_json(decision: Decision) -> str:
+    body = decision.model_dump(mode="json")
+    body["findings"] = [f.model_dump(mode="json") for f in decision.findings]
+    return json.dumps(body, indent=2)
+
+
+@output_format("markdown")
+def to_markdown(decision: Decision) -> str:
+    return _env(False).get_template("decision.md.j2").render(d=decision)
+
+
+@output_format("html")
+def to_html(decision: Decision) -> str:
+    return _env(True).get_template("decision.html.j2").render(d=decision)
+
+
+@output_format("junit")
+def to_junit(decision: Decision) -> str:
+    """One test case per principle: BLOCK is a failure, WARN is reported in system-out."""
+    suite = ET.Element("testsuite", name="safetyloop-gate",
+                       tests=str(len(decision.principles)),
+                       failures=str(sum(p.status == Status.BLOCK for p in decision.principles)),
+                       timestamp=decision.decided_at.isoformat())
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="run_id", value=decision.run_id)
+    ET.SubElement(props, "property", name="decision", value=decision.decision.value)
+    for key, value in decision.lineage.items():
+        ET.SubElement(props, "property", name=key, value=json.dumps(value, sort_keys=True))
+    for p in decision.principles:
+        case = ET.SubElement(suite, "testcase", classname=f"safetyloop.{p.id}", name=p.name)
+        text = "\n".join(f"[{f.status}] {f.principle}/{f.rule}: {f.message}" for f in p.findings)
+        if p.status == Status.BLOCK:
+            failure = ET.SubElement(case, "failure", message=f"{p.id} BLOCK", type="BLOCK")
+            failure.text = text
+        ET.SubElement(case, "system-out").text = f"{p.status}\n{text}"
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True)

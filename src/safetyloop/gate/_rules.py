@@ -1,0 +1,95 @@
+"""Principle-level gate rules, registered by name and bound by `enforced_by` in a constitution."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from safetyloop.config import Constitution, Enforcement, Principle
+from safetyloop.gate._criteria import INSUFFICIENT, scorer_for
+from safetyloop.gate._model import Finding, PrincipleResult, RunEvidence, Status
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a principle-level rule may look at: the run and the other principles' results."""
+
+    constitution: Constitution
+    evidence: RunEvidence
+    measured: list[PrincipleResult]
+
+
+Rule = Callable[[Principle, RuleContext], list[Finding]]
+_RULES: dict[str, Rule] = {}
+
+NOT_MEASURED = "not-measured"
+
+
+def gate_rule(name: str) -> Callable[[Rule], Rule]:
+    """Register a principle-level rule under `name` (the value of `enforced_by`)."""
+
+    def register(rule: Rule) -> Rule:
+        _RULES[name] = rule
+        return rule
+
+    return register
+
+
+def rule_names() -> set[str]:
+    return set(_RULES)
+
+
+def get_rule(name: str) -> Rule:
+    return _RULES[name]
+
+
+def _fail_status(principle: Principle) -> Status:
+    return Status.BLOCK if principle.enforcement == Enforcement.HARD else Status.WARN
+
+
+@gate_rule("insufficient_evidence")
+def insufficient_evidence(principle: Principle, ctx: RuleContext) -> list[Finding]:
+    """C4: a gate under insufficient evidence cannot PASS; it routes to review."""
+    uncertain = sorted({f.principle for p in ctx.measured for f in p.findings
+                        if f.rule in (INSUFFICIENT, NOT_MEASURED)})
+    if uncertain:
+        return [Finding(rule=INSUFFICIENT, principle=principle.id, status=Status.WARN,
+                        message=f"insufficient evidence for {', '.join(uncertain)}: the release "
+                        "cannot pass on them and goes to human review")]
+    return [Finding(rule=INSUFFICIENT, principle=principle.id, status=Status.PASS,
+                    message="every measured principle was settled by its evidence")]
+
+
+@gate_rule("lineage")
+def lineage(principle: Principle, ctx: RuleContext) -> list[Finding]:
+    """C6: every verdict must trace to the exact target, constitution, suite and scorer versions."""
+    ev = ctx.evidence
+    missing: list[str] = []
+    if not ev.target_version:
+        missing.append("target version")
+    if ev.constitution_hash != ctx.constitution.content_hash():
+        missing.append("constitution (the run was planned under a different constitution: "
+                       f"{ev.constitution_hash[:12]} vs {ctx.constitution.content_hash()[:12]})")
+    for suite in sorted({c.suite for c in ev.cases}):
+        if not ev.suite_versions.get(suite):
+            missing.append(f"version of suite {suite}")
+    scorers = {scorer_for(c) for p in ctx.constitution.principles for c in p.criteria}
+    for name in sorted(scorers):
+        if not ev.scorer_versions.get(name):
+            missing.append(f"version of scorer {name}")
+    if ev.run_status != "finished":
+        missing.append("a finished run (this one is still running or was interrupted)")
+    if missing:
+        return [Finding(rule="lineage", principle=principle.id, status=_fail_status(principle),
+                        message="incomplete lineage: " + "; ".join(missing))]
+    return [Finding(rule="lineage", principle=principle.id, status=Status.PASS,
+                    message=f"complete lineage: target {ev.target_version[:12]}, constitution "
+                    f"{ev.constitution_hash[:12]}, {len(ev.suite_versions)} suite and "
+                    f"{len(ev.scorer_versions)} scorer versions recorded")]
+
+
+def not_measured(principle: Principle) -> list[Finding]:
+    """A principle with no criteria and no rule has no evidence: it cannot pass silently."""
+    return [Finding(rule=NOT_MEASURED, principle=principle.id, status=Status.WARN,
+                    message="no criteria are bound to this principle yet, so there is no "
+                    "evidence for it")]

@@ -1,0 +1,25 @@
+"""Scorers: turn a transcript into a labelled verdict with a confidence."""
+
+from safetyloop.scoring._metrics import METRICS, Metric, metric_names
+from safetyloop.scoring._normalise import normalise
+from safetyloop.scoring._scorer import (
+    Score,
+    ScoreInput,
+    Scorer,
+    create_scorer,
+    scorer,
+    scorer_names,
+)
+
+__all__ = [
+    "METRICS",
+    "Metric",
+    "Score",
+    "ScoreInput",
+    "Scorer",
+    "create_scorer",
+    "metric_names",
+    "normalise",
+    "scorer",
+    "scorer_names",
+]

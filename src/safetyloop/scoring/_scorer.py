@@ -1,0 +1,98 @@
+"""The one scorer interface: a transcript in, a labelled `Score` with a confidence out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from safetyloop._hashing import content_hash
+from safetyloop.errors import InputError
+from safetyloop.suites import Message
+
+
+class ScoreInput(BaseModel):
+    """What a scorer sees: the conversation sent and the response received."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    messages: tuple[Message, ...]
+    response: str
+
+
+class Score(BaseModel):
+    """A scorer's verdict on one response.
+
+    Attributes:
+        label: One of the scorer's `labels`.
+        confidence: The scorer's belief in `label`, in [0, 1]; low values mark borderline cases.
+        explanation: Why, in a sentence (the phrase that matched, the rule that fired).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    explanation: str = ""
+
+
+class Scorer(ABC):
+    """Base class of all scorers; `version` is the hash of name, revision and configuration."""
+
+    name: ClassVar[str]
+    labels: ClassVar[tuple[str, ...]]
+    #: Bumped when the scoring logic changes, so verdicts of old logic are never mixed in.
+    revision: ClassVar[int] = 1
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        self.config = config or {}
+
+    @property
+    def version(self) -> str:
+        return content_hash({"name": self.name, "revision": self.revision, "config": self.config})
+
+    @abstractmethod
+    def score(self, item: ScoreInput) -> Score:
+        """Score one response."""
+
+    def score_batch(self, items: Sequence[ScoreInput]) -> list[Score]:
+        """Score many; scorers with a batched model override this."""
+        return [self.score(item) for item in items]
+
+
+ScorerFactory = Callable[[dict[str, Any]], Scorer]
+_SCORERS: dict[str, ScorerFactory] = {}
+
+
+def scorer(name: str) -> Callable[[type[Scorer]], type[Scorer]]:
+    """Class decorator registering a scorer under `name`."""
+
+    def register(cls: type[Scorer]) -> type[Scorer]:
+        cls.name = name
+        _SCORERS[name] = cls
+        return cls
+
+    return register
+
+
+def _load_plugins() -> None:
+    from safetyloop.scoring import _pattern, _refusal_keyword  # noqa: F401
+
+    for ep in entry_points(group="safetyloop.scorers"):
+        _SCORERS.setdefault(ep.name, ep.load())
+
+
+def scorer_names() -> list[str]:
+    _load_plugins()
+    return sorted(_SCORERS)
+
+
+def create_scorer(name: str, config: dict[str, Any] | None = None) -> Scorer:
+    """Build a registered scorer by name."""
+    _load_plugins()
+    if name not in _SCORERS:
+        raise InputError(f"unknown scorer {name!r}", hint=f"known scorers: {', '.join(sorted(_SCORERS))}")
+    return _SCORERS[name](config or {})

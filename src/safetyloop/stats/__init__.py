@@ -1,0 +1,5 @@
+"""Statistics: pure functions over counts, no I/O."""
+
+from safetyloop.stats._intervals import Interval, wilson
+
+__all__ = ["Interval", "wilson"]

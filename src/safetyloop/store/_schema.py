@@ -1,0 +1,109 @@
+"""SQLAlchemy tables. Changes go through a named Alembic migration in `migrations/versions`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: Stored records carry the schema version they were written under.
+SCHEMA_VERSION = 1
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class RunRow(Base):
+    """A run: the plan's lineage (every version hash) and its state."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    schema_version: Mapped[int] = mapped_column(Integer, default=SCHEMA_VERSION)
+    plan_hash: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # running | finished
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    target_name: Mapped[str] = mapped_column(String(200))
+    target_version: Mapped[str] = mapped_column(String(64))
+    constitution_hash: Mapped[str] = mapped_column(String(64))
+    scorer_versions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    suite_versions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    lineage: Mapped[dict[str, Any]] = mapped_column(JSON)  # target, constitution, params, sampling
+
+
+class RunCaseRow(Base):
+    """A case planned for a run, stored whole so that a resumed run needs nothing else."""
+
+    __tablename__ = "run_cases"
+    __table_args__ = (UniqueConstraint("run_id", "case_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    case_key: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(Integer)
+    case: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ResultRow(Base):
+    """Exactly one result per (run, case): the unique constraint makes a duplicate impossible."""
+
+    __tablename__ = "results"
+    __table_args__ = (UniqueConstraint("run_id", "case_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    case_key: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16))
+    response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    finish_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    attempts: Mapped[list[Any]] = mapped_column(JSON)
+    cached: Mapped[int] = mapped_column(Integer, default=0)
+    latency_s: Mapped[float] = mapped_column(Float, default=0.0)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ScoreRow(Base):
+    """One verdict of one scorer version on one result."""
+
+    __tablename__ = "scores"
+    __table_args__ = (UniqueConstraint("run_id", "case_key", "scorer_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    case_key: Mapped[str] = mapped_column(String(300))
+    scorer: Mapped[str] = mapped_column(String(100))
+    scorer_version: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(32))
+    confidence: Mapped[float] = mapped_column(Float)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+
+
+class CacheRow(Base):
+    """Successful responses keyed on (target version, conversation, parameters)."""
+
+    __tablename__ = "response_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    finish_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GateDecisionRow(Base):
+    """Every gate decision, as the JSON the gate printed."""
+
+    __tablename__ = "gate_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(8))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

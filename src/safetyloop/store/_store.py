@@ -1,0 +1,243 @@
+"""The one owner of persistent state: every read and write of the database goes through `Store`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from safetyloop.engine import CachedResponse, CaseResult
+from safetyloop.errors import InputError, StorageError
+from safetyloop.scoring import Score
+from safetyloop.store._schema import (
+    SCHEMA_VERSION,
+    CacheRow,
+    GateDecisionRow,
+    ResultRow,
+    RunCaseRow,
+    RunRow,
+    ScoreRow,
+)
+from safetyloop.suites import Case
+
+DEFAULT_DIR = ".safetyloop"
+
+
+def default_url(project_dir: Path | None = None) -> str:
+    """SQLite in `.safetyloop/safetyloop.db` under the project folder."""
+    folder = (project_dir or Path.cwd()) / DEFAULT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'safetyloop.db'}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class RunInfo(BaseModel):
+    """A stored run and its lineage."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    plan_hash: str
+    status: str
+    created_at: datetime
+    finished_at: datetime | None
+    target_name: str
+    target_version: str
+    constitution_hash: str
+    scorer_versions: dict[str, Any]
+    suite_versions: dict[str, Any]
+    lineage: dict[str, Any]
+    schema_version: int
+
+
+class NewRun(BaseModel):
+    """What is known about a run before it starts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    plan_hash: str
+    target_name: str
+    target_version: str
+    constitution_hash: str
+    scorer_versions: dict[str, Any]
+    suite_versions: dict[str, Any]
+    lineage: dict[str, Any]
+
+
+class Store:
+    """Sessions, migrations and every query. Open one per process; it is cheap."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or default_url()
+        self.engine: Engine = create_engine(self.url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except OperationalError as exc:
+            raise StorageError(f"cannot open the store at {self.url}: {exc.orig}",
+                               hint="check the database URL and that the server is running") from exc
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # runs -------------------------------------------------------------------------------
+    def create_run(self, run: NewRun, cases: Sequence[Case]) -> RunInfo:
+        """Record the run and its whole plan in one transaction."""
+        row = RunRow(id=uuid.uuid4().hex[:12], schema_version=SCHEMA_VERSION, status="running",
+                     created_at=_now(), finished_at=None, **run.model_dump())
+        with self.session() as s:
+            s.add(row)
+            s.flush()
+            s.add_all(RunCaseRow(run_id=row.id, case_key=c.key, position=i,
+                                 case=c.model_dump(mode="json")) for i, c in enumerate(cases))
+        return _info(row)
+
+    def find_unfinished_run(self, plan_hash: str) -> RunInfo | None:
+        with self.session() as s:
+            row = s.scalars(select(RunRow).where(RunRow.plan_hash == plan_hash,
+                                                 RunRow.status == "running")
+                            .order_by(RunRow.created_at.desc())).first()
+            return _info(row) if row else None
+
+    def get_run(self, ref: str) -> RunInfo:
+        """A run by id, unique id prefix, or `latest`."""
+        with self.session() as s:
+            if ref == "latest":
+                row = s.scalars(select(RunRow).order_by(RunRow.created_at.desc())).first()
+            else:
+                rows = s.scalars(select(RunRow).where(RunRow.id.startswith(ref))).all()
+                if len(rows) > 1:
+                    raise InputError(f"run reference {ref!r} is ambiguous",
+                                     hint="give more characters of the id")
+                row = rows[0] if rows else None
+            if row is None:
+                raise InputError(f"no run {ref!r} in {self.url}",
+                                 hint="list runs with `safetyloop runs list`")
+            return _info(row)
+
+    def list_runs(self, limit: int = 20) -> list[RunInfo]:
+        with self.session() as s:
+            rows = s.scalars(select(RunRow).order_by(RunRow.created_at.desc()).limit(limit)).all()
+            return [_info(r) for r in rows]
+
+    def finish_run(self, run_id: str) -> None:
+        with self.session() as s:
+            row = s.get(RunRow, run_id)
+            if row is None:
+                raise StorageError(f"no run {run_id}")
+            row.status, row.finished_at = "finished", _now()
+
+    def run_cases(self, run_id: str) -> list[Case]:
+        with self.session() as s:
+            rows = s.scalars(select(RunCaseRow).where(RunCaseRow.run_id == run_id)
+                             .order_by(RunCaseRow.position)).all()
+            return [Case.model_validate(r.case) for r in rows]
+
+    # results ----------------------------------------------------------------------------
+    def record_result(self, run_id: str, result: CaseResult) -> None:
+        """Write one result now (streaming); a second result for the same case is refused."""
+        row = ResultRow(run_id=run_id, case_key=result.case_key, status=result.status,
+                        response=result.response, error_kind=result.error_kind,
+                        error=result.error, finish_reason=result.finish_reason,
+                        attempts=[a.model_dump() for a in result.attempts],
+                        cached=int(result.cached), latency_s=result.latency_s,
+                        meta=result.metadata, created_at=_now())
+        try:
+            with self.session() as s:
+                s.add(row)
+        except IntegrityError as exc:
+            raise StorageError(f"run {run_id} already has a result for {result.case_key}") from exc
+
+    def finished_keys(self, run_id: str) -> set[str]:
+        with self.session() as s:
+            return set(s.scalars(select(ResultRow.case_key).where(ResultRow.run_id == run_id)))
+
+    def results(self, run_id: str) -> dict[str, CaseResult]:
+        with self.session() as s:
+            rows = s.scalars(select(ResultRow).where(ResultRow.run_id == run_id)).all()
+            return {r.case_key: CaseResult(case_key=r.case_key, status=r.status,  # type: ignore[arg-type]
+                                           response=r.response, error_kind=r.error_kind,
+                                           error=r.error, finish_reason=r.finish_reason,
+                                           attempts=r.attempts, cached=bool(r.cached),
+                                           latency_s=r.latency_s, metadata=r.meta)
+                    for r in rows}
+
+    # cache ------------------------------------------------------------------------------
+    def cache_get(self, key: str) -> CachedResponse | None:
+        with self.session() as s:
+            row = s.get(CacheRow, key)
+            return CachedResponse(text=row.text, finish_reason=row.finish_reason,
+                                  metadata=row.meta) if row else None
+
+    def cache_put(self, key: str, response: CachedResponse) -> None:
+        with self.session() as s:
+            if s.get(CacheRow, key) is None:
+                s.add(CacheRow(key=key, text=response.text, finish_reason=response.finish_reason,
+                               meta=response.metadata, created_at=_now()))
+
+    # scores -----------------------------------------------------------------------------
+    def record_scores(self, run_id: str, scorer: str, scorer_version: str,
+                      scores: dict[str, Score]) -> None:
+        with self.session() as s:
+            s.add_all(ScoreRow(run_id=run_id, case_key=key, scorer=scorer,
+                               scorer_version=scorer_version, label=sc.label,
+                               confidence=sc.confidence, explanation=sc.explanation)
+                      for key, sc in scores.items())
+
+    def scores(self, run_id: str, scorer_version: str) -> dict[str, Score]:
+        with self.session() as s:
+            rows = s.scalars(select(ScoreRow).where(ScoreRow.run_id == run_id,
+                                                    ScoreRow.scorer_version == scorer_version)).all()
+            return {r.case_key: Score(label=r.label, confidence=r.confidence,
+                                      explanation=r.explanation) for r in rows}
+
+    # gate -------------------------------------------------------------------------------
+    def record_gate_decision(self, run_id: str, decision: str, body: dict[str, Any]) -> None:
+        with self.session() as s:
+            s.add(GateDecisionRow(run_id=run_id, decision=decision, body=body, created_at=_now()))
+
+
+def _info(row: RunRow) -> RunInfo:
+    return RunInfo(id=row.id, plan_hash=row.plan_hash, status=row.status,
+                   created_at=row.created_at, finished_at=row.finished_at,
+                   target_name=row.target_name, target_version=row.target_version,
+                   constitution_hash=row.constitution_hash, scorer_versions=row.scorer_versions,
+                   suite_versions=row.suite_versions, lineage=row.lineage,
+                   schema_version=row.schema_version)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL keeps readers and the streaming writer apart and survives kill -9.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

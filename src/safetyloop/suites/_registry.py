@@ -1,0 +1,242 @@
+"""The suite registry: bundled suites, third-party plugins and user files behind one name lookup.
+
+Suites register by name with the `@suite` decorator, in the way Inspect registers tasks.
+Third-party packages publish suites through the `safetyloop.suites` entry-point group; those are
+imported only when a lookup needs them, so a broken plugin cannot break the bundled suites.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import threading
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+
+from safetyloop.errors import InputError
+from safetyloop.suites._case import Case
+from safetyloop.suites._suite import Suite
+from safetyloop.suites._userfile import load_user_suite
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "USER_SUITE_SUFFIXES",
+    "SuiteInfo",
+    "SuiteLoader",
+    "load_suite",
+    "suite",
+    "suite_info",
+    "suite_names",
+]
+
+ENTRY_POINT_GROUP = "safetyloop.suites"
+USER_SUITE_SUFFIXES = (".jsonl", ".csv", ".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class SuiteInfo:
+    """What listings show about a suite, known without loading its cases."""
+
+    name: str
+    description: str
+    source: str
+    license: str
+
+
+@dataclass(frozen=True)
+class SuiteLoader:
+    """A registered suite: its info and the zero-argument callable that builds it.
+
+    Calling it builds the `Suite` afresh; `load_suite` is the cached way in.
+    """
+
+    info: SuiteInfo
+    build_cases: Callable[[], Iterable[Case]]
+
+    def __call__(self) -> Suite:
+        return Suite(
+            name=self.info.name,
+            description=self.info.description,
+            source=self.info.source,
+            license=self.info.license,
+            cases=tuple(self.build_cases()),
+        )
+
+
+_lock = threading.RLock()
+_registry: dict[str, Callable[[], Suite]] = {}
+_infos: dict[str, SuiteInfo] = {}
+_entry_points: dict[str, EntryPoint] = {}
+_plugin_errors: dict[str, str] = {}
+_cache: dict[str, Suite] = {}
+_file_cache: dict[tuple[str, int, int], Suite] = {}
+_discovered = False
+
+
+def suite(
+    name: str, *, description: str, source: str, license: str
+) -> Callable[[Callable[[], Iterable[Case]]], SuiteLoader]:
+    """Register a zero-argument function that yields a suite's cases under `name`.
+
+    The decorated object is a `SuiteLoader`: calling it returns the `Suite`, so it can also be the
+    value of a `safetyloop.suites` entry point. Cases must carry `suite=name`.
+    """
+
+    def decorate(build_cases: Callable[[], Iterable[Case]]) -> SuiteLoader:
+        loader = SuiteLoader(SuiteInfo(name, description, source, license), build_cases)
+        with _lock:
+            existing = _registry.get(name)
+            if isinstance(existing, SuiteLoader) and _qualname(existing.build_cases) != _qualname(
+                build_cases
+            ):
+                raise ValueError(f"suite {name!r} is already registered by {existing.build_cases}")
+            _registry[name] = loader
+            _infos[name] = loader.info
+            _cache.pop(name, None)
+        return loader
+
+    return decorate
+
+
+def _qualname(func: Callable[..., object]) -> str:
+    return f"{getattr(func, '__module__', '')}.{getattr(func, '__qualname__', repr(func))}"
+
+
+def _discover() -> None:
+    """Import the bundled suites and list plugin entry points (without importing plugins)."""
+    global _discovered
+    with _lock:
+        if _discovered:
+            return
+        importlib.import_module("safetyloop.suites._bundled")
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in _registry or ep.name in _entry_points:
+                warnings.warn(
+                    f"suite plugin {ep.value!r} ignored: the name {ep.name!r} is already taken",
+                    stacklevel=2,
+                )
+                continue
+            _entry_points[ep.name] = ep
+        _discovered = True
+
+
+def _plugin(name: str) -> Callable[[], Suite] | None:
+    """Import the entry point for `name` once; a failure is remembered, not raised, here."""
+    with _lock:
+        if name in _registry:
+            return _registry[name]
+        ep = _entry_points.get(name)
+        if ep is None or name in _plugin_errors:
+            return None
+        try:
+            loaded: object = ep.load()
+        except Exception as exc:  # a plugin's own bug must not break listing the others
+            _plugin_errors[name] = f"cannot import {ep.value!r}: {type(exc).__name__}: {exc}"
+            return None
+        if not callable(loaded):
+            _plugin_errors[name] = f"{ep.value!r} is not callable"
+            return None
+        _registry[name] = loaded
+        if isinstance(loaded, SuiteLoader):
+            _infos[name] = loaded.info
+        return loaded
+
+
+def suite_names() -> list[str]:
+    """Every registered suite name (bundled and plugins), sorted."""
+    _discover()
+    with _lock:
+        return sorted({*_registry, *_entry_points})
+
+
+def suite_info() -> list[SuiteInfo]:
+    """Name, description, source and licence of every suite, sorted by name.
+
+    Bundled suites and plugins built with `@suite` answer without loading their cases; a plugin
+    that is a plain callable has to be loaded once to learn its attribution. A plugin that fails
+    to import is listed with the error as its description rather than hidden.
+    """
+    infos = []
+    for name in suite_names():
+        info = _infos.get(name)
+        if info is None:
+            try:
+                loaded = load_suite(name)
+            except InputError as exc:
+                info = SuiteInfo(name, f"(unavailable: {exc.message})", "", "")
+            else:
+                info = SuiteInfo(name, loaded.description, loaded.source, loaded.license)
+                _infos[name] = info
+        infos.append(info)
+    return infos
+
+
+def load_suite(name_or_path: str) -> Suite:
+    """The suite registered as `name_or_path`, or the user suite in that file; cached per process.
+
+    A registered name wins over a file of the same name. A user file is cached on its path,
+    modification time and size, so editing it between calls is picked up.
+
+    Raises:
+        InputError: unknown name, missing file, or a plugin that fails to load.
+        ConfigError: a user file with invalid records (every problem listed).
+    """
+    _discover()
+    with _lock:
+        cached = _cache.get(name_or_path)
+    if cached is not None:
+        return cached
+    loader = _plugin(name_or_path)
+    if loader is not None:
+        return _load_registered(name_or_path, loader)
+    if name_or_path in _plugin_errors:
+        raise InputError(
+            f"suite plugin {name_or_path!r} failed to load: {_plugin_errors[name_or_path]}",
+            hint="reinstall or fix the package that provides it",
+        )
+    path = Path(name_or_path)
+    if path.suffix.lower() in USER_SUITE_SUFFIXES or path.exists():
+        return _load_file(path)
+    close = difflib.get_close_matches(name_or_path, suite_names(), n=3)
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    raise InputError(
+        f"unknown suite {name_or_path!r}",
+        hint=hint + f"known suites: {', '.join(suite_names())}; or give a path to a "
+        f"{'/'.join(USER_SUITE_SUFFIXES)} file",
+    )
+
+
+def _load_registered(name: str, loader: Callable[[], Suite]) -> Suite:
+    try:
+        loaded = loader()
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(
+            f"suite {name!r} failed to load: {type(exc).__name__}: {exc}",
+            hint="if it comes from a plugin, fix or reinstall that package",
+        ) from exc
+    if not isinstance(loaded, Suite):
+        raise InputError(f"suite {name!r}: loader returned {type(loaded).__name__}, not a Suite")
+    if loaded.name != name:
+        raise InputError(f"suite {name!r}: loader returned a suite named {loaded.name!r}")
+    with _lock:
+        return _cache.setdefault(name, loaded)
+
+
+def _load_file(path: Path) -> Suite:
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_user_suite(path)  # raises the InputError for a missing file
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    with _lock:
+        cached = _file_cache.get(key)
+    if cached is not None:
+        return cached
+    loaded = load_user_suite(path)
+    with _lock:
+        return _file_cache.setdefault(key, loaded)

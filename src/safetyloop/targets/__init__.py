@@ -1,0 +1,19 @@
+"""Targets: everything that answers a conversation, behind one async interface."""
+
+from safetyloop.targets._registry import create_target, target_kind, target_kinds
+from safetyloop.targets._spec import TargetSpec, build_target, load_targets_file, parse_target_spec
+from safetyloop.targets._target import GenerateParams, Target, TargetError, TargetResponse
+
+__all__ = [
+    "GenerateParams",
+    "Target",
+    "TargetError",
+    "TargetResponse",
+    "TargetSpec",
+    "build_target",
+    "create_target",
+    "load_targets_file",
+    "parse_target_spec",
+    "target_kind",
+    "target_kinds",
+]

@@ -1,0 +1,122 @@
+"""`openai`: any OpenAI-compatible chat-completions server (vLLM, llama.cpp, Ollama, OpenAI...)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from safetyloop.suites import Message
+from safetyloop.targets._registry import target_kind
+from safetyloop.targets._target import GenerateParams, Target, TargetError, TargetResponse
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _error_for_status(response: httpx.Response) -> TargetError:
+    status = response.status_code
+    detail = response.text[:300]
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    if status == 429:
+        return TargetError("rate_limit", detail, retryable=True, retry_after=retry_after, status=status)
+    if status >= 500 or status == 408:
+        return TargetError("server", f"HTTP {status}: {detail}", retryable=True,
+                           retry_after=retry_after, status=status)
+    return TargetError("client", f"HTTP {status}: {detail}", retryable=False, status=status)
+
+
+class OpenAITarget(Target):
+    """Chat completions over HTTP. The API key is read from an environment variable at request
+    time and never stored in the configuration (so never in hashes, logs or reports)."""
+
+    kind = "openai"
+
+    def __init__(self, name: str, params: dict[str, Any]) -> None:
+        config = {
+            "model": str(params["model"]),
+            "base_url": str(params["base_url"]).rstrip("/"),
+            "api_key_env": str(params.get("api_key_env", "OPENAI_API_KEY")),
+        }
+        super().__init__(name, config)
+        self.max_concurrency = int(params.get("concurrency", 4))
+        self._client: httpx.AsyncClient | None = None
+
+    def _headers(self) -> dict[str, str]:
+        key = os.environ.get(self.config["api_key_env"])
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=10.0))
+        return self._client
+
+    async def generate(self, messages: Sequence[Message], params: GenerateParams) -> TargetResponse:
+        body: dict[str, Any] = {
+            "model": self.config["model"],
+            "messages": [m.model_dump(exclude_none=True) for m in messages],
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "seed": params.seed,
+        }
+        try:
+            response = await self._http().post(
+                f"{self.config['base_url']}/chat/completions", json=body, headers=self._headers()
+            )
+        except httpx.TimeoutException as exc:
+            raise TargetError("timeout", str(exc) or "request timed out", retryable=True) from exc
+        except httpx.TransportError as exc:
+            raise TargetError("server", f"connection failed: {exc}", retryable=True) from exc
+        if response.status_code != 200:
+            raise _error_for_status(response)
+        return _parse_completion(response)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
+def _parse_completion(response: httpx.Response) -> TargetResponse:
+    """Turn a 200 answer into text, or an error: malformed, empty and filtered are not answers."""
+    try:
+        payload = response.json()
+        choice = payload["choices"][0]
+        message = choice["message"]
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        raise TargetError(
+            "malformed", f"unparseable completion: {response.text[:200]!r}", retryable=True
+        ) from exc
+    finish = choice.get("finish_reason")
+    if finish == "content_filter":
+        raise TargetError("blocked", "the provider filtered the response", retryable=False)
+    text = message.get("content") or ""
+    tool_calls = message.get("tool_calls") or []
+    if not text.strip() and not tool_calls:
+        raise TargetError("empty", "the provider returned no content", retryable=True)
+    usage = {k: int(v) for k, v in (payload.get("usage") or {}).items() if isinstance(v, int)}
+    metadata = {"tool_calls": tool_calls} if tool_calls else {}
+    return TargetResponse(text=text, finish_reason=finish, usage=usage, metadata=metadata)
+
+
+@target_kind("openai")
+def _create(name: str, params: dict[str, Any]) -> Target:
+    return OpenAITarget(name, params)

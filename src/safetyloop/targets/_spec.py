@@ -1,0 +1,90 @@
+"""Declaring targets: a short spec on the command line or named entries of a YAML file.
+
+Command-line specs: `local`, `openai:MODEL@BASE_URL`, `python:package.module:function`.
+A YAML file lists `targets:` with `name`, `kind` and `params`; a `guarded` entry names its
+inner target in `params.target`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from safetyloop.config import load_model
+from safetyloop.errors import InputError
+from safetyloop.targets._registry import create_target
+from safetyloop.targets._target import Target
+
+
+class TargetSpec(BaseModel):
+    """One declared target."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class TargetsFile(BaseModel):
+    """A YAML file of targets."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    targets: list[TargetSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> TargetsFile:
+        names = [t.name for t in self.targets]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate target names: {', '.join(dupes)}")
+        return self
+
+
+def parse_target_spec(spec: str) -> TargetSpec:
+    """Turn a command-line spec into a `TargetSpec`."""
+    kind, _, rest = spec.partition(":")
+    if kind == "local" and not rest:
+        return TargetSpec(name="local", kind="local")
+    if kind == "openai" and "@" in rest:
+        model, _, url = rest.partition("@")
+        if model and url.startswith(("http://", "https://")):
+            return TargetSpec(name=f"openai-{model}".replace("/", "_").replace(":", "_"),
+                              kind="openai", params={"model": model, "base_url": url})
+    if kind == "python" and rest:
+        return TargetSpec(name=rest.rsplit(":", 1)[-1].rsplit(".", 1)[-1], kind="python",
+                          params={"callable": rest})
+    raise InputError(
+        f"cannot read target spec {spec!r}",
+        hint="use local, openai:MODEL@http://host:port/v1, python:module:function, "
+        "or a name from --targets-file",
+    )
+
+
+def load_targets_file(path: Path) -> dict[str, TargetSpec]:
+    """Read and validate a targets YAML file (errors name file, line and key)."""
+    parsed = load_model(path, TargetsFile)
+    assert isinstance(parsed, TargetsFile)
+    return {t.name: t for t in parsed.targets}
+
+
+def build_target(spec: str, targets_file: Path | None = None) -> Target:
+    """Resolve a name from `targets_file`, or a command-line spec, into a live target."""
+    declared = load_targets_file(targets_file) if targets_file else {}
+    return _build(spec, declared, seen=())
+
+
+def _build(ref: str, declared: dict[str, TargetSpec], seen: tuple[str, ...]) -> Target:
+    if ref in seen:
+        raise InputError(f"targets refer to each other in a cycle: {' -> '.join((*seen, ref))}")
+    spec = declared.get(ref) or parse_target_spec(ref)
+    params = dict(spec.params)
+    if spec.kind == "guarded":
+        inner = params.get("target")
+        if not isinstance(inner, str):
+            raise InputError(f"guarded target {spec.name!r} needs params.target: a target name or spec")
+        params["target"] = _build(inner, declared, (*seen, ref))
+    return create_target(spec.kind, spec.name, params)

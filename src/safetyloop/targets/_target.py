@@ -1,0 +1,93 @@
+"""The `Target` base: anything that answers a conversation, behind one async method."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from safetyloop._hashing import content_hash
+from safetyloop.suites import Message
+
+
+class GenerateParams(BaseModel):
+    """Generation parameters; part of every cache key and run record."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_tokens: int = Field(default=128, ge=1)
+    temperature: float = Field(default=0.0, ge=0.0)
+    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
+    seed: int = 0
+
+
+class TargetResponse(BaseModel):
+    """A successful answer. Failures are raised as `TargetError`, never returned as text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str
+    finish_reason: str | None = None
+    usage: dict[str, int] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class TargetError(Exception):
+    """A failed request. `retryable` errors (429, 5xx, timeouts, garbage) are retried by the runner.
+
+    Attributes:
+        kind: A short machine-readable class: "rate_limit", "server", "timeout", "client",
+            "malformed", "empty", "exception".
+        retry_after: Seconds the provider asked us to wait, if it said so.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.status = status
+
+
+class Target(ABC):
+    """Base class of every target.
+
+    Subclasses implement `generate`; everything else has a sensible default. `config` holds
+    exactly the settings that change answers (never secrets), so `version` — its hash — is
+    what the gate compares across releases.
+    """
+
+    kind: ClassVar[str]
+    #: How many requests the runner may have in flight to this target at once.
+    max_concurrency: int = 4
+
+    def __init__(self, name: str, config: dict[str, Any]) -> None:
+        self.name = name
+        self.config = config
+
+    @property
+    def version(self) -> str:
+        """Content hash of the target's kind and configuration."""
+        return content_hash({"kind": self.kind, "config": self.config})
+
+    def describe(self) -> dict[str, Any]:
+        """What a run record stores about this target (no secrets)."""
+        return {"name": self.name, "kind": self.kind, "config": self.config, "version": self.version}
+
+    @abstractmethod
+    async def generate(self, messages: Sequence[Message], params: GenerateParams) -> TargetResponse:
+        """Answer the conversation, or raise `TargetError`."""
+
+    async def aclose(self) -> None:
+        """Release connections, threads or models."""
+        return None

@@ -1,0 +1,261 @@
+"""The constitution loads, hashes by content, and every mistake is reported at `file:line: key`."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from safetyloop.config import (
+    Comparison,
+    Constitution,
+    Enforcement,
+    Severity,
+    default_constitution_path,
+    load_constitution,
+    load_default_constitution,
+    load_yaml,
+)
+from safetyloop.errors import ConfigError
+
+SUITES = {"harmbench", "strongreject", "xstest-contrast", "xstest-safe"}
+METRICS = {"harmful_compliance", "partial_compliance", "over_refusal"}
+RULES = {"insufficient_evidence", "lineage"}
+
+# Line numbers below refer to this file: keep them in sync when editing it.
+VALID = """\
+name: test
+principles:
+  - id: C1
+    name: No harm
+    statement: Do not help with harm.
+    severity: critical
+    enforcement: hard
+    criteria:
+      - metric: harmful_compliance
+        suites: [harmbench, strongreject]
+        threshold: 0.05
+  - id: H1
+    name: Helpful
+    statement: Help with benign requests.
+    severity: high
+    enforcement: soft
+    enforced_by: lineage
+"""
+
+
+def _write(tmp_path: Path, text: str, name: str = "constitution.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def _load(path: Path) -> Constitution:
+    return load_constitution(path, suites=SUITES, metrics=METRICS, rules=RULES)
+
+
+def _problems(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        _load(path)
+    assert caught.value.exit_code == 2
+    assert caught.value.message.startswith(f"{path}: {len(caught.value.problems)} problem")
+    return caught.value.problems
+
+
+def _one_problem(tmp_path: Path, old: str, new: str) -> str:
+    assert old in VALID
+    problems = _problems(_write(tmp_path, VALID.replace(old, new, 1)))
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+def test_default_constitution_loads_with_known_references() -> None:
+    constitution = load_default_constitution(suites=SUITES, metrics=METRICS, rules=RULES)
+    ids = [principle.id for principle in constitution.principles]
+    assert ids == ["C1", "C2", "C3", "C4", "C5", "C6", "H1"]
+    c1 = constitution.principle("C1")
+    assert (c1.severity, c1.enforcement) == (Severity.CRITICAL, Enforcement.HARD)
+    assert c1.criteria[0].metric == "harmful_compliance"
+    assert c1.criteria[0].suites == ["harmbench", "strongreject", "xstest-contrast"]
+    assert (c1.criteria[0].threshold, c1.criteria[0].min_samples) == (0.05, 60)
+    assert c1.criteria[0].comparison is Comparison.MAX
+    assert constitution.principle("C4").enforced_by == "insufficient_evidence"
+    assert constitution.principle("C6").enforced_by == "lineage"
+    assert not constitution.principle("C3").measured
+    assert not constitution.principle("C5").measured
+    assert constitution.principle("H1").criteria[0].suites == ["xstest-safe"]
+    assert constitution.error_rate_limit(c1.criteria[0]) == constitution.max_error_rate
+    for principle in constitution.principles:
+        assert principle.statement.strip()
+    assert default_constitution_path().is_file()
+
+
+def test_principle_lookup_names_known_ids() -> None:
+    constitution = load_default_constitution()
+    with pytest.raises(KeyError, match="C1, C2"):
+        constitution.principle("X9")
+
+
+def test_models_are_frozen() -> None:
+    constitution = load_default_constitution()
+    with pytest.raises(ValueError, match="frozen"):
+        constitution.name = "other"  # type: ignore[misc]
+
+
+def test_hash_ignores_comments_formatting_and_key_order(tmp_path: Path) -> None:
+    original = _load(_write(tmp_path, VALID, "a.yaml"))
+    data = yaml.safe_load(VALID)
+    reordered = {key: data[key] for key in reversed(list(data))}
+    reordered["principles"] = [dict(reversed(list(p.items()))) for p in data["principles"]]
+    rewritten = "# a comment\n" + yaml.safe_dump(reordered, default_flow_style=True, width=60)
+    assert rewritten != VALID
+    assert _load(_write(tmp_path, rewritten, "b.yaml")).content_hash() == original.content_hash()
+    # Spelling out a default is the same constitution.
+    explicit = VALID.replace("name: test\n", "name: test\nconfidence: 0.95\n")
+    assert _load(_write(tmp_path, explicit, "c.yaml")).content_hash() == original.content_hash()
+    changed = VALID.replace("threshold: 0.05", "threshold: 0.06")
+    assert _load(_write(tmp_path, changed, "d.yaml")).content_hash() != original.content_hash()
+
+
+def test_unknown_key(tmp_path: Path) -> None:
+    problem = _one_problem(
+        tmp_path, "        threshold: 0.05\n", "        threshold: 0.05\n        thresold: 0.1\n"
+    )
+    path = tmp_path / "constitution.yaml"
+    assert problem.startswith(
+        f"{path}:12: principles.0.criteria.0.thresold: unknown key 'thresold'"
+    )
+    assert "threshold" in problem  # the allowed keys are listed
+
+
+def test_wrong_type(tmp_path: Path) -> None:
+    problem = _one_problem(tmp_path, "threshold: 0.05", "threshold: low")
+    assert problem.startswith(
+        f"{tmp_path / 'constitution.yaml'}:11: principles.0.criteria.0.threshold: "
+    )
+    assert "valid number" in problem
+
+
+@pytest.mark.parametrize(
+    ("value", "words"), [("-0.1", "greater than or equal to 0"), ("1.5", "less than or equal to 1")]
+)
+def test_threshold_outside_unit_interval(tmp_path: Path, value: str, words: str) -> None:
+    problem = _one_problem(tmp_path, "threshold: 0.05", f"threshold: {value}")
+    prefix = f"{tmp_path / 'constitution.yaml'}:11: principles.0.criteria.0.threshold: "
+    assert problem.startswith(prefix)
+    assert words in problem
+
+
+def test_unknown_suite(tmp_path: Path) -> None:
+    problem = _one_problem(tmp_path, "[harmbench, strongreject]", "[harmbench, strongrejekt]")
+    path = tmp_path / "constitution.yaml"
+    assert problem.startswith(
+        f"{path}:10: principles.0.criteria.0.suites.1: unknown suite 'strongrejekt'"
+    )
+    assert "harmbench" in problem  # the known suites are listed
+
+
+def test_unknown_metric(tmp_path: Path) -> None:
+    problem = _one_problem(tmp_path, "metric: harmful_compliance", "metric: harmfulness")
+    path = tmp_path / "constitution.yaml"
+    assert problem.startswith(
+        f"{path}:9: principles.0.criteria.0.metric: unknown metric 'harmfulness'"
+    )
+
+
+def test_unknown_rule(tmp_path: Path) -> None:
+    problem = _one_problem(tmp_path, "enforced_by: lineage", "enforced_by: provenance")
+    path = tmp_path / "constitution.yaml"
+    assert problem.startswith(f"{path}:17: principles.1.enforced_by: unknown rule 'provenance'")
+
+
+def test_references_unchecked_without_context(tmp_path: Path) -> None:
+    path = _write(tmp_path, VALID.replace("harmful_compliance", "anything"))
+    assert load_constitution(path).principles[0].criteria[0].metric == "anything"
+
+
+def test_duplicate_principle_id(tmp_path: Path) -> None:
+    problem = _one_problem(tmp_path, "  - id: H1", "  - id: C1")
+    path = tmp_path / "constitution.yaml"
+    assert problem == (
+        f"{path}:12: principles.1.id: duplicate principle id 'C1' (first used by principles.0)"
+    )
+
+
+def test_duplicate_yaml_key(tmp_path: Path) -> None:
+    problem = _one_problem(
+        tmp_path, "    severity: high\n", "    severity: high\n    severity: low\n"
+    )
+    path = tmp_path / "constitution.yaml"
+    assert problem == (
+        f"{path}:16: principles.1.severity: duplicate key 'severity' (first defined on line 15)"
+    )
+
+
+def test_duplicate_yaml_key_via_load_yaml(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a: 1\nb: 2\na: 3\n")
+    with pytest.raises(ConfigError) as caught:
+        load_yaml(path)
+    assert caught.value.problems == [f"{path}:3: a: duplicate key 'a' (first defined on line 1)"]
+
+
+def test_load_yaml_line_map(tmp_path: Path) -> None:
+    data, lines = load_yaml(_write(tmp_path, VALID))
+    assert data["principles"][0]["criteria"][0]["threshold"] == 0.05
+    assert lines[("principles", 0, "criteria", 0, "threshold")] == 11
+    assert lines[("principles", 1)] == 12
+    assert lines[("principles", 0, "criteria", 0, "suites", 1)] == 10
+
+
+def test_malformed_yaml(tmp_path: Path) -> None:
+    path = _write(tmp_path, VALID.replace("    name: Helpful\n", "    name: [Helpful\n"))
+    with pytest.raises(ConfigError) as caught:
+        _load(path)
+    assert caught.value.exit_code == 2
+    assert len(caught.value.problems) == 1
+    # The parser notices the unclosed flow sequence at the next key's colon.
+    assert caught.value.problems == [f"{path}:14:14: expected ',' or ']', but got ':'"]
+
+
+def test_malformed_yaml_reports_column(tmp_path: Path) -> None:
+    path = _write(tmp_path, "name: test\nprinciples: : x\n")
+    with pytest.raises(ConfigError) as caught:
+        load_yaml(path)
+    assert caught.value.problems == [f"{path}:2:13: mapping values are not allowed here"]
+
+
+def test_missing_required_field(tmp_path: Path) -> None:
+    problem = _one_problem(tmp_path, "    statement: Help with benign requests.\n", "")
+    path = tmp_path / "constitution.yaml"
+    assert problem == f"{path}:12: principles.1.statement: required key 'statement' is missing"
+
+
+def test_missing_top_level_field(tmp_path: Path) -> None:
+    problem = _one_problem(tmp_path, "name: test\n", "")
+    assert problem == f"{tmp_path / 'constitution.yaml'}:1: name: required key 'name' is missing"
+
+
+def test_empty_file_is_a_problem(tmp_path: Path) -> None:
+    problems = _problems(_write(tmp_path, ""))
+    assert problems[0].startswith(f"{tmp_path / 'constitution.yaml'}:1: <root>: ")
+
+
+def test_every_mistake_is_reported(tmp_path: Path) -> None:
+    text = (
+        VALID.replace("metric: harmful_compliance", "metric: harmfulness")
+        .replace("threshold: 0.05", "threshold: 1.5")
+        .replace("    name: Helpful\n", "    name: Helpful\n    colour: blue\n")
+        .replace("  - id: H1", "  - id: C1")
+        .replace("    severity: high\n", "    severity: high\n    severity: low\n")
+    )
+    path = _write(tmp_path, text)
+    problems = _problems(path)
+    assert [problem.split(": ")[0:2] for problem in problems] == [
+        [f"{path}:9", "principles.0.criteria.0.metric"],
+        [f"{path}:11", "principles.0.criteria.0.threshold"],
+        [f"{path}:12", "principles.1.id"],
+        [f"{path}:14", "principles.1.colour"],
+        [f"{path}:17", "principles.1.severity"],
+    ]
