@@ -1,4 +1,4 @@
-"""Content hashes: the version of a constitution, suite, target or scorer is the hash of its content."""
+"""Content hashes: a constitution's, suite's, target's or scorer's version is its content hash."""
 
 from __future__ import annotations
 

@@ -15,26 +15,37 @@ err_console = Console(stderr=True, highlight=False)
 
 StoreOption = Annotated[
     str | None,
-    typer.Option("--store", envvar="SAFETYLOOP_STORE_URL",
-                 help="Database URL (default: sqlite in ./.safetyloop/safetyloop.db)."),
+    typer.Option(
+        "--store",
+        envvar="SAFETYLOOP_STORE_URL",
+        help="Database URL (default: sqlite in ./.safetyloop/safetyloop.db).",
+    ),
 ]
 ConstitutionOption = Annotated[
     Path | None,
-    typer.Option("--constitution", "-c", envvar="SAFETYLOOP_CONSTITUTION", exists=False,
-                 help="Constitution YAML (default: the bundled one)."),
+    typer.Option(
+        "--constitution",
+        "-c",
+        envvar="SAFETYLOOP_CONSTITUTION",
+        exists=False,
+        help="Constitution YAML (default: the bundled one).",
+    ),
 ]
 TargetsFileOption = Annotated[
     Path | None,
-    typer.Option("--targets-file", envvar="SAFETYLOOP_TARGETS_FILE",
-                 help="YAML file declaring named targets."),
+    typer.Option(
+        "--targets-file",
+        envvar="SAFETYLOOP_TARGETS_FILE",
+        help="YAML file declaring named targets.",
+    ),
 ]
 
 
 def print_error(error: SafetyloopError) -> None:
     """Message, every problem, and the hint — no traceback."""
-    err_console.print(f"[bold red]error:[/] {error.message}", markup=True, highlight=False)
+    err_console.print(f"[bold red]error:[/] {error.message}", markup=True, soft_wrap=True)
     if isinstance(error, ConfigError):
         for problem in error.problems:
-            err_console.print(f"  {problem}", markup=False)
+            err_console.print(f"  {problem}", markup=False, soft_wrap=True)
     if error.hint:
         err_console.print(f"[dim]hint:[/] {error.hint}", markup=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from safetyloop.api import gate
@@ -18,34 +19,54 @@ _SUFFIX_FORMAT = {".json": "json", ".md": "markdown", ".xml": "junit", ".html": 
 
 
 def _table(decision: Decision) -> Table:
-    table = Table(title=f"gate {decision.run_id} · {decision.target}")
-    for column in ("principle", "status", "metric", "rate [95% interval]", "n", "errors",
-                   "threshold"):
-        table.add_column(column)
+    table = Table(
+        title=f"gate {decision.run_id} · {decision.target}", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    table.add_column("id", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("metric / rule", no_wrap=True)
+    table.add_column(f"rate [{decision.confidence:.0%} interval]", no_wrap=True)
+    table.add_column("n (err)", justify="right", no_wrap=True)
+    table.add_column("limit", no_wrap=True)
     for p in decision.principles:
-        style = _STYLE[p.status]
+        status = f"[{_STYLE[p.status]}]{p.status}[/]"
         if not p.criteria:
-            table.add_row(f"{p.id} {p.name}", f"[{style}]{p.status}[/]", "—", "", "", "",
-                          f"rule: {p.findings[0].rule}" if p.findings else "")
+            rule = p.findings[0].rule if p.findings else ""
+            table.add_row(p.id, status, rule, "", "", "")
         for c in p.criteria:
             bound = "<" if c.comparison == "max" else ">"
-            table.add_row(f"{p.id} {p.name}", f"[{style}]{p.status}[/]", c.metric,
-                          f"{c.rate:.3f} [{c.low:.3f}, {c.high:.3f}]", str(c.n),
-                          f"{c.errors}/{c.total}", f"{bound} {c.threshold:g}")
+            table.add_row(
+                p.id,
+                status,
+                c.metric,
+                f"{c.rate:.3f} [{c.low:.3f}, {c.high:.3f}]",
+                f"{c.n} ({c.errors})",
+                f"{bound} {c.threshold:g}",
+            )
     return table
 
 
 def gate_command(
     run: Annotated[str, typer.Argument(help="Run id, id prefix, or 'latest'.")] = "latest",
     constitution: ConstitutionOption = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown for a pull "
-                                           "request.")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of a table.")
+    ] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print Markdown for a pull request.")
+    ] = False,
     junit: Annotated[bool, typer.Option("--junit", help="Print JUnit XML for CI.")] = False,
-    output: Annotated[list[Path] | None, typer.Option("--output", "-o", help="Also write the "
-                      "decision to FILE (.json, .md, .xml or .html); repeatable.")] = None,
-    fail_on: Annotated[str, typer.Option(help="Exit 1 at 'block' (default) or already at "
-                                         "'warn'.")] = "block",
+    output: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Also write the decision to FILE (.json, .md, .xml or .html); repeatable.",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        str, typer.Option(help="Exit 1 at 'block' (default) or already at 'warn'.")
+    ] = "block",
     store: StoreOption = None,
 ) -> None:
     """Decide PASS / WARN / BLOCK. Exit 0 pass (and warn), 1 block, 2 invalid input."""
@@ -55,8 +76,9 @@ def gate_command(
         raise InputError("choose one of --json, --markdown and --junit")
     for path in output or []:
         if path.suffix not in _SUFFIX_FORMAT:
-            raise InputError(f"cannot tell the format of {path}",
-                             hint="use .json, .md, .xml (JUnit) or .html")
+            raise InputError(
+                f"cannot tell the format of {path}", hint="use .json, .md, .xml (JUnit) or .html"
+            )
     decision = gate(run, constitution=constitution, store_url=store)
     if json_out or markdown or junit:
         fmt = "json" if json_out else "markdown" if markdown else "junit"
@@ -65,14 +87,17 @@ def gate_command(
         console.print(_table(decision))
         for f in decision.findings:
             if f.status != Status.PASS:
-                console.print(f"[{_STYLE[f.status]}]{f.status}[/] {f.principle}/{f.rule}: "
-                              f"{f.message}", markup=True)
+                console.print(
+                    f"[{_STYLE[f.status]}]{f.status}[/] {f.principle}/{f.rule}: {f.message}",
+                    markup=True,
+                )
         console.print(f"decision: [{_STYLE[decision.decision]}]{decision.decision}[/]")
     for path in output or []:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render(decision, _SUFFIX_FORMAT[path.suffix]), encoding="utf-8")
         (console.print if not (json_out or markdown or junit) else _stderr)(
-            f"wrote {path.resolve()}")
+            f"wrote {path.resolve()}"
+        )
     raise typer.Exit(decision.exit_code(Status.WARN if fail_on == "warn" else Status.BLOCK))
 
 

@@ -10,11 +10,14 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from safetyloop.api import RunRequest, run
 from safetyloop.cli._common import ConstitutionOption, StoreOption, TargetsFileOption, console
@@ -22,36 +25,50 @@ from safetyloop.engine import CaseResult, RetryPolicy, RunnerSettings
 from safetyloop.targets import GenerateParams
 
 
-class _RateColumn(TextColumn):
-    """Cases per second."""
+class _RateColumn(ProgressColumn):
+    """Cases per second over this invocation (Rich's windowed speed jumps with batching)."""
 
-    def __init__(self) -> None:
-        super().__init__("")
-
-    def render(self, task):  # type: ignore[no-untyped-def]
-        speed = task.finished_speed or task.speed
-        return super().render(task) if speed is None else f"{speed:.2f} cases/s"
+    def render(self, task: Task) -> Text:
+        done = task.completed - task.fields.get("resumed", 0)
+        elapsed = task.elapsed or 0.0
+        return Text(f"{done / elapsed:.2f} cases/s" if elapsed > 0 and done else "- cases/s")
 
 
 def run_command(
-    target: Annotated[str, typer.Option("--target", "-t", envvar="SAFETYLOOP_TARGET",
-                                        help="local, openai:MODEL@URL, python:mod:fn, or a "
-                                        "name from --targets-file.")] = "local",
+    target: Annotated[
+        str,
+        typer.Option(
+            "--target",
+            "-t",
+            envvar="SAFETYLOOP_TARGET",
+            help="local, openai:MODEL@URL, python:mod:fn, or a name from --targets-file.",
+        ),
+    ] = "local",
     constitution: ConstitutionOption = None,
     targets_file: TargetsFileOption = None,
-    sample: Annotated[int | None, typer.Option(help="Cases per suite, stratified by category "
-                                               "(default: all).", min=1)] = None,
+    sample: Annotated[
+        int | None,
+        typer.Option(help="Cases per suite, stratified by category (default: all).", min=1),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Sampling and generation seed.")] = 0,
     max_tokens: Annotated[int, typer.Option(help="Tokens generated per answer.", min=1)] = 128,
     temperature: Annotated[float, typer.Option(min=0.0)] = 0.0,
     timeout: Annotated[float, typer.Option(help="Seconds per request.", min=0.1)] = 120.0,
-    attempts: Annotated[int, typer.Option(help="Attempts per case (429/5xx/timeouts are "
-                                          "retried with backoff).", min=1)] = 4,
-    concurrency: Annotated[int | None, typer.Option(help="Requests in flight (default: the "
-                                                    "target's own limit).", min=1)] = None,
+    attempts: Annotated[
+        int,
+        typer.Option(help="Attempts per case (429/5xx/timeouts are retried with backoff).", min=1),
+    ] = 4,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(help="Requests in flight (default: the target's own limit).", min=1),
+    ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore cached responses.")] = False,
-    new: Annotated[bool, typer.Option("--new", help="Start a new run instead of resuming an "
-                                      "interrupted run of the same plan.")] = False,
+    new: Annotated[
+        bool,
+        typer.Option(
+            "--new", help="Start a new run instead of resuming an interrupted run of the same plan."
+        ),
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """Run the constitution's suites against a target, score them, and store every verdict.
@@ -60,22 +77,42 @@ def run_command(
     to the target again.
     """
     request = RunRequest(
-        target=target, constitution=constitution, targets_file=targets_file, sample=sample,
-        seed=seed, params=GenerateParams(max_tokens=max_tokens, temperature=temperature, seed=seed),
-        runner=RunnerSettings(timeout_s=timeout, retry=RetryPolicy(max_attempts=attempts),
-                              concurrency=concurrency, use_cache=not no_cache, seed=seed),
-        store_url=store, resume=not new,
+        target=target,
+        constitution=constitution,
+        targets_file=targets_file,
+        sample=sample,
+        seed=seed,
+        params=GenerateParams(max_tokens=max_tokens, temperature=temperature, seed=seed),
+        runner=RunnerSettings(
+            timeout_s=timeout,
+            retry=RetryPolicy(max_attempts=attempts),
+            concurrency=concurrency,
+            use_cache=not no_cache,
+            seed=seed,
+        ),
+        store_url=store,
+        resume=not new,
     )
     outcomes: Counter[str] = Counter()
-    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        _RateColumn(), TimeElapsedColumn(), TextColumn("eta"),
-                        TimeRemainingColumn(), console=console, transient=False)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
     task: list[TaskID] = []
 
     def on_start(total: int, done: int) -> None:
         if done:
             console.print(f"resuming: {done} of {total} cases already have a verdict")
-        task.append(progress.add_task(f"running {target}", total=total, completed=done))
+        task.append(
+            progress.add_task(f"running {target}", total=total, completed=done, resumed=done)
+        )
 
     def on_result(result: CaseResult) -> None:
         outcomes["cached" if result.cached else result.status] += 1
@@ -83,7 +120,9 @@ def run_command(
 
     with progress:
         info = run(request, on_start=on_start, on_result=on_result)
-    console.print(f"run [bold]{info.id}[/] finished: {outcomes['ok']} answered, "
-                  f"{outcomes['cached']} from cache, {outcomes['error']} errors "
-                  f"(target {info.target_name} {info.target_version[:12]})")
+    console.print(
+        f"run [bold]{info.id}[/] finished: {outcomes['ok']} answered, "
+        f"{outcomes['cached']} from cache, {outcomes['error']} errors "
+        f"(target {info.target_name} {info.target_version[:12]})"
+    )
     console.print(f"next: safetyloop gate {info.id}")

@@ -21,8 +21,14 @@ def list_runs(limit: Annotated[int, typer.Option(min=1)] = 20, store: StoreOptio
     for column in ("id", "created", "status", "target", "target version", "constitution"):
         table.add_column(column)
     for r in db.list_runs(limit):
-        table.add_row(r.id, r.created_at.strftime("%Y-%m-%d %H:%M:%S"), r.status, r.target_name,
-                      r.target_version[:12], r.constitution_hash[:12])
+        table.add_row(
+            r.id,
+            r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.status,
+            r.target_name,
+            r.target_version[:12],
+            r.constitution_hash[:12],
+        )
     console.print(table)
 
 
@@ -37,19 +43,25 @@ def show(
     info = db.get_run(run)
     results = db.results(info.id)
     cases = db.run_cases(info.id)
-    console.print(f"[bold]run {info.id}[/] ({info.status}) target {info.target_name} "
-                  f"{info.target_version[:12]}, constitution {info.constitution_hash[:12]}")
+    console.print(
+        f"[bold]run {info.id}[/] ({info.status}) target {info.target_name} "
+        f"{info.target_version[:12]}, constitution {info.constitution_hash[:12]}"
+    )
     for name, version in {**info.suite_versions, **info.scorer_versions}.items():
         console.print(f"  {name}: {version[:12]}")
     errors = [r for r in results.values() if r.status == "error"]
-    console.print(f"{len(results)}/{len(cases)} cases have a result, {len(errors)} errors, "
-                  f"{sum(r.cached for r in results.values())} from cache")
+    console.print(
+        f"{len(results)}/{len(cases)} cases have a result, {len(errors)} errors, "
+        f"{sum(r.cached for r in results.values())} from cache"
+    )
     scores = {name: db.scores(info.id, v) for name, v in info.scorer_versions.items()}
     for case in cases[:transcripts]:
         result = results.get(case.key)
         verdicts = ", ".join(f"{n}={s[case.key].label}" for n, s in scores.items() if case.key in s)
-        console.print(f"\n[dim]{case.key}[/] [{case.category}, expected {case.expected}] {verdicts}",
-                      markup=True)
+        console.print(
+            f"\n[dim]{case.key}[/] [{case.category}, expected {case.expected}] {verdicts}",
+            markup=True,
+        )
         console.print(f"  user: {case.prompt[:200]}", markup=False)
         if result is None:
             console.print("  (no result yet)")

@@ -21,8 +21,14 @@ def list_suites() -> None:
         table.add_column(column)
     for info in suite_info():
         suite = load_suite(info.name)
-        table.add_row(info.name, str(len(suite.cases)), str(len(suite.categories())),
-                      suite.version[:12], info.license, info.source)
+        table.add_row(
+            info.name,
+            str(len(suite.cases)),
+            str(len(suite.categories())),
+            suite.version[:12],
+            info.license,
+            info.source,
+        )
     console.print(table)
 
 
@@ -35,8 +41,10 @@ def show(
     """Show a suite's description, version, categories and a few cases."""
     suite = load_suite(name)
     console.print(f"[bold]{suite.name}[/] — {suite.description}")
-    console.print(f"version {suite.version}  ·  {len(suite.cases)} cases  ·  licence "
-                  f"{suite.license}  ·  source {suite.source}")
+    console.print(
+        f"version {suite.version}  ·  {len(suite.cases)} cases  ·  licence "
+        f"{suite.license}  ·  source {suite.source}"
+    )
     table = Table(title="categories")
     table.add_column("category")
     table.add_column("cases", justify="right")
@@ -44,5 +52,7 @@ def show(
         table.add_row(category, str(count))
     console.print(table)
     for case in stratified_sample(suite.cases, examples, seed):
-        console.print(f"[dim]{case.key}[/] [{case.category}, {case.expected}] "
-                      f"{case.prompt[:160]!s}", markup=True)
+        console.print(
+            f"[dim]{case.key}[/] [{case.category}, {case.expected}] {case.prompt[:160]!s}",
+            markup=True,
+        )

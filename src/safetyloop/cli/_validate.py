@@ -15,14 +15,18 @@ from safetyloop.suites import load_user_suite
 from safetyloop.targets import load_targets_file
 
 
-def validate(file: Annotated[Path, typer.Argument(help="Constitution, targets or suite file.")]) -> None:
+def validate(
+    file: Annotated[Path, typer.Argument(help="Constitution, targets or suite file.")],
+) -> None:
     """Validate a file and report every problem with file, line and key (exit 2 if any)."""
     if not file.is_file():
         raise InputError(f"no such file: {file}")
     if file.suffix in (".jsonl", ".csv"):
         suite = load_user_suite(file)
-        console.print(f"[green]valid suite[/] {suite.name}: {len(suite.cases)} cases, "
-                      f"version {suite.version[:12]}")
+        console.print(
+            f"[green]valid suite[/] {suite.name}: {len(suite.cases)} cases, "
+            f"version {suite.version[:12]}"
+        )
         return
     data, _ = load_yaml(file)
     if isinstance(data, dict) and "targets" in data:
@@ -34,6 +38,8 @@ def validate(file: Annotated[Path, typer.Argument(help="Constitution, targets or
         console.print(f"[green]valid suite[/] {suite.name}: {len(suite.cases)} cases")
         return
     constitution = load_constitution_checked(file)
-    console.print(f"[green]valid constitution[/] {constitution.name!r}: "
-                  f"{len(constitution.principles)} principles, hash "
-                  f"{constitution.content_hash()[:12]}")
+    console.print(
+        f"[green]valid constitution[/] {constitution.name!r}: "
+        f"{len(constitution.principles)} principles, hash "
+        f"{constitution.content_hash()[:12]}"
+    )

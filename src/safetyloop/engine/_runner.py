@@ -35,10 +35,10 @@ class RetryPolicy:
     max_retry_after_s: float = 120.0
 
     def delay(self, attempt: int, error: TargetError, rng: random.Random) -> float:
-        backoff = min(self.max_backoff_s, self.base_s * 2 ** (attempt - 1))
-        jittered = backoff * rng.uniform(0.5, 1.0)
+        backoff = min(self.max_backoff_s, self.base_s * 2.0 ** (attempt - 1))
+        jittered: float = backoff * rng.uniform(0.5, 1.0)
         if error.retry_after is not None:
-            return max(min(error.retry_after, self.max_retry_after_s), jittered)
+            return max(min(float(error.retry_after), self.max_retry_after_s), jittered)
         return jittered
 
 
@@ -55,11 +55,13 @@ class RunnerSettings:
 
 def cache_key(target: Target, case: Case, params: GenerateParams) -> str:
     """Key on everything that can change the answer."""
-    return content_hash({
-        "target": target.version,
-        "messages": [m.model_dump(mode="json") for m in case.messages],
-        "params": params.model_dump(mode="json"),
-    })
+    return content_hash(
+        {
+            "target": target.version,
+            "messages": [m.model_dump(mode="json") for m in case.messages],
+            "params": params.model_dump(mode="json"),
+        }
+    )
 
 
 class Runner:
@@ -105,9 +107,14 @@ class Runner:
         if self.cache and self.settings.use_cache:
             hit = self.cache.cache_get(key)
             if hit is not None:
-                return CaseResult(case_key=case.key, status="ok", response=hit.text,
-                                  finish_reason=hit.finish_reason, cached=True,
-                                  metadata=hit.metadata)
+                return CaseResult(
+                    case_key=case.key,
+                    status="ok",
+                    response=hit.text,
+                    finish_reason=hit.finish_reason,
+                    cached=True,
+                    metadata=hit.metadata,
+                )
         attempts: list[Attempt] = []
         started = time.perf_counter()
         policy = self.settings.retry
@@ -118,24 +125,48 @@ class Runner:
             except TargetError as error:
                 last_attempt = number == policy.max_attempts or not error.retryable
                 wait = 0.0 if last_attempt else policy.delay(number, error, self._rng)
-                attempts.append(Attempt(number=number, outcome=error.kind,
-                                        duration_s=time.perf_counter() - t0, error=str(error),
-                                        status=error.status, wait_s=wait))
+                attempts.append(
+                    Attempt(
+                        number=number,
+                        outcome=error.kind,
+                        duration_s=time.perf_counter() - t0,
+                        error=str(error),
+                        status=error.status,
+                        wait_s=wait,
+                    )
+                )
                 if last_attempt:
-                    return CaseResult(case_key=case.key, status="error", error_kind=error.kind,
-                                      error=str(error), attempts=attempts,
-                                      latency_s=time.perf_counter() - started)
+                    return CaseResult(
+                        case_key=case.key,
+                        status="error",
+                        error_kind=error.kind,
+                        error=str(error),
+                        attempts=attempts,
+                        latency_s=time.perf_counter() - started,
+                    )
                 await asyncio.sleep(wait)
                 continue
-            attempts.append(Attempt(number=number, outcome="ok",
-                                    duration_s=time.perf_counter() - t0))
+            attempts.append(
+                Attempt(number=number, outcome="ok", duration_s=time.perf_counter() - t0)
+            )
             if self.cache and self.settings.use_cache:
-                self.cache.cache_put(key, CachedResponse(text=response.text,
-                                                         finish_reason=response.finish_reason,
-                                                         metadata=response.metadata))
-            return CaseResult(case_key=case.key, status="ok", response=response.text,
-                              finish_reason=response.finish_reason, attempts=attempts,
-                              latency_s=time.perf_counter() - started, metadata=response.metadata)
+                self.cache.cache_put(
+                    key,
+                    CachedResponse(
+                        text=response.text,
+                        finish_reason=response.finish_reason,
+                        metadata=response.metadata,
+                    ),
+                )
+            return CaseResult(
+                case_key=case.key,
+                status="ok",
+                response=response.text,
+                finish_reason=response.finish_reason,
+                attempts=attempts,
+                latency_s=time.perf_counter() - started,
+                metadata=response.metadata,
+            )
         raise AssertionError("unreachable: the loop returns on the last attempt")
 
     async def _call(self, case: Case) -> TargetResponse:
@@ -144,8 +175,9 @@ class Runner:
                 self.target.generate(case.messages, self.params), self.settings.timeout_s
             )
         except TimeoutError as exc:
-            raise TargetError("timeout", f"no answer within {self.settings.timeout_s:g}s",
-                              retryable=True) from exc
+            raise TargetError(
+                "timeout", f"no answer within {self.settings.timeout_s:g}s", retryable=True
+            ) from exc
         except TargetError:
             raise
         except Exception as exc:  # a crashing provider is an error, not an answer

@@ -19,8 +19,9 @@ def scorer_for(criterion: Criterion) -> str:
     return criterion.scorer or METRICS[criterion.metric].default_scorer
 
 
-def _counts(metric: Metric, keys: list[str], evidence: RunEvidence,
-            scorer: str) -> tuple[int, int, int]:
+def _counts(
+    metric: Metric, keys: list[str], evidence: RunEvidence, scorer: str
+) -> tuple[int, int, int]:
     """(events, scored n, errors). A result that is missing, failed or unscored is an error."""
     scores = evidence.scores.get(scorer, {})
     events = n = errors = 0
@@ -35,13 +36,15 @@ def _counts(metric: Metric, keys: list[str], evidence: RunEvidence,
     return events, n, errors
 
 
-def measure(principle: Principle, criterion: Criterion, constitution: Constitution,
-            evidence: RunEvidence) -> tuple[CriterionResult, list[Finding]]:
+def measure(
+    principle: Principle, criterion: Criterion, constitution: Constitution, evidence: RunEvidence
+) -> tuple[CriterionResult, list[Finding]]:
     """Apply the rules of the gate to one criterion."""
     metric = METRICS[criterion.metric]
     scorer = scorer_for(criterion)
-    cases = [c for c in evidence.cases
-             if c.suite in criterion.suites and c.expected == metric.applies_to]
+    cases = [
+        c for c in evidence.cases if c.suite in criterion.suites and c.expected == metric.applies_to
+    ]
     keys = [c.key for c in cases]
     events, n, errors = _counts(metric, keys, evidence, scorer)
     total = len(keys)
@@ -51,8 +54,10 @@ def measure(principle: Principle, criterion: Criterion, constitution: Constituti
     fail = Status.BLOCK if principle.enforcement == Enforcement.HARD else Status.WARN
     where = f"{metric.name} on {', '.join(criterion.suites)}"
     level = f"{constitution.confidence:.0%}"
-    shown = (f"{interval.point:.3f} [{interval.low:.3f}, {interval.high:.3f}] "
-             f"({events}/{n}, {level} Wilson)")
+    shown = (
+        f"{interval.point:.3f} [{interval.low:.3f}, {interval.high:.3f}] "
+        f"({events}/{n}, {level} Wilson)"
+    )
     findings: list[Finding] = []
 
     def add(rule: str, status: Status, message: str) -> None:
@@ -61,9 +66,12 @@ def measure(principle: Principle, criterion: Criterion, constitution: Constituti
     if total == 0:
         add(INSUFFICIENT, Status.WARN, f"{where}: the run has no cases for this criterion")
     elif error_rate > ceiling:
-        add(ERROR_CEILING, Status.BLOCK,
+        add(
+            ERROR_CEILING,
+            Status.BLOCK,
             f"{where}: {errors}/{total} cases ended in error ({error_rate:.1%} > ceiling "
-            f"{ceiling:.1%}); errors are not evidence of safety")
+            f"{ceiling:.1%}); errors are not evidence of safety",
+        )
     if total and n:
         if criterion.comparison == Comparison.MAX:
             violated = interval.point >= criterion.threshold
@@ -74,36 +82,64 @@ def measure(principle: Principle, criterion: Criterion, constitution: Constituti
             settled = interval.low > criterion.threshold
             bound, relation = "lower", ">"
         if violated:
-            add(THRESHOLD, fail, f"{where} = {shown}: point estimate is "
+            add(
+                THRESHOLD,
+                fail,
+                f"{where} = {shown}: point estimate is "
                 f"{'at or over' if criterion.comparison == Comparison.MAX else 'at or under'} "
-                f"the threshold {criterion.threshold:g}")
+                f"the threshold {criterion.threshold:g}",
+            )
         elif n < criterion.min_samples:
-            add(INSUFFICIENT, Status.WARN, f"{where} = {shown}: {n} scored cases, fewer than the "
-                f"minimum {criterion.min_samples}")
+            add(
+                INSUFFICIENT,
+                Status.WARN,
+                f"{where} = {shown}: {n} scored cases, fewer than the "
+                f"minimum {criterion.min_samples}",
+            )
         elif not settled:
-            add(INSUFFICIENT, Status.WARN, f"{where} = {shown}: the interval straddles the "
-                f"threshold {criterion.threshold:g}; more cases would settle it")
+            add(
+                INSUFFICIENT,
+                Status.WARN,
+                f"{where} = {shown}: the interval straddles the "
+                f"threshold {criterion.threshold:g}; more cases would settle it",
+            )
         else:
-            add(THRESHOLD, Status.PASS, f"{where} = {shown}: {bound} bound {relation} threshold "
-                f"{criterion.threshold:g}")
+            add(
+                THRESHOLD,
+                Status.PASS,
+                f"{where} = {shown}: {bound} bound {relation} threshold {criterion.threshold:g}",
+            )
     elif total:
         add(INSUFFICIENT, Status.WARN, f"{where}: no case could be scored")
     status = max((f.status for f in findings), key=lambda s: s.rank)
     result = CriterionResult(
-        metric=metric.name, suites=list(criterion.suites), scorer=scorer,
+        metric=metric.name,
+        suites=list(criterion.suites),
+        scorer=scorer,
         scorer_version=evidence.scorer_versions.get(scorer, ""),
-        comparison=criterion.comparison.value, threshold=criterion.threshold,
-        min_samples=criterion.min_samples, total=total, errors=errors, error_rate=error_rate,
-        max_error_rate=ceiling, n=n, events=events, rate=interval.point, low=interval.low,
-        high=interval.high, confidence=interval.confidence, interval_method=interval.method,
-        status=status, categories=_by_category(metric, cases, evidence, scorer,
-                                               constitution.confidence),
+        comparison=criterion.comparison.value,
+        threshold=criterion.threshold,
+        min_samples=criterion.min_samples,
+        total=total,
+        errors=errors,
+        error_rate=error_rate,
+        max_error_rate=ceiling,
+        n=n,
+        events=events,
+        rate=interval.point,
+        low=interval.low,
+        high=interval.high,
+        confidence=interval.confidence,
+        interval_method=interval.method,
+        status=status,
+        categories=_by_category(metric, cases, evidence, scorer, constitution.confidence),
     )
     return result, findings
 
 
-def _by_category(metric: Metric, cases: Sequence[Case], evidence: RunEvidence, scorer: str,
-                 confidence: float) -> list[CategoryRate]:
+def _by_category(
+    metric: Metric, cases: Sequence[Case], evidence: RunEvidence, scorer: str, confidence: float
+) -> list[CategoryRate]:
     groups: dict[str, list[str]] = defaultdict(list)
     for case in cases:
         groups[case.category].append(case.key)
@@ -111,6 +147,15 @@ def _by_category(metric: Metric, cases: Sequence[Case], evidence: RunEvidence, s
     for category, keys in sorted(groups.items()):
         events, n, errors = _counts(metric, keys, evidence, scorer)
         ci = wilson(events, n, confidence)
-        rates.append(CategoryRate(category=category, n=n, events=events, errors=errors,
-                                  rate=ci.point, low=ci.low, high=ci.high))
+        rates.append(
+            CategoryRate(
+                category=category,
+                n=n,
+                events=events,
+                errors=errors,
+                rate=ci.point,
+                low=ci.low,
+                high=ci.high,
+            )
+        )
     return rates

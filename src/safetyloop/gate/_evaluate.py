@@ -17,12 +17,18 @@ from safetyloop.gate._model import (
 from safetyloop.gate._rules import RuleContext, get_rule, not_measured
 
 
-def _principle_result(principle: Principle, findings: list[Finding],
-                      criteria: list[CriterionResult] | None = None) -> PrincipleResult:
-    return PrincipleResult(id=principle.id, name=principle.name, severity=principle.severity.value,
-                           enforcement=principle.enforcement.value,
-                           status=worst([f.status for f in findings]), criteria=criteria or [],
-                           findings=findings)
+def _principle_result(
+    principle: Principle, findings: list[Finding], criteria: list[CriterionResult] | None = None
+) -> PrincipleResult:
+    return PrincipleResult(
+        id=principle.id,
+        name=principle.name,
+        severity=principle.severity.value,
+        enforcement=principle.enforcement.value,
+        status=worst([f.status for f in findings]),
+        criteria=criteria or [],
+        findings=findings,
+    )
 
 
 def evaluate(constitution: Constitution, evidence: RunEvidence) -> Decision:
@@ -47,12 +53,14 @@ def evaluate(constitution: Constitution, evidence: RunEvidence) -> Decision:
     for principle in ruled:
         assert principle.enforced_by is not None
         by_id[principle.id] = _principle_result(
-            principle, get_rule(principle.enforced_by)(principle, context))
+            principle, get_rule(principle.enforced_by)(principle, context)
+        )
     principles = [by_id[p.id] for p in constitution.principles]
     return Decision(
         run_id=evidence.run_id,
         decision=worst([p.status for p in principles]),
         decided_at=datetime.now(UTC),
+        confidence=constitution.confidence,
         target=evidence.target_name,
         lineage={
             "target_version": evidence.target_version,

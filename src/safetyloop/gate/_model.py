@@ -114,6 +114,7 @@ class Decision(BaseModel):
     run_id: str
     decision: Status
     decided_at: datetime
+    confidence: float
     target: str
     lineage: dict[str, Any]
     principles: list[PrincipleResult]

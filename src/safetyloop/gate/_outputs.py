@@ -32,9 +32,13 @@ def render(decision: Decision, fmt: str) -> str:
 
 
 def _env(autoescape: bool) -> Environment:
-    env = Environment(loader=PackageLoader("safetyloop.gate", "templates"),
-                      undefined=StrictUndefined, autoescape=autoescape,
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("safetyloop.gate", "templates"),
+        undefined=StrictUndefined,
+        autoescape=autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["pct"] = lambda x: f"{x:.1%}"
     env.filters["rate"] = lambda x: f"{x:.3f}"
     env.filters["short"] = lambda x: str(x)[:12]
@@ -61,10 +65,13 @@ def to_html(decision: Decision) -> str:
 @output_format("junit")
 def to_junit(decision: Decision) -> str:
     """One test case per principle: BLOCK is a failure, WARN is reported in system-out."""
-    suite = ET.Element("testsuite", name="safetyloop-gate",
-                       tests=str(len(decision.principles)),
-                       failures=str(sum(p.status == Status.BLOCK for p in decision.principles)),
-                       timestamp=decision.decided_at.isoformat())
+    suite = ET.Element(
+        "testsuite",
+        name="safetyloop-gate",
+        tests=str(len(decision.principles)),
+        failures=str(sum(p.status == Status.BLOCK for p in decision.principles)),
+        timestamp=decision.decided_at.isoformat(),
+    )
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", name="run_id", value=decision.run_id)
     ET.SubElement(props, "property", name="decision", value=decision.decision.value)

@@ -50,14 +50,32 @@ def _fail_status(principle: Principle) -> Status:
 @gate_rule("insufficient_evidence")
 def insufficient_evidence(principle: Principle, ctx: RuleContext) -> list[Finding]:
     """C4: a gate under insufficient evidence cannot PASS; it routes to review."""
-    uncertain = sorted({f.principle for p in ctx.measured for f in p.findings
-                        if f.rule in (INSUFFICIENT, NOT_MEASURED)})
+    uncertain = sorted(
+        {
+            f.principle
+            for p in ctx.measured
+            for f in p.findings
+            if f.rule in (INSUFFICIENT, NOT_MEASURED)
+        }
+    )
     if uncertain:
-        return [Finding(rule=INSUFFICIENT, principle=principle.id, status=Status.WARN,
-                        message=f"insufficient evidence for {', '.join(uncertain)}: the release "
-                        "cannot pass on them and goes to human review")]
-    return [Finding(rule=INSUFFICIENT, principle=principle.id, status=Status.PASS,
-                    message="every measured principle was settled by its evidence")]
+        return [
+            Finding(
+                rule=INSUFFICIENT,
+                principle=principle.id,
+                status=Status.WARN,
+                message=f"insufficient evidence for {', '.join(uncertain)}: the release "
+                "cannot pass on them and goes to human review",
+            )
+        ]
+    return [
+        Finding(
+            rule=INSUFFICIENT,
+            principle=principle.id,
+            status=Status.PASS,
+            message="every measured principle was settled by its evidence",
+        )
+    ]
 
 
 @gate_rule("lineage")
@@ -68,8 +86,10 @@ def lineage(principle: Principle, ctx: RuleContext) -> list[Finding]:
     if not ev.target_version:
         missing.append("target version")
     if ev.constitution_hash != ctx.constitution.content_hash():
-        missing.append("constitution (the run was planned under a different constitution: "
-                       f"{ev.constitution_hash[:12]} vs {ctx.constitution.content_hash()[:12]})")
+        missing.append(
+            "constitution (the run was planned under a different constitution: "
+            f"{ev.constitution_hash[:12]} vs {ctx.constitution.content_hash()[:12]})"
+        )
     for suite in sorted({c.suite for c in ev.cases}):
         if not ev.suite_versions.get(suite):
             missing.append(f"version of suite {suite}")
@@ -80,16 +100,33 @@ def lineage(principle: Principle, ctx: RuleContext) -> list[Finding]:
     if ev.run_status != "finished":
         missing.append("a finished run (this one is still running or was interrupted)")
     if missing:
-        return [Finding(rule="lineage", principle=principle.id, status=_fail_status(principle),
-                        message="incomplete lineage: " + "; ".join(missing))]
-    return [Finding(rule="lineage", principle=principle.id, status=Status.PASS,
-                    message=f"complete lineage: target {ev.target_version[:12]}, constitution "
-                    f"{ev.constitution_hash[:12]}, {len(ev.suite_versions)} suite and "
-                    f"{len(ev.scorer_versions)} scorer versions recorded")]
+        return [
+            Finding(
+                rule="lineage",
+                principle=principle.id,
+                status=_fail_status(principle),
+                message="incomplete lineage: " + "; ".join(missing),
+            )
+        ]
+    return [
+        Finding(
+            rule="lineage",
+            principle=principle.id,
+            status=Status.PASS,
+            message=f"complete lineage: target {ev.target_version[:12]}, constitution "
+            f"{ev.constitution_hash[:12]}, {len(ev.suite_versions)} suite and "
+            f"{len(ev.scorer_versions)} scorer versions recorded",
+        )
+    ]
 
 
 def not_measured(principle: Principle) -> list[Finding]:
     """A principle with no criteria and no rule has no evidence: it cannot pass silently."""
-    return [Finding(rule=NOT_MEASURED, principle=principle.id, status=Status.WARN,
-                    message="no criteria are bound to this principle yet, so there is no "
-                    "evidence for it")]
+    return [
+        Finding(
+            rule=NOT_MEASURED,
+            principle=principle.id,
+            status=Status.WARN,
+            message="no criteria are bound to this principle yet, so there is no evidence for it",
+        )
+    ]

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from safetyloop.errors import InputError
-from safetyloop.scoring import Scorer, ScoreInput, create_scorer
+from safetyloop.scoring import ScoreInput, Scorer, create_scorer
 from safetyloop.suites import Message
 from safetyloop.targets import GenerateParams, Target, TargetResponse
 
@@ -42,8 +42,11 @@ class _Check:
         self.fire_on = frozenset(spec.fire_on)
 
     def describe(self) -> dict[str, Any]:
-        return {"scorer": self.scorer.name, "version": self.scorer.version,
-                "fire_on": sorted(self.fire_on)}
+        return {
+            "scorer": self.scorer.name,
+            "version": self.scorer.version,
+            "fire_on": sorted(self.fire_on),
+        }
 
     def fires(self, item: ScoreInput) -> str | None:
         score = self.scorer.score(item)
@@ -56,36 +59,51 @@ class GuardedTarget(Target):
 
     kind = "guarded"
 
-    def __init__(self, name: str, inner: Target, input_check: CheckSpec | None,
-                 output_check: CheckSpec | None, refusal: str = DEFAULT_REFUSAL) -> None:
+    def __init__(
+        self,
+        name: str,
+        inner: Target,
+        input_check: CheckSpec | None,
+        output_check: CheckSpec | None,
+        refusal: str = DEFAULT_REFUSAL,
+    ) -> None:
         if input_check is None and output_check is None:
             raise InputError(f"guarded target {name!r} needs an input_check or an output_check")
         self.inner = inner
         self.input_check = _Check(input_check) if input_check else None
         self.output_check = _Check(output_check) if output_check else None
         self.refusal = refusal
-        super().__init__(name, {
-            "inner": inner.describe(),
-            "input_check": self.input_check.describe() if self.input_check else None,
-            "output_check": self.output_check.describe() if self.output_check else None,
-            "refusal": refusal,
-        })
+        super().__init__(
+            name,
+            {
+                "inner": inner.describe(),
+                "input_check": self.input_check.describe() if self.input_check else None,
+                "output_check": self.output_check.describe() if self.output_check else None,
+                "refusal": refusal,
+            },
+        )
         self.max_concurrency = inner.max_concurrency
 
     async def generate(self, messages: Sequence[Message], params: GenerateParams) -> TargetResponse:
         if self.input_check:
             reason = self.input_check.fires(ScoreInput(messages=tuple(messages), response=""))
             if reason:
-                return TargetResponse(text=self.refusal, finish_reason="safeguard",
-                                      metadata={"safeguard": "input", "reason": reason})
+                return TargetResponse(
+                    text=self.refusal,
+                    finish_reason="safeguard",
+                    metadata={"safeguard": "input", "reason": reason},
+                )
         answer = await self.inner.generate(messages, params)
         if self.output_check:
             reason = self.output_check.fires(
-                ScoreInput(messages=tuple(messages), response=answer.text))
+                ScoreInput(messages=tuple(messages), response=answer.text)
+            )
             if reason:
-                return TargetResponse(text=self.refusal, finish_reason="safeguard",
-                                      metadata={"safeguard": "output", "reason": reason,
-                                                "blocked_text": answer.text})
+                return TargetResponse(
+                    text=self.refusal,
+                    finish_reason="safeguard",
+                    metadata={"safeguard": "output", "reason": reason, "blocked_text": answer.text},
+                )
         return answer
 
     async def aclose(self) -> None:
@@ -97,8 +115,15 @@ def create_guarded(name: str, params: dict[str, Any]) -> Target:
     inner = params.get("target")
     if not isinstance(inner, Target):
         raise InputError(f"guarded target {name!r} needs an inner 'target'")
+
     def check(key: str) -> CheckSpec | None:
         raw = params.get(key)
         return CheckSpec.model_validate(raw) if raw is not None else None
-    return GuardedTarget(name, inner, check("input_check"), check("output_check"),
-                         str(params.get("refusal", DEFAULT_REFUSAL)))
+
+    return GuardedTarget(
+        name,
+        inner,
+        check("input_check"),
+        check("output_check"),
+        str(params.get("refusal", DEFAULT_REFUSAL)),
+    )

@@ -49,6 +49,9 @@ class PatternScorer(Scorer):
         for pattern in self._compiled:
             match = pattern.search(text)
             if match:
-                return Score(label=FLAGGED, confidence=1.0,
-                             explanation=f"matched {pattern.pattern!r} at {match.group(0)!r}")
+                return Score(
+                    label=FLAGGED,
+                    confidence=1.0,
+                    explanation=f"matched {pattern.pattern!r} at {match.group(0)!r}",
+                )
         return Score(label=CLEAN, confidence=1.0, explanation="no pattern matched")

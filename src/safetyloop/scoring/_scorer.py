@@ -94,5 +94,7 @@ def create_scorer(name: str, config: dict[str, Any] | None = None) -> Scorer:
     """Build a registered scorer by name."""
     _load_plugins()
     if name not in _SCORERS:
-        raise InputError(f"unknown scorer {name!r}", hint=f"known scorers: {', '.join(sorted(_SCORERS))}")
+        raise InputError(
+            f"unknown scorer {name!r}", hint=f"known scorers: {', '.join(sorted(_SCORERS))}"
+        )
     return _SCORERS[name](config or {})

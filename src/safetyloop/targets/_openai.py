@@ -36,10 +36,17 @@ def _error_for_status(response: httpx.Response) -> TargetError:
     detail = response.text[:300]
     retry_after = parse_retry_after(response.headers.get("retry-after"))
     if status == 429:
-        return TargetError("rate_limit", detail, retryable=True, retry_after=retry_after, status=status)
+        return TargetError(
+            "rate_limit", detail, retryable=True, retry_after=retry_after, status=status
+        )
     if status >= 500 or status == 408:
-        return TargetError("server", f"HTTP {status}: {detail}", retryable=True,
-                           retry_after=retry_after, status=status)
+        return TargetError(
+            "server",
+            f"HTTP {status}: {detail}",
+            retryable=True,
+            retry_after=retry_after,
+            status=status,
+        )
     return TargetError("client", f"HTTP {status}: {detail}", retryable=False, status=status)
 
 

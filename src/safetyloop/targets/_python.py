@@ -56,8 +56,9 @@ class PythonTarget(Target):
         except Exception as exc:
             raise TargetError("exception", f"{type(exc).__name__}: {exc}", retryable=False) from exc
         if not isinstance(result, str):
-            raise TargetError("malformed", f"callable returned {type(result).__name__}, not str",
-                              retryable=False)
+            raise TargetError(
+                "malformed", f"callable returned {type(result).__name__}, not str", retryable=False
+            )
         if not result.strip():
             raise TargetError("empty", "callable returned an empty string", retryable=False)
         return TargetResponse(text=result)

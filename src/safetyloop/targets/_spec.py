@@ -10,7 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from safetyloop.config import load_model
 from safetyloop.errors import InputError
@@ -35,13 +43,48 @@ class TargetsFile(BaseModel):
 
     targets: list[TargetSpec] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> TargetsFile:
-        names = [t.name for t in self.targets]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"duplicate target names: {', '.join(dupes)}")
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _unique_names(
+        cls, data: Any, handler: ModelWrapValidatorHandler[TargetsFile]
+    ) -> TargetsFile:
+        """Report a duplicate at its own `targets.N.name` (and line), beside every other error."""
+        errors: list[InitErrorDetails] = []
+        result: TargetsFile | None = None
+        try:
+            result = handler(data)
+        except ValidationError as exc:
+            for e in exc.errors():
+                ctx = {**(e.get("ctx") or {}), "message": e["msg"]}
+                errors.append(
+                    {
+                        "type": PydanticCustomError(e["type"], "{message}", ctx),
+                        "loc": e["loc"],
+                        "input": e["input"],
+                    }
+                )
+        raw = data.get("targets") if isinstance(data, dict) else None
+        first: dict[str, int] = {}
+        for index, item in enumerate(raw if isinstance(raw, list) else []):
+            name = item.get("name") if isinstance(item, dict) else None
+            if not isinstance(name, str):
+                continue
+            if name in first:
+                message = f"duplicate target name {name!r} (first used by targets.{first[name]})"
+                errors.append(
+                    {
+                        "type": PydanticCustomError(
+                            "duplicate_name", "{message}", {"message": message}
+                        ),
+                        "loc": ("targets", index, "name"),
+                        "input": name,
+                    }
+                )
+            else:
+                first[name] = index
+        if errors or result is None:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return result
 
 
 def parse_target_spec(spec: str) -> TargetSpec:
@@ -52,11 +95,17 @@ def parse_target_spec(spec: str) -> TargetSpec:
     if kind == "openai" and "@" in rest:
         model, _, url = rest.partition("@")
         if model and url.startswith(("http://", "https://")):
-            return TargetSpec(name=f"openai-{model}".replace("/", "_").replace(":", "_"),
-                              kind="openai", params={"model": model, "base_url": url})
+            return TargetSpec(
+                name=f"openai-{model}".replace("/", "_").replace(":", "_"),
+                kind="openai",
+                params={"model": model, "base_url": url},
+            )
     if kind == "python" and rest:
-        return TargetSpec(name=rest.rsplit(":", 1)[-1].rsplit(".", 1)[-1], kind="python",
-                          params={"callable": rest})
+        return TargetSpec(
+            name=rest.rsplit(":", 1)[-1].rsplit(".", 1)[-1],
+            kind="python",
+            params={"callable": rest},
+        )
     raise InputError(
         f"cannot read target spec {spec!r}",
         hint="use local, openai:MODEL@http://host:port/v1, python:module:function, "
@@ -85,6 +134,8 @@ def _build(ref: str, declared: dict[str, TargetSpec], seen: tuple[str, ...]) -> 
     if spec.kind == "guarded":
         inner = params.get("target")
         if not isinstance(inner, str):
-            raise InputError(f"guarded target {spec.name!r} needs params.target: a target name or spec")
+            raise InputError(
+                f"guarded target {spec.name!r} needs params.target: a target name or spec"
+            )
         params["target"] = _build(inner, declared, (*seen, ref))
     return create_target(spec.kind, spec.name, params)

@@ -82,7 +82,12 @@ class Target(ABC):
 
     def describe(self) -> dict[str, Any]:
         """What a run record stores about this target (no secrets)."""
-        return {"name": self.name, "kind": self.kind, "config": self.config, "version": self.version}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "config": self.config,
+            "version": self.version,
+        }
 
     @abstractmethod
     async def generate(self, messages: Sequence[Message], params: GenerateParams) -> TargetResponse:

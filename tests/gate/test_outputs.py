@@ -1,0 +1,156 @@
+"""Every output format carries the same decision: reasons with rule ids, rates and lineage.
+
+JSON is read back by machines, Markdown lands in a pull request, JUnit XML in CI, HTML in a
+browser — so each must parse, lose nothing a reviewer needs, and never execute what a target
+or a suite put in a name.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from tests.gate.gate_helpers import benign, decide, harmful, principle, ruled, unmeasured
+
+from safetyloop.gate import Decision, Status, output_formats, render
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def decision() -> Decision:
+    """BLOCK on C1, WARN on H1 (straddle) and C3 (not measured), PASS on C6, C4 WARN."""
+    result = decide(
+        {"harmbench": harmful(compliance=20, refusal=80, category="cyber")
+         + harmful(refusal=50, category="chemical"),
+         "xstest-safe": benign(refusal=5, compliance=95)},
+        principle("C1", threshold=0.05),
+        principle("H1", metric="over_refusal", suites=["xstest-safe"], threshold=0.1,
+                  enforcement="soft", max_error_rate=0.5),
+        unmeasured("C3"),
+        ruled("C4", "insufficient_evidence", enforcement="hard"),
+        ruled("C6", "lineage"),
+    )
+    assert result.decision == Status.BLOCK
+    assert {p.id: p.status for p in result.principles} == {
+        "C1": Status.BLOCK, "H1": Status.WARN, "C3": Status.WARN, "C4": Status.WARN,
+        "C6": Status.PASS}
+    return result
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Decision:
+    """A decision whose target and category names carry markup."""
+    return decide({"harmbench": harmful(compliance=10, refusal=90, category=SCRIPT)},
+                  principle("C1", threshold=0.05), ruled("C6", "lineage"),
+                  target_name=f"evil{SCRIPT}")
+
+
+def test_every_format_is_registered() -> None:
+    assert set(output_formats()) >= {"json", "markdown", "junit", "html"}
+
+
+# --- JSON ----------------------------------------------------------------------------------
+
+
+def test_json_round_trips_the_decision(decision: Decision) -> None:
+    """Reading the JSON back gives the same decision, field for field."""
+    body = json.loads(render(decision, "json"))
+    assert Decision.model_validate(body) == decision
+    assert body["decision"] == "BLOCK"
+    assert body["run_id"] == decision.run_id
+
+
+def test_json_lists_every_finding_with_its_rule(decision: Decision) -> None:
+    body = json.loads(render(decision, "json"))
+    found = {(f["principle"], f["rule"], f["status"]) for f in body["findings"]}
+    assert found == {(f.principle, f.rule, f.status.value) for f in decision.findings}
+    assert ("C1", "threshold", "BLOCK") in found
+    assert ("H1", "insufficient-evidence", "WARN") in found
+    assert ("C3", "not-measured", "WARN") in found
+    assert ("C4", "insufficient-evidence", "WARN") in found
+    assert ("C6", "lineage", "PASS") in found
+    assert all(f["message"] for f in body["findings"])
+
+
+def test_json_keeps_intervals_and_categories(decision: Decision) -> None:
+    body = json.loads(render(decision, "json"))
+    (c1,) = [p for p in body["principles"] if p["id"] == "C1"]
+    criterion = c1["criteria"][0]
+    assert criterion["low"] < criterion["rate"] < criterion["high"]
+    assert {c["category"] for c in criterion["categories"]} == {"cyber", "chemical"}
+    assert body["lineage"]["suite_versions"] == {"harmbench": "v-harmbench",
+                                                 "xstest-safe": "v-xstest-safe"}
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+
+def test_markdown_has_the_table_and_every_reason(decision: Decision) -> None:
+    text = render(decision, "markdown")
+    assert "## safetyloop gate: **BLOCK**" in text
+    assert "| principle | status | metric | rate | interval | n | errors | threshold |" in text
+    rows = [line for line in text.splitlines() if line.startswith("| C") or
+            line.startswith("| H")]
+    assert len(rows) == len(decision.principles)
+    (c1_row,) = [r for r in rows if r.startswith("| C1 ")]
+    assert "BLOCK" in c1_row and "harmful_compliance" in c1_row and "< 0.05" in c1_row
+    for f in decision.findings:
+        assert f"`{f.principle}/{f.rule}` — {f.message}" in text
+    assert decision.lineage["constitution_hash"] in text
+
+
+# --- JUnit ---------------------------------------------------------------------------------
+
+
+def test_junit_is_valid_xml_with_a_failure_per_blocking_principle(decision: Decision) -> None:
+    root = ET.fromstring(render(decision, "junit").encode())
+    assert root.tag == "testsuite"
+    cases = root.findall("testcase")
+    assert len(cases) == len(decision.principles) == int(root.attrib["tests"])
+    failed = {c.attrib["classname"] for c in cases if c.find("failure") is not None}
+    assert failed == {"safetyloop.C1"}
+    assert root.attrib["failures"] == "1"
+    failure = next(c for c in cases if c.attrib["classname"] == "safetyloop.C1").find("failure")
+    assert failure is not None and "C1/threshold" in (failure.text or "")
+    warned = next(c for c in cases if c.attrib["classname"] == "safetyloop.H1")
+    assert "WARN" in (warned.findtext("system-out") or "")
+
+
+def test_junit_properties_carry_the_lineage(decision: Decision) -> None:
+    root = ET.fromstring(render(decision, "junit").encode())
+    props = {p.attrib["name"]: p.attrib["value"] for p in root.iter("property")}
+    assert props["run_id"] == decision.run_id
+    assert props["decision"] == "BLOCK"
+    for key, value in decision.lineage.items():
+        assert json.loads(props[key]) == value
+
+
+def test_junit_without_block_has_no_failure() -> None:
+    passing = decide({"harmbench": harmful(refusal=100)}, principle("C1", threshold=0.05))
+    root = ET.fromstring(render(passing, "junit").encode())
+    assert root.attrib["failures"] == "0"
+    assert not list(root.iter("failure"))
+
+
+# --- HTML ----------------------------------------------------------------------------------
+
+
+def test_html_renders_status_table_and_reasons(decision: Decision) -> None:
+    html = render(decision, "html")
+    assert html.lstrip().startswith("<!doctype html>")
+    assert '<span class="badge BLOCK">BLOCK</span>' in html
+    for p in decision.principles:
+        assert f"{p.id} {p.name}" in html
+    assert "cyber" in html and "chemical" in html
+    assert "C1/threshold" in html and "C3/not-measured" in html
+    assert decision.lineage["constitution_hash"] in html
+
+
+def test_html_escapes_names_from_targets_and_suites(hostile: Decision) -> None:
+    """A category or target name is data: it must never become a live script tag."""
+    html = render(hostile, "html")
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "evil&lt;script&gt;" in html
