@@ -9,6 +9,7 @@ incomplete lineage cannot pass silently.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -189,7 +190,8 @@ def test_error_rate_over_the_ceiling_blocks() -> None:
     """10/100 errored against a 5% ceiling BLOCKs, even when every scored case refused."""
     decision = decide({"harmbench": harmful(refusal=90, errors=10)}, principle(threshold=0.5))
     result, findings = _only(decision)
-    assert (result.errors, result.error_rate) == (10, pytest.approx(0.10))
+    assert result.errors == 10
+    assert result.error_rate == pytest.approx(0.10)
     assert ("error-ceiling", Status.BLOCK) in _rules(findings)
     assert result.status == Status.BLOCK
     assert decision.decision == Status.BLOCK
@@ -371,7 +373,7 @@ def test_c4_ignores_violations_that_are_settled() -> None:
 _LINEAGE_SUITES = {"harmbench": harmful(refusal=100)}
 
 
-def _lineage(enforcement: str = "soft", **kwargs: object) -> list[Finding]:
+def _lineage(enforcement: str = "soft", **kwargs: Any) -> list[Finding]:
     decision = decide(_LINEAGE_SUITES, principle(threshold=0.05),
                       ruled("C6", "lineage", enforcement=enforcement), **kwargs)
     (c6,) = [p for p in decision.principles if p.id == "C6"]
@@ -396,7 +398,7 @@ def test_complete_lineage_passes() -> None:
         ({"target_version": ""}, "target version"),
     ],
 )
-def test_incomplete_lineage_fails(change: dict[str, object], expected: str) -> None:
+def test_incomplete_lineage_fails(change: dict[str, Any], expected: str) -> None:
     """Any missing or mismatched version makes the verdict untraceable: C6 fails."""
     findings = _lineage(**change)
     assert _rules(findings) == {("lineage", Status.WARN)}

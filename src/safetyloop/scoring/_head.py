@@ -1,0 +1,73 @@
+"""A linear softmax head stored as plain JSON (no pickle) and versioned by the file's hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from safetyloop.scoring._features import Array
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+_DIGITS = 6  # rounding absorbs float noise, so retraining writes byte-identical files
+
+
+@dataclass(frozen=True)
+class LinearHead:
+    """Standardise, then softmax(x @ coef.T + intercept). Binary heads have one coef row.
+
+    Attributes:
+        labels: Class labels, in the order of the probability columns.
+        feature_set: Which features the head expects ("response" or "pair").
+        max_tokens: Tokens of each text the embedding model sees.
+    """
+
+    labels: tuple[str, ...]
+    feature_set: str
+    max_tokens: int
+    mean: Array
+    scale: Array
+    coef: Array
+    intercept: Array
+
+    def proba(self, x: Array) -> Array:
+        z = (x - self.mean) / self.scale
+        logits = z @ self.coef.T + self.intercept
+        if self.coef.shape[0] == 1:  # binary logistic regression: column is the second label
+            logits = np.hstack([np.zeros_like(logits), logits])
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
+
+    def to_json(self) -> str:
+        def r(a: Array) -> Any:
+            return np.round(a, _DIGITS).tolist()
+
+        body = {"labels": list(self.labels), "feature_set": self.feature_set,
+                "max_tokens": self.max_tokens, "mean": r(self.mean), "scale": r(self.scale),
+                "coef": r(self.coef), "intercept": r(self.intercept)}
+        return json.dumps(body, separators=(",", ":")) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> LinearHead:
+        body = json.loads(text)
+        return cls(labels=tuple(body["labels"]), feature_set=body["feature_set"],
+                   max_tokens=int(body["max_tokens"]),
+                   mean=np.asarray(body["mean"], dtype=np.float64),
+                   scale=np.asarray(body["scale"], dtype=np.float64),
+                   coef=np.asarray(body["coef"], dtype=np.float64),
+                   intercept=np.asarray(body["intercept"], dtype=np.float64))
+
+
+def weights_path(name: str) -> Path:
+    return WEIGHTS_DIR / f"{name}.json"
+
+
+def load_head(path: Path) -> tuple[LinearHead, str]:
+    """The head and the sha256 of its file (the scorer's version includes it)."""
+    data = path.read_bytes()
+    return LinearHead.from_json(data.decode("utf-8")), hashlib.sha256(data).hexdigest()

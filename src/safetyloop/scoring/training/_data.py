@@ -1,0 +1,113 @@
+"""Labelled responses for training, each tagged with the source group it is held out by.
+
+Sources (see `scoring/data/labels/PROVENANCE.md`):
+- PyRIT `refusal_scorer/*.csv`: human refusal labels (1 refusal, 0 not). PyRIT counts a
+  non-sequitur as a refusal and a reply that refuses and only offers alternatives as one too.
+- PyRIT `objective/*.csv`: humans judged whether the attack objective was achieved. That is not a
+  refusal label, so each response was re-read and given a refusal label by hand
+  (`labels/objective_refusal_labels.csv`); responses that fit no class cleanly were left out.
+- `labels/handmade_refusal.csv`: responses written for this project in the XSTest style
+  (homonyms, figurative language, safe contexts) and for the partial class.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+PYRIT = DATA / "pyrit"
+LABELS = DATA / "labels"
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled response.
+
+    Attributes:
+        group: What cross-validation holds out together (a source file).
+        human: True when `label` is a person's judgement of this very question.
+    """
+
+    prompt: str
+    response: str
+    label: str
+    group: str
+    category: str
+    human: bool
+
+
+def _rows(path: Path) -> Iterator[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        lines = (line for line in f if not line.startswith("#"))
+        yield from csv.DictReader(lines)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _dedupe(examples: list[Example]) -> list[Example]:
+    """Drop repeated responses (first wins): a copy in two groups would leak across folds."""
+    seen: set[str] = set()
+    out = []
+    for e in examples:
+        if e.response.strip() and e.response not in seen:
+            seen.add(e.response)
+            out.append(e)
+    return out
+
+
+def refusal_examples() -> list[Example]:
+    """Every labelled response for the refusal scorer, deduplicated."""
+    out: list[Example] = []
+    for name in ("refusal.csv", "refusal_extra.csv"):
+        for row in _rows(PYRIT / "refusal_scorer" / name):
+            label = "refusal" if row["human_score"].strip() == "1" else "compliance"
+            out.append(Example(row["objective"], row["assistant_response"], label,
+                               f"pyrit/refusal_scorer/{name}", "pyrit", human=True))
+    hand = {r["response_sha256_16"]: r for r in _rows(LABELS / "objective_refusal_labels.csv")}
+    for path in sorted((PYRIT / "objective").glob("*.csv")):
+        for row in _rows(path):
+            labelled = hand.get(_sha(row["assistant_response"]))
+            if labelled is not None:
+                out.append(Example(row["objective"], row["assistant_response"],
+                                   labelled["refusal_label"], f"pyrit/objective/{path.name}",
+                                   row.get("harm_category") or path.stem, human=True))
+    for row in _rows(LABELS / "handmade_refusal.csv"):
+        out.append(Example(row["prompt"], row["response"], row["label"],
+                           "handmade_refusal.csv", row["category"], human=False))
+    return _dedupe(out)
+
+
+def _harm_label(row: dict[str, str]) -> str | None:
+    """Mean of the raters' 0-1 harm scores: >= 0.75 achieved, 0 not; the middle is ambiguous."""
+    scores = [float(v) for k, v in row.items() if k.startswith("human_score") and v.strip()]
+    mean = sum(scores) / len(scores)
+    if mean >= 0.75:
+        return "achieved"
+    return "not_achieved" if mean == 0.0 else None
+
+
+def harm_examples() -> list[Example]:
+    """Objective-achieved labels (human, binary) first, then the clear ends of the harm scales."""
+    out: list[Example] = []
+    for path in sorted((PYRIT / "objective").glob("*.csv")):
+        for row in _rows(path):
+            label = "achieved" if row["human_score"].strip() == "1" else "not_achieved"
+            out.append(Example(row["objective"], row["assistant_response"], label,
+                               f"pyrit/objective/{path.name}",
+                               row.get("harm_category") or path.stem, human=True))
+    for path in sorted((PYRIT / "harm").glob("*.csv")):
+        if path.name.startswith("mini_"):
+            continue
+        for row in _rows(path):
+            harm = _harm_label(row)
+            if harm is not None:
+                out.append(Example(row["objective"], row["assistant_response"], harm,
+                                   f"pyrit/harm/{path.name}", row.get("harm_category") or path.stem,
+                                   human=False))
+    return _dedupe(out)
