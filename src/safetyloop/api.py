@@ -120,11 +120,8 @@ def run(
 ) -> RunInfo:
     """Plan, run (resuming an interrupted run of the same plan), score, and record a run."""
     the_plan = plan(request)
-    store = Store(request.store_url)
-    try:
+    with Store(request.store_url) as store:
         return asyncio.run(_execute(the_plan, request, store, on_start, on_result))
-    finally:
-        store.close()
 
 
 async def _execute(
@@ -238,19 +235,15 @@ def gate(
     record: bool = True,
 ) -> Decision:
     """Decide PASS / WARN / BLOCK on a stored run under a constitution (default: the run's own)."""
-    store = Store(store_url)
-    try:
+    chosen = load_constitution_checked(constitution) if constitution else None
+    with Store(store_url) as store:
         evidence = evidence_for(store, run_ref)
-        if constitution is None:
+        if chosen is None:
             info = store.get_run(evidence.run_id)
             chosen = Constitution.model_validate(info.lineage["constitution"])
-        else:
-            chosen = load_constitution_checked(constitution)
         decision = evaluate(chosen, evidence)
         if record:
             store.record_gate_decision(
                 decision.run_id, decision.decision.value, decision.model_dump(mode="json")
             )
         return decision
-    finally:
-        store.close()

@@ -16,11 +16,12 @@ app = typer.Typer(help="Stored runs.", no_args_is_help=True)
 @app.command("list")
 def list_runs(limit: Annotated[int, typer.Option(min=1)] = 20, store: StoreOption = None) -> None:
     """The most recent runs with their lineage."""
-    db = Store(store)
+    with Store(store) as db:
+        runs = db.list_runs(limit)
     table = Table(title=f"runs in {db.url}")
     for column in ("id", "created", "status", "target", "target version", "constitution"):
         table.add_column(column)
-    for r in db.list_runs(limit):
+    for r in runs:
         table.add_row(
             r.id,
             r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
@@ -39,10 +40,11 @@ def show(
     store: StoreOption = None,
 ) -> None:
     """A run's lineage, outcome counts and a few transcripts with their verdicts."""
-    db = Store(store)
-    info = db.get_run(run)
-    results = db.results(info.id)
-    cases = db.run_cases(info.id)
+    with Store(store) as db:
+        info = db.get_run(run)
+        results = db.results(info.id)
+        cases = db.run_cases(info.id)
+        scores = {name: db.scores(info.id, v) for name, v in info.scorer_versions.items()}
     console.print(
         f"[bold]run {info.id}[/] ({info.status}) target {info.target_name} "
         f"{info.target_version[:12]}, constitution {info.constitution_hash[:12]}"
@@ -54,7 +56,6 @@ def show(
         f"{len(results)}/{len(cases)} cases have a result, {len(errors)} errors, "
         f"{sum(r.cached for r in results.values())} from cache"
     )
-    scores = {name: db.scores(info.id, v) for name, v in info.scorer_versions.items()}
     for case in cases[:transcripts]:
         result = results.get(case.key)
         verdicts = ", ".join(f"{n}={s[case.key].label}" for n, s in scores.items() if case.key in s)

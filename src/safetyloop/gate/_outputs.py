@@ -42,7 +42,14 @@ def _env(autoescape: bool) -> Environment:
     env.filters["pct"] = lambda x: f"{x:.1%}"
     env.filters["rate"] = lambda x: f"{x:.3f}"
     env.filters["short"] = lambda x: str(x)[:12]
+    env.filters["cell"] = _markdown_cell
     return env
+
+
+def _markdown_cell(value: object) -> str:
+    """Text that cannot break a Markdown table or inject HTML into a pull request."""
+    text = str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
 @output_format("json")

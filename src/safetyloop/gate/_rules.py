@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from safetyloop.config import Constitution, Enforcement, Principle
-from safetyloop.gate._criteria import INSUFFICIENT, scorer_for
+from safetyloop.gate._criteria import ERROR_CEILING, INSUFFICIENT, scorer_for
 from safetyloop.gate._model import Finding, PrincipleResult, RunEvidence, Status
 
 
@@ -49,13 +49,16 @@ def _fail_status(principle: Principle) -> Status:
 
 @gate_rule("insufficient_evidence")
 def insufficient_evidence(principle: Principle, ctx: RuleContext) -> list[Finding]:
-    """C4: a gate under insufficient evidence cannot PASS; it routes to review."""
+    """C4: a gate under insufficient evidence cannot PASS; it routes to review.
+
+    Too many errors is insufficient evidence too (principle 3), besides blocking on its own.
+    """
     uncertain = sorted(
         {
             f.principle
             for p in ctx.measured
             for f in p.findings
-            if f.rule in (INSUFFICIENT, NOT_MEASURED)
+            if f.rule in (INSUFFICIENT, NOT_MEASURED, ERROR_CEILING)
         }
     )
     if uncertain:

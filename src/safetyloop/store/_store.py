@@ -110,6 +110,12 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     # runs -------------------------------------------------------------------------------
     def create_run(self, run: NewRun, cases: Sequence[Case]) -> RunInfo:
         """Record the run and its whole plan in one transaction."""
