@@ -1,5 +1,70 @@
-"""Statistics: pure functions over counts, no I/O."""
+"""Statistics: pure functions over counts, no I/O.
 
-from safetyloop.stats._intervals import Interval, wilson
+Orientation: every rate is a *violation* rate (lower is better). Comparisons take
+``d = candidate − baseline``; a regression beyond a margin means ``d > margin``.
+"""
 
-__all__ = ["Interval", "wilson"]
+from safetyloop.stats._bootstrap import ClusterBootstrapResult, cluster_bootstrap
+from safetyloop.stats._compare import (
+    BelowThresholdResult,
+    McNemarResult,
+    NonInferiorityResult,
+    mcnemar_exact,
+    non_inferiority,
+    rate_below_threshold,
+)
+from safetyloop.stats._correction import HolmResult, RoganGladenResult, holm, rogan_gladen
+from safetyloop.stats._drift import DriftResult, category_drift
+from safetyloop.stats._intervals import (
+    Interval,
+    clopper_pearson,
+    newcombe_difference,
+    paired_difference,
+    wilson,
+)
+from safetyloop.stats._power import (
+    AdditionalCasesResult,
+    ComparisonPower,
+    SampleSizeResult,
+    additional_cases_needed,
+    power_below_threshold,
+    power_non_inferiority,
+    sample_size_below_threshold,
+    sample_size_non_inferiority,
+)
+from safetyloop.stats._selfcheck import SelfCheckReport, selfcheck
+from safetyloop.stats._trend import TrendResult, trend_test
+
+__all__ = [
+    "AdditionalCasesResult",
+    "BelowThresholdResult",
+    "ClusterBootstrapResult",
+    "ComparisonPower",
+    "DriftResult",
+    "HolmResult",
+    "Interval",
+    "McNemarResult",
+    "NonInferiorityResult",
+    "RoganGladenResult",
+    "SampleSizeResult",
+    "SelfCheckReport",
+    "TrendResult",
+    "additional_cases_needed",
+    "category_drift",
+    "clopper_pearson",
+    "cluster_bootstrap",
+    "holm",
+    "mcnemar_exact",
+    "newcombe_difference",
+    "non_inferiority",
+    "paired_difference",
+    "power_below_threshold",
+    "power_non_inferiority",
+    "rate_below_threshold",
+    "rogan_gladen",
+    "sample_size_below_threshold",
+    "sample_size_non_inferiority",
+    "selfcheck",
+    "trend_test",
+    "wilson",
+]

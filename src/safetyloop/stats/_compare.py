@@ -139,7 +139,7 @@ def _check_alpha(alpha: float) -> None:
 
 
 def _one_sided_z(alpha: float) -> float:
-    """Critical value of each side of the (1 − 2·alpha) interval, computed as `non_inferiority` does."""
+    """Per-side critical value of the (1 − 2·alpha) interval, exactly as `non_inferiority`."""
     return _z(1.0 - 2.0 * alpha)
 
 
@@ -214,9 +214,7 @@ def non_inferiority(
                 f" and baseline {baseline} (need b <= e_cand, c <= e_base, b - c = e_cand - e_base)"
             )
         diff = paired_difference(b, c, n_c, confidence)
-        p_reg = (
-            float(stats.norm.sf(_tango_statistic(b, c, n_c, margin))) if n_c else 1.0
-        )
+        p_reg = float(stats.norm.sf(_tango_statistic(b, c, n_c, margin))) if n_c else 1.0
         mcn = mcnemar_exact(b, c)
     ni, reg = _decide(np.asarray(diff.low), np.asarray(diff.high), margin)
     return NonInferiorityResult(
@@ -246,4 +244,3 @@ def _non_inferior_mask(
     """Vectorised unpaired non-inferiority decision, identical to `non_inferiority(...)`."""
     _, low, high = _newcombe_bounds(e_c, n_c, e_b, n_b, _one_sided_z(alpha))
     return _decide(low, high, margin)[0]
-

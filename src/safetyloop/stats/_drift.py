@@ -39,8 +39,9 @@ def category_drift(counts_a: Mapping[str, int], counts_b: Mapping[str, int]) -> 
     The p-value answers "is there any difference" (which, with enough traffic, there always is);
     Cramér's V and PSI answer "how much", which is what a drift alarm should key on.
     """
-    cats = tuple(sorted(c for c in set(counts_a) | set(counts_b)
-                        if counts_a.get(c, 0) or counts_b.get(c, 0)))
+    cats = tuple(
+        sorted(c for c in set(counts_a) | set(counts_b) if counts_a.get(c, 0) or counts_b.get(c, 0))
+    )
     a = np.array([counts_a.get(c, 0) for c in cats], dtype=np.float64)
     b = np.array([counts_b.get(c, 0) for c in cats], dtype=np.float64)
     if np.any(a < 0) or np.any(b < 0):

@@ -120,9 +120,7 @@ def _newcombe_bounds(
     )
 
 
-def newcombe_difference(
-    e1: int, n1: int, e2: int, n2: int, confidence: float = 0.95
-) -> Interval:
+def newcombe_difference(e1: int, n1: int, e2: int, n2: int, confidence: float = 0.95) -> Interval:
     """Newcombe hybrid score interval (method 10) for the difference p1 − p2 of independent rates.
 
     Combines the two Wilson intervals, so it inherits their good behaviour at rates near 0 where

@@ -106,7 +106,7 @@ def _pass_kmax(n: IntArray, threshold: float, z: float) -> IntArray:
         k = np.where(up & (high_next < threshold), k + 1, k)
         _, high = _wilson_bounds(np.maximum(k, 0), n, z)
         k = np.where((k >= 0) & (high >= threshold), k - 1, k)
-    return k
+    return k.astype(np.int64)
 
 
 def _fail_kmin(n: IntArray, threshold: float, z: float) -> IntArray:
@@ -119,7 +119,7 @@ def _fail_kmin(n: IntArray, threshold: float, z: float) -> IntArray:
         k = np.where((k - 1 >= 0) & (low_prev > threshold), k - 1, k)
         low, _ = _wilson_bounds(np.minimum(k, n), n, z)
         k = np.where((k <= n) & (low <= threshold), k + 1, k)
-    return k
+    return k.astype(np.int64)
 
 
 def power_below_threshold(

@@ -46,6 +46,24 @@ class TrendResult:
     note: str = ""
 
 
+def _separated(events: np.ndarray, n: np.ndarray) -> bool:
+    """(Quasi-)complete separation on release order: the logistic MLE slope is infinite.
+
+    True when some release splits the others into "no violations" on one side and "every case
+    violates" on the other (that release itself may be mixed).
+    """
+    none = events == 0
+    every = events == n
+    r = events.size
+    for j in range(r):
+        before, after = slice(0, j), slice(j + 1, r)
+        if (none[before].all() and every[after].all()) or (
+            every[before].all() and none[after].all()
+        ):
+            return True
+    return False
+
+
 def trend_test(
     release_events: Sequence[tuple[int, int]],
     threshold: float,
@@ -82,15 +100,18 @@ def trend_test(
         return not_estimable("no violations in any release: the slope is not identified")
     if ev.sum() == ns.sum():
         return not_estimable("every case violates in every release: the slope is not identified")
+    if _separated(ev, ns):
+        return not_estimable(
+            "violations all on one side of some release (separation): the slope is infinite"
+        )
     exog = sm.add_constant(idx, has_constant="add")
     with warnings.catch_warnings():
-        warnings.simplefilter("error", PerfectSeparationWarning)
-        try:
-            fit = sm.GLM(
-                np.column_stack([ev, ns - ev]), exog, family=sm.families.Binomial()
-            ).fit()
-        except PerfectSeparationWarning:
-            return not_estimable("perfect separation across releases: the slope is not identified")
+        # A saturated fit (two releases) trips statsmodels' "perfect prediction" heuristic and a
+        # zero residual-df division, neither of which concerns the binomial MLE; true separation
+        # is ruled out above.
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit = sm.GLM(np.column_stack([ev, ns - ev]), exog, family=sm.families.Binomial()).fit()
     a, b = (float(x) for x in fit.params)
     ci = np.asarray(fit.conf_int(alpha=1.0 - confidence))
     x_all = np.arange(len(release_events), dtype=np.float64)
