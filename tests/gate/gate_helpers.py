@@ -66,7 +66,7 @@ def principle(pid: str = "C1", *, metric: str = "harmful_compliance",
     """A principle with one criterion, as the dict a YAML file would hold."""
     criterion: dict[str, Any] = {"metric": metric, "suites": list(suites),
                                  "threshold": threshold, "comparison": comparison,
-                                 "min_samples": min_samples}
+                                 "min_samples": min_samples, "scorer": SCORER}
     if max_error_rate is not None:
         criterion["max_error_rate"] = max_error_rate
     return {"id": pid, "name": f"principle {pid}", "statement": "test statement",

@@ -3,20 +3,24 @@
 from safetyloop.scoring._metrics import METRICS, Metric, metric_names
 from safetyloop.scoring._normalise import normalise
 from safetyloop.scoring._scorer import (
+    ERROR,
     Score,
     ScoreInput,
     Scorer,
+    ScorerError,
     create_scorer,
     scorer,
     scorer_names,
 )
 
 __all__ = [
+    "ERROR",
     "METRICS",
     "Metric",
     "Score",
     "ScoreInput",
     "Scorer",
+    "ScorerError",
     "create_scorer",
     "metric_names",
     "normalise",

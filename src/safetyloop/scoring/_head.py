@@ -13,7 +13,7 @@ import numpy as np
 from safetyloop.scoring._features import Array
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-_DIGITS = 6  # rounding absorbs float noise, so retraining writes byte-identical files
+_DIGITS = 7  # significant digits: rounding absorbs float noise, so retraining is byte-identical
 
 
 @dataclass(frozen=True)
@@ -45,22 +45,31 @@ class LinearHead:
 
     def to_json(self) -> str:
         def r(a: Array) -> Any:
-            return np.round(a, _DIGITS).tolist()
+            return np.vectorize(lambda v: float(f"{v:.{_DIGITS}g}"))(a).tolist()
 
-        body = {"labels": list(self.labels), "feature_set": self.feature_set,
-                "max_tokens": self.max_tokens, "mean": r(self.mean), "scale": r(self.scale),
-                "coef": r(self.coef), "intercept": r(self.intercept)}
+        body = {
+            "labels": list(self.labels),
+            "feature_set": self.feature_set,
+            "max_tokens": self.max_tokens,
+            "mean": r(self.mean),
+            "scale": r(self.scale),
+            "coef": r(self.coef),
+            "intercept": r(self.intercept),
+        }
         return json.dumps(body, separators=(",", ":")) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> LinearHead:
         body = json.loads(text)
-        return cls(labels=tuple(body["labels"]), feature_set=body["feature_set"],
-                   max_tokens=int(body["max_tokens"]),
-                   mean=np.asarray(body["mean"], dtype=np.float64),
-                   scale=np.asarray(body["scale"], dtype=np.float64),
-                   coef=np.asarray(body["coef"], dtype=np.float64),
-                   intercept=np.asarray(body["intercept"], dtype=np.float64))
+        return cls(
+            labels=tuple(body["labels"]),
+            feature_set=body["feature_set"],
+            max_tokens=int(body["max_tokens"]),
+            mean=np.asarray(body["mean"], dtype=np.float64),
+            scale=np.asarray(body["scale"], dtype=np.float64),
+            coef=np.asarray(body["coef"], dtype=np.float64),
+            intercept=np.asarray(body["intercept"], dtype=np.float64),
+        )
 
 
 def weights_path(name: str) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
@@ -10,7 +11,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from safetyloop._hashing import content_hash
-from safetyloop.errors import InputError
+from safetyloop.errors import InputError, SafetyloopError
 from safetyloop.suites import Message
 
 
@@ -21,6 +22,19 @@ class ScoreInput(BaseModel):
 
     messages: tuple[Message, ...]
     response: str
+
+
+#: The label of a verdict that could not be reached (e.g. unparseable judge output). The gate
+#: counts it as an error, never as a refusal or as safe.
+ERROR = "error"
+
+
+class ScorerError(SafetyloopError):
+    """A scorer could not reach a verdict; `raw` keeps what it was given (the judge's text)."""
+
+    def __init__(self, message: str, raw: str = "") -> None:
+        super().__init__(message)
+        self.raw = raw
 
 
 class Score(BaseModel):
@@ -37,6 +51,15 @@ class Score(BaseModel):
     label: str
     confidence: float = Field(ge=0.0, le=1.0)
     explanation: str = ""
+
+    @property
+    def is_error(self) -> bool:
+        return self.label == ERROR
+
+    @classmethod
+    def error(cls, message: str, raw: str) -> Score:
+        """An error verdict that keeps the raw output for review."""
+        return cls(label=ERROR, confidence=0.0, explanation=f"{message}; raw output: {raw!r}")
 
 
 class Scorer(ABC):
@@ -62,6 +85,11 @@ class Scorer(ABC):
         """Score many; scorers with a batched model override this."""
         return [self.score(item) for item in items]
 
+    async def ascore_batch(self, items: Sequence[ScoreInput]) -> list[Score]:
+        """Score many from async code. Judge scorers override this to await their target;
+        the default runs the sync path in a worker thread so the event loop is not blocked."""
+        return await asyncio.to_thread(self.score_batch, items)
+
 
 ScorerFactory = Callable[[dict[str, Any]], Scorer]
 _SCORERS: dict[str, ScorerFactory] = {}
@@ -79,7 +107,7 @@ def scorer(name: str) -> Callable[[type[Scorer]], type[Scorer]]:
 
 
 def _load_plugins() -> None:
-    from safetyloop.scoring import _pattern, _refusal_keyword  # noqa: F401
+    from safetyloop.scoring import _judge, _pattern, _refusal_keyword, _trained  # noqa: F401
 
     for ep in entry_points(group="safetyloop.scorers"):
         _SCORERS.setdefault(ep.name, ep.load())

@@ -34,8 +34,11 @@ class TrainedScorer(Scorer):
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         super().__init__(config)
-        path = Path(self.config["weights"]) if "weights" in self.config else weights_path(
-            self.weights_name)
+        path = (
+            Path(self.config["weights"])
+            if "weights" in self.config
+            else weights_path(self.weights_name)
+        )
         self._path = path
 
     @cached_property
@@ -52,12 +55,18 @@ class TrainedScorer(Scorer):
 
     @property
     def version(self) -> str:
-        return content_hash({"name": self.name, "revision": self.revision,
-                             "config": {k: v for k, v in self.config.items() if k != "weights"},
-                             "weights_sha256": self.weights_hash})
+        return content_hash(
+            {
+                "name": self.name,
+                "revision": self.revision,
+                "config": {k: v for k, v in self.config.items() if k != "weights"},
+                "weights_sha256": self.weights_hash,
+            }
+        )
 
-    def predict_proba(self, prompts: Sequence[str], responses: Sequence[str]) -> np.ndarray[
-            Any, np.dtype[np.float64]]:
+    def predict_proba(
+        self, prompts: Sequence[str], responses: Sequence[str]
+    ) -> np.ndarray[Any, np.dtype[np.float64]]:
         head = self.head
         return head.proba(features(head.feature_set, prompts, responses, head.max_tokens))
 
@@ -67,7 +76,7 @@ class TrainedScorer(Scorer):
     def score_batch(self, items: Sequence[ScoreInput]) -> list[Score]:
         out: list[Score] = []
         for start in range(0, len(items), _CHUNK):
-            chunk = items[start:start + _CHUNK]
+            chunk = items[start : start + _CHUNK]
             proba = self.predict_proba([_prompt(i) for i in chunk], [i.response for i in chunk])
             out.extend(self._verdict(row) for row in proba)
         return out
@@ -76,8 +85,11 @@ class TrainedScorer(Scorer):
         labels = self.head.labels
         best = int(np.argmax(row))
         spread = ", ".join(f"{label} {p:.2f}" for label, p in zip(labels, row, strict=True))
-        return Score(label=labels[best], confidence=float(row[best]),
-                     explanation=f"{self.name} classifier: {spread}")
+        return Score(
+            label=labels[best],
+            confidence=float(row[best]),
+            explanation=f"{self.name} classifier: {spread}",
+        )
 
 
 @scorer("refusal")

@@ -30,8 +30,9 @@ def cohen_kappa(truth: Sequence[str], pred: Sequence[str], labels: Sequence[str]
     return 0.0 if expected == 1.0 else float((observed - expected) / (1 - expected))
 
 
-def precision_recall_f1(truth: Sequence[str], pred: Sequence[str],
-                        label: str) -> tuple[float, float, float]:
+def precision_recall_f1(
+    truth: Sequence[str], pred: Sequence[str], label: str
+) -> tuple[float, float, float]:
     """One-vs-rest precision, recall and F1 for `label` (0 where undefined, as sklearn)."""
     tp = sum(t == label and p == label for t, p in zip(truth, pred, strict=True))
     fp = sum(t != label and p == label for t, p in zip(truth, pred, strict=True))
@@ -49,14 +50,26 @@ def proportion(events: int, n: int, confidence: float = 0.95) -> Interval:
 Statistic = Callable[[Sequence[str], Sequence[str]], float]
 
 
-def bootstrap(truth: Sequence[str], pred: Sequence[str], statistic: Statistic, *,
-              confidence: float = 0.95, resamples: int = 2000, seed: int = 0) -> Interval:
+def bootstrap(
+    truth: Sequence[str],
+    pred: Sequence[str],
+    statistic: Statistic,
+    *,
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> Interval:
     """Percentile bootstrap over items (paired resampling), reproducible with `seed`."""
     t, p = np.asarray(truth), np.asarray(pred)
     point = statistic(list(t), list(p))
     if len(t) == 0:
-        return Interval(point=point, low=float("nan"), high=float("nan"),
-                        confidence=confidence, method="bootstrap")
+        return Interval(
+            point=point,
+            low=float("nan"),
+            high=float("nan"),
+            confidence=confidence,
+            method="bootstrap",
+        )
     rng = np.random.default_rng(seed)
     values = []
     for _ in range(resamples):
@@ -64,5 +77,6 @@ def bootstrap(truth: Sequence[str], pred: Sequence[str], statistic: Statistic, *
         values.append(statistic(list(t[idx]), list(p[idx])))
     alpha = (1 - confidence) / 2
     low, high = np.nanquantile(np.asarray(values, dtype=float), [alpha, 1 - alpha])
-    return Interval(point=point, low=float(low), high=float(high), confidence=confidence,
-                    method="bootstrap")
+    return Interval(
+        point=point, low=float(low), high=float(high), confidence=confidence, method="bootstrap"
+    )

@@ -67,19 +67,42 @@ def refusal_examples() -> list[Example]:
     for name in ("refusal.csv", "refusal_extra.csv"):
         for row in _rows(PYRIT / "refusal_scorer" / name):
             label = "refusal" if row["human_score"].strip() == "1" else "compliance"
-            out.append(Example(row["objective"], row["assistant_response"], label,
-                               f"pyrit/refusal_scorer/{name}", "pyrit", human=True))
+            out.append(
+                Example(
+                    row["objective"],
+                    row["assistant_response"],
+                    label,
+                    f"pyrit/refusal_scorer/{name}",
+                    "pyrit",
+                    human=True,
+                )
+            )
     hand = {r["response_sha256_16"]: r for r in _rows(LABELS / "objective_refusal_labels.csv")}
     for path in sorted((PYRIT / "objective").glob("*.csv")):
         for row in _rows(path):
             labelled = hand.get(_sha(row["assistant_response"]))
             if labelled is not None:
-                out.append(Example(row["objective"], row["assistant_response"],
-                                   labelled["refusal_label"], f"pyrit/objective/{path.name}",
-                                   row.get("harm_category") or path.stem, human=True))
+                out.append(
+                    Example(
+                        row["objective"],
+                        row["assistant_response"],
+                        labelled["refusal_label"],
+                        f"pyrit/objective/{path.name}",
+                        row.get("harm_category") or path.stem,
+                        human=True,
+                    )
+                )
     for row in _rows(LABELS / "handmade_refusal.csv"):
-        out.append(Example(row["prompt"], row["response"], row["label"],
-                           "handmade_refusal.csv", row["category"], human=False))
+        out.append(
+            Example(
+                row["prompt"],
+                row["response"],
+                row["label"],
+                "handmade_refusal.csv",
+                row["category"],
+                human=False,
+            )
+        )
     return _dedupe(out)
 
 
@@ -98,16 +121,30 @@ def harm_examples() -> list[Example]:
     for path in sorted((PYRIT / "objective").glob("*.csv")):
         for row in _rows(path):
             label = "achieved" if row["human_score"].strip() == "1" else "not_achieved"
-            out.append(Example(row["objective"], row["assistant_response"], label,
-                               f"pyrit/objective/{path.name}",
-                               row.get("harm_category") or path.stem, human=True))
+            out.append(
+                Example(
+                    row["objective"],
+                    row["assistant_response"],
+                    label,
+                    f"pyrit/objective/{path.name}",
+                    row.get("harm_category") or path.stem,
+                    human=True,
+                )
+            )
     for path in sorted((PYRIT / "harm").glob("*.csv")):
         if path.name.startswith("mini_"):
             continue
         for row in _rows(path):
             harm = _harm_label(row)
             if harm is not None:
-                out.append(Example(row["objective"], row["assistant_response"], harm,
-                                   f"pyrit/harm/{path.name}", row.get("harm_category") or path.stem,
-                                   human=False))
+                out.append(
+                    Example(
+                        row["objective"],
+                        row["assistant_response"],
+                        harm,
+                        f"pyrit/harm/{path.name}",
+                        row.get("harm_category") or path.stem,
+                        human=False,
+                    )
+                )
     return _dedupe(out)

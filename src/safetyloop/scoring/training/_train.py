@@ -1,0 +1,235 @@
+"""Fit a scorer head and measure it by cross-validation held out by source group.
+
+Rows are never split at random: every fold holds out whole source files, so the figures
+estimate how the scorer does on responses from a source (a model, a data set, a labeller) it
+has not seen, which is how it is used.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from safetyloop.scoring._features import Array, features
+from safetyloop.scoring._head import LinearHead, weights_path
+from safetyloop.scoring._scorer import ScoreInput, create_scorer
+from safetyloop.scoring.training._data import Example, harm_examples, refusal_examples
+from safetyloop.suites import Message
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """How one scorer is trained.
+
+    Attributes:
+        positive: Labels on the "not compliance" side of the binary figure reported.
+        baseline: Maps a `refusal_keyword` label to this scorer's label, for the baseline column.
+    """
+
+    examples: Callable[[], list[Example]]
+    feature_set: str
+    max_tokens: int
+    c: float
+    positive: frozenset[str]
+    baseline: dict[str, str]
+
+
+trainers: dict[str, TrainSpec] = {
+    "refusal": TrainSpec(
+        refusal_examples,
+        "response",
+        64,
+        0.01,
+        frozenset({"refusal", "partial"}),
+        {"compliance": "compliance", "partial": "partial", "refusal": "refusal"},
+    ),
+    "harm": TrainSpec(
+        harm_examples,
+        "pair",
+        64,
+        0.05,
+        frozenset({"not_achieved"}),
+        {"compliance": "achieved", "partial": "achieved", "refusal": "not_achieved"},
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Held-out agreement with the labels on a slice of the data."""
+
+    slice: str
+    n: int
+    binary: float
+    binary_baseline: float
+    exact: float
+    exact_baseline: float
+
+
+@dataclass
+class TrainReport:
+    name: str
+    n: int
+    label_counts: dict[str, int]
+    groups: dict[str, int]
+    folds: list[list[str]]
+    agreements: list[Agreement] = field(default_factory=list)
+    per_group: list[Agreement] = field(default_factory=list)
+    weights: Path | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "n": self.n,
+            "label_counts": self.label_counts,
+            "groups": self.groups,
+            "folds": self.folds,
+            "agreements": [a.__dict__ for a in self.agreements],
+            "per_group": [a.__dict__ for a in self.per_group],
+        }
+
+
+def fit_head(x: Array, y: Sequence[str], spec: TrainSpec) -> LinearHead:
+    """Standardise and fit an L2 logistic regression (lbfgs: deterministic)."""
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-6] = 1.0  # constant features: keep them finite
+    model = LogisticRegression(C=spec.c, max_iter=5000, class_weight=None)
+    model.fit((x - mean) / scale, np.asarray(y))
+    return LinearHead(
+        labels=tuple(str(c) for c in model.classes_),
+        feature_set=spec.feature_set,
+        max_tokens=spec.max_tokens,
+        mean=mean,
+        scale=scale,
+        coef=np.asarray(model.coef_, dtype=np.float64),
+        intercept=np.asarray(model.intercept_, dtype=np.float64),
+    )
+
+
+def _folds(groups: Sequence[str], n_splits: int) -> list[list[str]]:
+    """Greedy, deterministic partition of groups into folds of similar size."""
+    sizes: dict[str, int] = {}
+    for g in groups:
+        sizes[g] = sizes.get(g, 0) + 1
+    folds: list[list[str]] = [[] for _ in range(min(n_splits, len(sizes)))]
+    load = [0] * len(folds)
+    for g in sorted(sizes, key=lambda k: (-sizes[k], k)):
+        i = load.index(min(load))
+        folds[i].append(g)
+        load[i] += sizes[g]
+    return folds
+
+
+def _agree(
+    slice_name: str,
+    mask: np.ndarray[Any, np.dtype[np.bool_]],
+    y: np.ndarray[Any, Any],
+    pred: np.ndarray[Any, Any],
+    base: np.ndarray[Any, Any],
+    positive: frozenset[str],
+) -> Agreement:
+    def binary(a: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        return np.isin(a, list(positive))
+
+    n = int(mask.sum())
+    if n == 0:
+        return Agreement(slice_name, 0, float("nan"), float("nan"), float("nan"), float("nan"))
+    yb, pb, bb = binary(y[mask]), binary(pred[mask]), binary(base[mask])
+    return Agreement(
+        slice_name,
+        n,
+        float((yb == pb).mean()),
+        float((yb == bb).mean()),
+        float((y[mask] == pred[mask]).mean()),
+        float((y[mask] == base[mask]).mean()),
+    )
+
+
+def train(
+    name: str,
+    *,
+    subset: int | None = None,
+    write: bool = True,
+    n_splits: int = 5,
+    out_dir: Path | None = None,
+) -> TrainReport:
+    """Cross-validate by source group, then fit on everything and write the weights file.
+
+    Args:
+        subset: Use `subset` examples spread over the data (tests: determinism on a small set).
+        out_dir: Where to write `NAME.json` and `NAME.metrics.json` (default: the package).
+    """
+    spec = trainers[name]
+    examples = spec.examples()
+    if subset is not None:  # an even spread, so that every source group is represented
+        examples = examples[:: max(1, len(examples) // subset)][:subset]
+    prompts = [e.prompt for e in examples]
+    responses = [e.response for e in examples]
+    x = features(spec.feature_set, prompts, responses, spec.max_tokens)
+    y = np.asarray([e.label for e in examples])
+    groups = np.asarray([e.group for e in examples])
+    keyword = create_scorer("refusal_keyword")
+    base = np.asarray(
+        [
+            spec.baseline[s.label]
+            for s in keyword.score_batch(
+                [
+                    ScoreInput(messages=(Message(role="user", content=p),), response=r)
+                    for p, r in zip(prompts, responses, strict=True)
+                ]
+            )
+        ]
+    )
+    folds = _folds(list(groups), n_splits)
+    pred = base.astype(object)  # only used where a fold could not be trained
+    for held in folds:
+        test = np.isin(groups, held)
+        if test.all():
+            continue
+        head = fit_head(x[~test], list(y[~test]), spec)
+        pred[test] = np.asarray(head.labels)[head.proba(x[test]).argmax(axis=1)]
+    human = np.asarray([e.human for e in examples])
+    pyrit_refusal = np.char.startswith(groups.astype(str), "pyrit/refusal_scorer")
+    everything = np.ones(len(examples), dtype=bool)
+    report = TrainReport(
+        name=name,
+        n=len(examples),
+        label_counts={
+            str(k): int(v) for k, v in zip(*np.unique(y, return_counts=True), strict=True)
+        },
+        groups={
+            str(k): int(v) for k, v in zip(*np.unique(groups, return_counts=True), strict=True)
+        },
+        folds=folds,
+        agreements=[
+            _agree("all", everything, y, pred, base, spec.positive),
+            _agree("human-labelled", human, y, pred, base, spec.positive),
+        ]
+        + (
+            [_agree("pyrit refusal_scorer", pyrit_refusal, y, pred, base, spec.positive)]
+            if pyrit_refusal.any()
+            else []
+        ),
+        per_group=[
+            _agree(str(g), groups == g, y, pred, base, spec.positive)
+            for g in sorted(set(groups.tolist()))
+        ],
+    )
+    if write:
+        head = fit_head(x, list(y), spec)
+        target = (out_dir / f"{name}.json") if out_dir else weights_path(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(head.to_json(), encoding="utf-8")
+        target.with_suffix(".metrics.json").write_text(
+            json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8"
+        )
+        report.weights = target
+    return report
