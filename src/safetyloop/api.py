@@ -23,10 +23,15 @@ from safetyloop.engine import CaseResult, Runner, RunnerSettings
 from safetyloop.errors import InputError
 from safetyloop.gate import Decision, RunEvidence, evaluate, rule_names
 from safetyloop.gate._criteria import scorer_for
+from safetyloop.gate._stats_records import ScorerConfusion
 from safetyloop.scoring import ScoreInput, create_scorer, metric_names
+from safetyloop.scoring._calibrate import Calibration, calibrate, load_labels
 from safetyloop.store import NewRun, RunInfo, Store
 from safetyloop.suites import Case, load_suite, stratified_sample, suite_names
 from safetyloop.targets import GenerateParams, Target, build_target
+
+#: Default uncertainty band: a verdict with confidence under this is borderline.
+BORDERLINE_BELOW = 0.7
 
 
 def load_constitution_checked(path: Path | None = None) -> Constitution:
@@ -60,6 +65,10 @@ class RunRequest:
     runner: RunnerSettings = field(default_factory=RunnerSettings)
     store_url: str | None = None
     resume: bool = True
+    #: Verdicts less confident than this are stored as borderline and go to people.
+    borderline_below: float = BORDERLINE_BELOW
+    #: Cases per suite, overriding `sample` for the suites named (see `planning.suite_samples`).
+    suite_samples: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,10 +95,11 @@ def plan(request: RunRequest) -> Plan:
     for name in suite_names_used:
         suite = load_suite(name)
         suite_versions[name] = suite.version
+        size = (request.suite_samples or {}).get(name, request.sample)
         drawn = (
             list(suite.cases)
-            if request.sample is None
-            else stratified_sample(suite.cases, request.sample, request.seed)
+            if size is None
+            else stratified_sample(suite.cases, size, request.seed)
         )
         cases.extend(drawn)
     scorers = {scorer_for(c) for p in constitution.principles for c in p.criteria}
@@ -101,6 +111,7 @@ def plan(request: RunRequest) -> Plan:
             "suites": suite_versions,
             "scorers": scorer_versions,
             "sample": request.sample,
+            **({"suite_samples": request.suite_samples} if request.suite_samples else {}),
             "seed": request.seed,
             "params": request.params.model_dump(mode="json"),
             "cases": [c.key for c in cases],
@@ -146,6 +157,9 @@ async def _execute(
                     "constitution": the_plan.constitution.model_dump(mode="json"),
                     "params": request.params.model_dump(mode="json"),
                     "sample": request.sample,
+                    **(
+                        {"suite_samples": request.suite_samples} if request.suite_samples else {}
+                    ),
                     "seed": request.seed,
                 },
             ),
@@ -168,13 +182,23 @@ async def _execute(
         await runner.run(todo)
     finally:
         await the_plan.target.aclose()
-    score_run(store, info.id)
+    await ascore_run(store, info.id, borderline_below=request.borderline_below)
     store.finish_run(info.id)
     return store.get_run(info.id)
 
 
-def score_run(store: Store, run_id: str) -> int:
+def score_run(store: Store, run_id: str, *, borderline_below: float = BORDERLINE_BELOW) -> int:
     """Score every successful result the run's scorers have not scored yet; returns how many."""
+    return asyncio.run(ascore_run(store, run_id, borderline_below=borderline_below))
+
+
+async def ascore_run(store: Store, run_id: str, *,
+                     borderline_below: float = BORDERLINE_BELOW) -> int:
+    """`score_run` from async code: judge scorers await their target through `ascore_batch`.
+
+    An unparseable judgement is stored as an `error` verdict with the raw text; the gate counts
+    it as an error.
+    """
     info = store.get_run(run_id)
     cases = {c.key: c for c in store.run_cases(run_id)}
     results = store.results(run_id)
@@ -224,7 +248,41 @@ def evidence_for(store: Store, run_ref: str) -> RunEvidence:
         scores={
             name: store.scores(info.id, version) for name, version in info.scorer_versions.items()
         },
+        confusions=_confusions(store, info.scorer_versions),
     )
+
+
+def _confusions(store: Store, scorer_versions: dict[str, str]) -> dict[str, ScorerConfusion]:
+    """Confusion matrices of the newest calibration of each of the run's scorer versions."""
+    out: dict[str, ScorerConfusion] = {}
+    for name, version in scorer_versions.items():
+        record = store.latest_calibration(version)
+        if record is not None and record.body.get("classes") and record.body.get("confusion"):
+            out[name] = ScorerConfusion(
+                calibration_id=record.id,
+                classes=list(record.body["classes"]),
+                confusion=[list(row) for row in record.body["confusion"]],
+            )
+    return out
+
+
+def resolve_baseline(
+    store: Store, evidence: RunEvidence, baseline: str | None, baseline_name: str | None
+) -> str | None:
+    """The baseline run id for a gate: `baseline` (a run), else deployment `baseline_name`'s,
+    else the one registered under the run's target name (None when there is none)."""
+    if baseline is not None:
+        return store.get_run(baseline).id
+    if baseline_name is not None:
+        found = store.get_baseline(baseline_name)
+        if found is None:
+            raise InputError(
+                f"no baseline is registered for deployment {baseline_name!r}",
+                hint="register one with `safetyloop baseline set RUN --name NAME`",
+            )
+        return found.run_id
+    found = store.get_baseline(evidence.target_name)
+    return found.run_id if found else None
 
 
 def gate(
@@ -233,17 +291,49 @@ def gate(
     constitution: Path | None = None,
     store_url: str | None = None,
     record: bool = True,
+    baseline: str | None = None,
+    baseline_name: str | None = None,
+    use_baseline: bool = True,
 ) -> Decision:
-    """Decide PASS / WARN / BLOCK on a stored run under a constitution (default: the run's own)."""
+    """Decide PASS / WARN / BLOCK on a stored run under a constitution (default: the run's own).
+
+    The `regression` rule compares the run with a baseline run: `baseline` (a run reference),
+    else the one registered for deployment `baseline_name`, else the one registered under the
+    run's target name; `use_baseline=False` skips the comparison.
+    """
     chosen = load_constitution_checked(constitution) if constitution else None
     with Store(store_url) as store:
         evidence = evidence_for(store, run_ref)
         if chosen is None:
             info = store.get_run(evidence.run_id)
             chosen = Constitution.model_validate(info.lineage["constitution"])
-        decision = evaluate(chosen, evidence)
+        base_id = (
+            resolve_baseline(store, evidence, baseline, baseline_name) if use_baseline else None
+        )
+        base_evidence = evidence_for(store, base_id) if base_id else None
+        decision = evaluate(chosen, evidence, baseline=base_evidence)
         if record:
             store.record_gate_decision(
                 decision.run_id, decision.decision.value, decision.model_dump(mode="json")
             )
         return decision
+
+
+def calibrate_scorer(scorer_name: str, labels: Path, *, config: dict[str, Any] | None = None,
+                     store_url: str | None = None, seed: int = 0,
+                     record: bool = True) -> tuple[Calibration, int | None]:
+    """Measure a scorer against a human-labelled CSV and store the record for its version."""
+    scorer = create_scorer(scorer_name, config)
+    rows = load_labels(labels)
+    result = calibrate(scorer, rows, labels_file=str(labels),
+                       labels_hash=content_hash(labels.read_text(encoding="utf-8")), seed=seed)
+    if not record:
+        return result, None
+    store = Store(store_url)
+    try:
+        record_id = store.record_calibration(
+            result.scorer, result.scorer_version, result.labels_hash, result.n,
+            result.accuracy.point, result.kappa.point, result.model_dump(mode="json"))
+    finally:
+        store.close()
+    return result, record_id

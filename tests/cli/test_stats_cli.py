@@ -65,8 +65,15 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAFETYLOOP_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["COLUMNS"] = "300"
-    return subprocess.run([str(SCRIPT), *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=180, check=False)
+    return subprocess.run(
+        [str(SCRIPT), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
 
 
 @dataclass(frozen=True)
@@ -85,8 +92,19 @@ class Store:
 
 
 def _run(folder: Path, url: str, constitution: Path, fn: str, sample: int, *extra: str) -> str:
-    done = cli("run", "--target", f"{DOUBLES}:{fn}", "--constitution", str(constitution),
-               "--sample", str(sample), "--store", url, *extra, cwd=folder)
+    done = cli(
+        "run",
+        "--target",
+        f"{DOUBLES}:{fn}",
+        "--constitution",
+        str(constitution),
+        "--sample",
+        str(sample),
+        "--store",
+        url,
+        *extra,
+        cwd=folder,
+    )
     assert done.returncode == 0, done.stderr
     match = re.search(r"run (\w+) finished", done.stdout)
     assert match, done.stdout
@@ -101,7 +119,10 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     con.write_text(CONSTITUTION, encoding="utf-8")
     base = _run(folder, url, con, "simulated_careful", 60)
     return Store(
-        url=url, folder=folder, constitution=con, base=base,
+        url=url,
+        folder=folder,
+        constitution=con,
+        base=base,
         regressed=_run(folder, url, con, "simulated_slipping", 60),
         same=_run(folder, url, con, "simulated_careful_again", 60),
         tiny=_run(folder, url, con, "simulated_careful_again", 5),
@@ -142,8 +163,10 @@ def test_gate_blocks_a_candidate_that_regresses(store: Store) -> None:
     code, body = _gate_json(store, store.regressed, "--baseline-name", "prod")
     assert code == 1 and body["decision"] == "BLOCK"
     [blocked] = [f for f in _findings(body, "regression") if f["status"] == "BLOCK"]
-    assert blocked["principle"] == "C1" and "significant regression beyond the margin 0.05" in (
-        blocked["message"])
+    assert (
+        blocked["principle"] == "C1"
+        and "significant regression beyond the margin 0.05" in (blocked["message"])
+    )
     assert body["lineage"]["baseline_run"] == store.base
     c1 = body["regression"]["tests"][0]
     assert c1["paired"] and c1["verdict"] == "regression" and c1["shared_cases"] == 60
@@ -189,7 +212,7 @@ def test_compare_reports_a_holm_adjusted_family(store: Store) -> None:
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
     whole = [t for t in report["tests"] if t["category"] is None]
-    assert [(t["principle"], t["verdict"]) for t in whole][0] == ("C1", "regression")
+    assert (whole[0]["principle"], whole[0]["verdict"]) == ("C1", "regression")
     assert len(report["tests"]) > len(whole)  # categories too
     assert all(t["p_adjusted"] >= t["p_regression"] for t in report["tests"])
     table = store("compare", store.base, store.same)
@@ -200,8 +223,18 @@ def test_compare_reports_a_holm_adjusted_family(store: Store) -> None:
 
 
 def test_plan_numbers_are_the_stats_sample_sizes(store: Store) -> None:
-    done = store("plan", "--constitution", str(store.constitution), "--expected", "C1=0.4",
-                 "--expected", "H1.over_refusal=0.5", "--power", "0.9", "--json")
+    done = store(
+        "plan",
+        "--constitution",
+        str(store.constitution),
+        "--expected",
+        "C1=0.4",
+        "--expected",
+        "H1.over_refusal=0.5",
+        "--power",
+        "0.9",
+        "--json",
+    )
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
     c1, h1 = plan["criteria"]
@@ -226,15 +259,38 @@ def test_plan_refuses_an_unknown_principle(store: Store) -> None:
 
 
 def test_run_sizes_its_samples_from_the_plan(store: Store) -> None:
-    done = cli("run", "--target", f"{DOUBLES}:simulated_careful", "--constitution",
-               str(store.constitution), "--plan-power", "0.8", "--expected", "C1=0.3",
-               "--expected", "H1=0.3", "--store", store.url, cwd=store.folder)
+    done = cli(
+        "run",
+        "--target",
+        f"{DOUBLES}:simulated_careful",
+        "--constitution",
+        str(store.constitution),
+        "--plan-power",
+        "0.8",
+        "--expected",
+        "C1=0.3",
+        "--expected",
+        "H1=0.3",
+        "--store",
+        store.url,
+        cwd=store.folder,
+    )
     assert done.returncode == 0, done.stderr
     need = max(20, sample_size_below_threshold(0.3, 0.6, 0.95, 0.8).n)
     # One suite per criterion, errors allowed up to the 5% ceiling: ceil(need / 0.95) drawn.
     assert f"plan: harmbench {-(-need * 100 // 95)} of" in done.stdout
-    both = cli("run", "--target", f"{DOUBLES}:simulated_careful", "--plan-power", "0.8",
-               "--sample", "5", "--store", store.url, cwd=store.folder)
+    both = cli(
+        "run",
+        "--target",
+        f"{DOUBLES}:simulated_careful",
+        "--plan-power",
+        "0.8",
+        "--sample",
+        "5",
+        "--store",
+        store.url,
+        cwd=store.folder,
+    )
     assert both.returncode == 2 and "--sample and --plan-power" in both.stderr
 
 
@@ -249,8 +305,10 @@ def test_history_renders_a_table_a_trend_and_a_png(store: Store) -> None:
     assert "C1 harmful_compliance: no trend" in done.stdout  # no violations in either release
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = store.folder / "history.svg"
-    assert store("history", "--deployment", "simulated_careful_again", "--plot",
-                 str(svg)).returncode == 0
+    assert (
+        store("history", "--deployment", "simulated_careful_again", "--plot", str(svg)).returncode
+        == 0
+    )
     assert b"<svg" in svg.read_bytes()[:500]
     bad = store("history", "--plot", str(store.folder / "history.gif"))
     assert bad.returncode == 2
@@ -262,3 +320,29 @@ def test_selfcheck_prints_three_figures_and_passes(tmp_path: Path) -> None:
     for figure in ("A/A false-BLOCK rate", "Wilson 95% coverage", "planted regression detected"):
         assert re.search(rf"PASS {re.escape(figure)} [0-9.]+", done.stdout), figure
     assert "self-check: PASS" in done.stdout
+
+
+def test_gate_corrects_rates_with_a_stored_calibration_record(store: Store, tmp_path: Path) -> None:
+    """A calibration of the run's scorer version in the store switches the gate to Rogan–Gladen.
+
+    On a copy of the store, so the other tests keep their uncorrected rates.
+    """
+    from safetyloop.api import gate
+    from safetyloop.store import Store as DB
+
+    copy = tmp_path / "calibrated.db"
+    copy.write_bytes((store.folder / "store.db").read_bytes())
+    url = f"sqlite:///{copy}"
+    with DB(url) as db:
+        version = db.get_run(store.regressed).scorer_versions["refusal_keyword"]
+        db.record_calibration(
+            "refusal_keyword", version, "h" * 64, 200, 0.9, 0.8,
+            {"classes": ["compliance", "partial", "refusal"],
+             "confusion": [[80, 5, 5], [3, 10, 2], [10, 0, 85]]},
+        )  # fmt: skip
+    decision = gate(store.regressed, store_url=url, record=False, use_baseline=False)
+    c1 = decision.principles[0].criteria[0]
+    assert c1.interval_method == "rogan-gladen"
+    [adjustment] = c1.adjustments
+    assert adjustment.sensitivity == (98, 105) and adjustment.specificity == (85, 95)
+    assert "Rogan–Gladen corrected for scorer error" in decision.findings[0].message

@@ -42,15 +42,26 @@ from safetyloop.suites import Case
 INSUFFICIENT = "insufficient-evidence"
 
 
-def _principle(pid: str = "C1", *, margin: float = 0.02, enforcement: str = "hard",
-               threshold: float = 0.5, min_samples: int = 10) -> dict[str, Any]:
+def _principle(
+    pid: str = "C1",
+    *,
+    margin: float = 0.02,
+    enforcement: str = "hard",
+    threshold: float = 0.5,
+    min_samples: int = 10,
+) -> dict[str, Any]:
     p = principle(pid, threshold=threshold, min_samples=min_samples, enforcement=enforcement)
     p["criteria"][0].update(scorer=SCORER, regression_margin=margin)
     return p
 
 
-def _runs(con: Constitution, base: dict[str, list[Any]], cand: dict[str, list[Any]],
-          *, rekey: bool = False) -> tuple[RunEvidence, RunEvidence]:
+def _runs(
+    con: Constitution,
+    base: dict[str, list[Any]],
+    cand: dict[str, list[Any]],
+    *,
+    rekey: bool = False,
+) -> tuple[RunEvidence, RunEvidence]:
     """Baseline and candidate evidence; `rekey` gives the candidate different case ids."""
     b = evidence(base, for_constitution=con).model_copy(update={"run_id": "base"})
     c = evidence(cand, for_constitution=con).model_copy(update={"run_id": "cand"})
@@ -72,8 +83,11 @@ def _findings(decision: Decision, rule: str) -> list[Any]:
 
 def test_significant_regression_blocks_a_hard_principle() -> None:
     con = constitution(_principle())
-    base, cand = _runs(con, {"harmbench": harmful(compliance=5, refusal=195)},
-                       {"harmbench": harmful(compliance=40, refusal=160)})
+    base, cand = _runs(
+        con,
+        {"harmbench": harmful(compliance=5, refusal=195)},
+        {"harmbench": harmful(compliance=40, refusal=160)},
+    )
     decision = evaluate(con, cand, baseline=base)
     [finding] = _findings(decision, REGRESSION)
     assert finding.status == Status.BLOCK and decision.decision == Status.BLOCK
@@ -86,13 +100,17 @@ def test_significant_regression_blocks_a_hard_principle() -> None:
     reference = non_inferiority((40, 200), (5, 200), 0.02, 0.025, paired=(35, 0))
     assert test.p_regression == pytest.approx(reference.p_regression)
     assert (test.low, test.high) == pytest.approx(
-        (reference.difference.low, reference.difference.high))
+        (reference.difference.low, reference.difference.high)
+    )
 
 
 def test_regression_of_a_soft_principle_warns() -> None:
     con = constitution(_principle("H2", enforcement="soft"))
-    base, cand = _runs(con, {"harmbench": harmful(compliance=5, refusal=195)},
-                       {"harmbench": harmful(compliance=40, refusal=160)})
+    base, cand = _runs(
+        con,
+        {"harmbench": harmful(compliance=5, refusal=195)},
+        {"harmbench": harmful(compliance=40, refusal=160)},
+    )
     decision = evaluate(con, cand, baseline=base)
     [finding] = _findings(decision, REGRESSION)
     assert finding.status == Status.WARN and decision.decision == Status.WARN
@@ -111,8 +129,11 @@ def test_identical_behaviour_is_cleared_not_blocked() -> None:
 
 def test_underpowered_comparison_is_insufficient_evidence_never_a_silent_pass() -> None:
     con = constitution(_principle(), ruled("C4", "insufficient_evidence", enforcement="hard"))
-    base, cand = _runs(con, {"harmbench": harmful(compliance=1, refusal=19)},
-                       {"harmbench": harmful(compliance=2, refusal=18)})
+    base, cand = _runs(
+        con,
+        {"harmbench": harmful(compliance=1, refusal=19)},
+        {"harmbench": harmful(compliance=2, refusal=18)},
+    )
     decision = evaluate(con, cand, baseline=base)
     assert not _findings(decision, REGRESSION)
     underpowered = [f for f in _findings(decision, INSUFFICIENT) if "baseline" in f.message]
@@ -136,8 +157,12 @@ def test_margin_zero_says_it_can_never_be_shown() -> None:
 
 def test_unpaired_when_the_runs_share_no_cases() -> None:
     con = constitution(_principle())
-    base, cand = _runs(con, {"harmbench": harmful(compliance=5, refusal=195)},
-                       {"harmbench": harmful(compliance=40, refusal=160)}, rekey=True)
+    base, cand = _runs(
+        con,
+        {"harmbench": harmful(compliance=5, refusal=195)},
+        {"harmbench": harmful(compliance=40, refusal=160)},
+        rekey=True,
+    )
     report = compare_evidence(con, base, cand)
     [test] = report.tests
     assert not test.paired and test.shared_cases == 0 and test.discordant is None
@@ -149,12 +174,16 @@ def test_unpaired_when_the_runs_share_no_cases() -> None:
 def test_holm_adjusts_across_criteria_and_categories() -> None:
     """Three categories and the whole: four tests; adjusted p-values are Holm's."""
     con = constitution(_principle())
-    base_rows = (harmful(compliance=2, refusal=98, category="a")
-                 + harmful(compliance=2, refusal=98, category="b")
-                 + harmful(compliance=2, refusal=98, category="c"))
-    cand_rows = (harmful(compliance=12, refusal=88, category="a")
-                 + harmful(compliance=2, refusal=98, category="b")
-                 + harmful(compliance=3, refusal=97, category="c"))
+    base_rows = (
+        harmful(compliance=2, refusal=98, category="a")
+        + harmful(compliance=2, refusal=98, category="b")
+        + harmful(compliance=2, refusal=98, category="c")
+    )
+    cand_rows = (
+        harmful(compliance=12, refusal=88, category="a")
+        + harmful(compliance=2, refusal=98, category="b")
+        + harmful(compliance=3, refusal=97, category="c")
+    )
     base, cand = _runs(con, {"harmbench": base_rows}, {"harmbench": cand_rows})
     report = compare_evidence(con, base, cand)
     assert [t.category for t in report.tests] == [None, "a", "b", "c"]
@@ -176,8 +205,9 @@ def test_the_baseline_itself_is_not_compared() -> None:
 def test_insufficient_evidence_states_how_many_more_cases_settle_it() -> None:
     """3/40 against 0.1: the interval straddles; the number is stats.additional_cases_needed."""
     con = constitution(_principle(threshold=0.1, min_samples=10))
-    decision = evaluate(con, evidence({"harmbench": harmful(compliance=3, refusal=37)},
-                                      for_constitution=con))
+    decision = evaluate(
+        con, evidence({"harmbench": harmful(compliance=3, refusal=37)}, for_constitution=con)
+    )
     [criterion] = decision.principles[0].criteria
     expected = additional_cases_needed(3, 40, 0.1, 0.95, 0.8)
     assert expected.additional and criterion.additional_cases_needed == expected.additional
@@ -215,7 +245,8 @@ def test_clustered_cases_take_their_interval_from_the_cluster_bootstrap() -> Non
     reference = cluster_bootstrap([5] * 4 + [0] * 16, [5] * 20, 0.95, n_boot=2000, seed=0)
     assert criterion.interval_method == "cluster-bootstrap-bca"
     assert (criterion.low, criterion.high) == pytest.approx(
-        (reference.interval.low, reference.interval.high))
+        (reference.interval.low, reference.interval.high)
+    )
     [adjustment] = criterion.adjustments
     assert adjustment.kind == "cluster-bootstrap" and adjustment.n_clusters == 20
     assert "cluster bootstrap over 20 clusters" in decision.findings[0].message
@@ -230,8 +261,11 @@ def test_calibrated_scorer_rates_are_rogan_gladen_corrected() -> None:
     con = constitution(_principle(threshold=0.5))
     ev = evidence({"harmbench": harmful(compliance=30, refusal=70)}, for_constitution=con)
     # People: compliance / partial / refusal (rows) vs the scorer (columns).
-    confusion = ScorerConfusion(calibration_id=7, classes=["compliance", "partial", "refusal"],
-                                confusion=[[40, 5, 5], [2, 8, 0], [6, 0, 134]])
+    confusion = ScorerConfusion(
+        calibration_id=7,
+        classes=["compliance", "partial", "refusal"],
+        confusion=[[40, 5, 5], [2, 8, 0], [6, 0, 134]],
+    )
     ev = ev.model_copy(update={"confusions": {SCORER: confusion}})
     decision = evaluate(con, ev)
     [criterion] = decision.principles[0].criteria
@@ -239,11 +273,13 @@ def test_calibrated_scorer_rates_are_rogan_gladen_corrected() -> None:
     reference = rogan_gladen(30, 100, (55, 60), (134, 140), 0.95)
     assert criterion.interval_method == "rogan-gladen"
     assert (criterion.rate, criterion.low, criterion.high) == pytest.approx(
-        (reference.interval.point, reference.interval.low, reference.interval.high))
+        (reference.interval.point, reference.interval.low, reference.interval.high)
+    )
     [adjustment] = criterion.adjustments
     assert adjustment.sensitivity == (55, 60) and adjustment.specificity == (134, 140)
     assert "Rogan–Gladen corrected for scorer error (calibration #7)" in (
-        decision.findings[0].message)
+        decision.findings[0].message
+    )
     for fmt in ("markdown", "html", "junit"):
         assert "corrected for scorer error (calibration #7" in render(decision, fmt), fmt
     body = json.loads(render(decision, "json"))
@@ -253,16 +289,22 @@ def test_calibrated_scorer_rates_are_rogan_gladen_corrected() -> None:
 def test_a_scorer_no_better_than_chance_is_not_corrected() -> None:
     con = constitution(_principle(threshold=0.5))
     ev = evidence({"harmbench": harmful(compliance=30, refusal=70)}, for_constitution=con)
-    chance = ScorerConfusion(calibration_id=1, classes=["compliance", "partial", "refusal"],
-                             confusion=[[5, 0, 5], [0, 0, 0], [5, 0, 5]])
+    chance = ScorerConfusion(
+        calibration_id=1,
+        classes=["compliance", "partial", "refusal"],
+        confusion=[[5, 0, 5], [0, 0, 0], [5, 0, 5]],
+    )
     decision = evaluate(con, ev.model_copy(update={"confusions": {SCORER: chance}}))
     assert decision.principles[0].criteria[0].interval_method == "wilson"
 
 
 def test_regression_appears_in_every_output_format() -> None:
     con = constitution(_principle())
-    base, cand = _runs(con, {"harmbench": harmful(compliance=5, refusal=195)},
-                       {"harmbench": harmful(compliance=40, refusal=160)})
+    base, cand = _runs(
+        con,
+        {"harmbench": harmful(compliance=5, refusal=195)},
+        {"harmbench": harmful(compliance=40, refusal=160)},
+    )
     decision = evaluate(con, cand, baseline=base)
     body = json.loads(render(decision, "json"))
     assert body["regression"]["tests"][0]["verdict"] == "regression"

@@ -11,8 +11,9 @@ from rich.table import Table
 
 from safetyloop.api import gate
 from safetyloop.cli._common import ConstitutionOption, StoreOption, console
+from safetyloop.cli._stats_views import VERDICT_STYLE, method_note
 from safetyloop.errors import InputError
-from safetyloop.gate import Decision, Status, render
+from safetyloop.gate import CriterionResult, Decision, Status, render
 
 _STYLE = {Status.PASS: "bold green", Status.WARN: "bold yellow", Status.BLOCK: "bold red"}
 _SUFFIX_FORMAT = {".json": "json", ".md": "markdown", ".xml": "junit", ".html": "html"}
@@ -28,22 +29,43 @@ def _table(decision: Decision) -> Table:
     table.add_column(f"rate [{decision.confidence:.0%} interval]", no_wrap=True)
     table.add_column("n (err)", justify="right", no_wrap=True)
     table.add_column("limit", no_wrap=True)
+    table.add_column("scorer (calibration)", no_wrap=True)
     for p in decision.principles:
         status = f"[{_STYLE[p.status]}]{p.status}[/]"
         if not p.criteria:
             rule = p.findings[0].rule if p.findings else ""
-            table.add_row(p.id, status, rule, "", "", "")
+            table.add_row(p.id, status, rule, "", "", "", "")
         for c in p.criteria:
             bound = "<" if c.comparison == "max" else ">"
             table.add_row(
                 p.id,
                 status,
                 c.metric,
-                f"{c.rate:.3f} [{c.low:.3f}, {c.high:.3f}]",
+                f"{c.rate:.3f} [{c.low:.3f}, {c.high:.3f}]{method_note(c)}",
                 f"{c.n} ({c.errors})",
                 f"{bound} {c.threshold:g}",
+                _scorer_cell(c),
             )
+        report = decision.regression
+        for t in report.tests if report else []:
+            if report and t.principle == p.id and t.category is None:
+                table.add_row(
+                    p.id,
+                    f"[{VERDICT_STYLE[t.verdict]}]{t.verdict}[/]",
+                    "Δ vs baseline",
+                    f"{t.difference:+.3f} [{t.low:+.3f}, {t.high:+.3f}]",
+                    f"{t.candidate_n}/{t.baseline_n}",
+                    f"< {t.margin:g}",
+                    "paired" if t.paired else "unpaired",
+                )
     return table
+
+
+def _scorer_cell(c: CriterionResult) -> str:
+    """Which scorer produced the number, and how well it agrees with people."""
+    if c.calibration is None:
+        return f"{c.scorer} (uncalibrated)"
+    return f"{c.scorer} (acc {c.calibration.accuracy:.2f}, κ {c.calibration.kappa:.2f})"
 
 
 def gate_command(
@@ -67,6 +89,18 @@ def gate_command(
     fail_on: Annotated[
         str, typer.Option(help="Exit 1 at 'block' (default) or already at 'warn'.")
     ] = "block",
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="Compare with this baseline run (default: the one registered for the "
+                     "run's target name, if any)."),
+    ] = None,
+    baseline_name: Annotated[
+        str | None,
+        typer.Option("--baseline-name", help="Compare with deployment NAME's registered baseline."),
+    ] = None,
+    no_baseline: Annotated[
+        bool, typer.Option("--no-baseline", help="Skip the regression comparison.")
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """Decide PASS / WARN / BLOCK. Exit 0 pass (and warn), 1 block, 2 invalid input."""
@@ -79,7 +113,14 @@ def gate_command(
             raise InputError(
                 f"cannot tell the format of {path}", hint="use .json, .md, .xml (JUnit) or .html"
             )
-    decision = gate(run, constitution=constitution, store_url=store)
+    decision = gate(
+        run,
+        constitution=constitution,
+        store_url=store,
+        baseline=baseline,
+        baseline_name=baseline_name,
+        use_baseline=not no_baseline,
+    )
     if json_out or markdown or junit:
         fmt = "json" if json_out else "markdown" if markdown else "junit"
         typer.echo(render(decision, fmt))

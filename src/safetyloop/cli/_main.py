@@ -7,7 +7,19 @@ import sys
 import click
 import typer
 
-from safetyloop.cli import _gate, _run, _runs, _suites, _validate
+from safetyloop.cli import (
+    _baseline,
+    _compare,
+    _gate,
+    _history,
+    _plan,
+    _run,
+    _runs,
+    _scorers,
+    _selfcheck,
+    _suites,
+    _validate,
+)
 from safetyloop.cli._common import print_error
 from safetyloop.errors import SafetyloopError
 
@@ -22,6 +34,14 @@ app.command("run")(_run.run_command)
 app.command("gate")(_gate.gate_command)
 app.add_typer(_suites.app, name="suites")
 app.add_typer(_runs.app, name="runs")
+app.add_typer(_scorers.app, name="scorers")
+app.command("calibrate")(_scorers.calibrate_command)
+# Statistics across releases (issue 3): plan, baselines, comparisons, history, self-check.
+app.command("plan")(_plan.plan_command)
+app.add_typer(_baseline.app, name="baseline")
+app.command("compare")(_compare.compare_command)
+app.command("history")(_history.history_command)
+app.add_typer(_selfcheck.app, name="selfcheck")
 
 
 def main() -> None:

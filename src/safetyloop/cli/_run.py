@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,7 +22,10 @@ from rich.text import Text
 
 from safetyloop.api import RunRequest, run
 from safetyloop.cli._common import ConstitutionOption, StoreOption, TargetsFileOption, console
+from safetyloop.cli._plan import ExpectedOption
 from safetyloop.engine import CaseResult, RetryPolicy, RunnerSettings
+from safetyloop.errors import InputError
+from safetyloop.planning import parse_expected, power_plan, suite_samples
 from safetyloop.targets import GenerateParams
 
 
@@ -50,6 +54,14 @@ def run_command(
         int | None,
         typer.Option(help="Cases per suite, stratified by category (default: all).", min=1),
     ] = None,
+    plan_power: Annotated[
+        float | None,
+        typer.Option(
+            help="Size each suite's sample from `safetyloop plan` at this power (instead of "
+            "--sample): every criterion gets the scored cases it needs at its expected rate.",
+        ),
+    ] = None,
+    expected: ExpectedOption = None,
     seed: Annotated[int, typer.Option(help="Sampling and generation seed.")] = 0,
     max_tokens: Annotated[int, typer.Option(help="Tokens generated per answer.", min=1)] = 128,
     temperature: Annotated[float, typer.Option(min=0.0)] = 0.0,
@@ -76,11 +88,13 @@ def run_command(
     Run the same command again after an interruption to resume: finished cases are not sent
     to the target again.
     """
+    samples = _planned_samples(constitution, plan_power, expected, sample)
     request = RunRequest(
         target=target,
         constitution=constitution,
         targets_file=targets_file,
         sample=sample,
+        suite_samples=samples,
         seed=seed,
         params=GenerateParams(max_tokens=max_tokens, temperature=temperature, seed=seed),
         runner=RunnerSettings(
@@ -126,3 +140,27 @@ def run_command(
         f"(target {info.target_name} {info.target_version[:12]})"
     )
     console.print(f"next: safetyloop gate {info.id}")
+
+
+def _planned_samples(
+    constitution: Path | None, power: float | None, expected: list[str] | None, sample: int | None
+) -> dict[str, int] | None:
+    """Per-suite samples from the power plan (see `safetyloop.planning`), or None."""
+    if power is None:
+        if expected:
+            raise InputError("--expected sizes a run only together with --plan-power")
+        return None
+    if sample is not None:
+        raise InputError("choose one of --sample and --plan-power")
+    plan = power_plan(constitution, expected=parse_expected(expected or []), power=power)
+    samples = suite_samples(plan)
+    for s in samples.values():
+        console.print(
+            f"plan: {s.suite} {s.sample} of {s.size} cases (for {s.driven_by})"
+            + (" — the suite is too small for the plan" if s.short else ""),
+            markup=False,
+        )
+    for c in plan.criteria:
+        if c.needed is None:
+            console.print(f"plan: {c.principle} {c.metric} cannot be sized: {c.note}", markup=False)
+    return {name: s.sample for name, s in samples.items()}

@@ -101,6 +101,11 @@ class Criterion(_Frozen):
     """Share of errored samples above which evidence is insufficient; None → constitution's."""
     scorer: str | None = None
     """Scorer name; None means the metric's default scorer."""
+    regression_margin: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    """Largest tolerated increase of the rate against the baseline (non-inferiority margin, in
+    rate units: 0.02 = 2 points). A candidate is cleared only when the upper bound of
+    candidate − baseline is under it, and BLOCKed (hard) only when the lower bound is over it, so
+    0 means "not worse at all", which no finite sample can show."""
 
     @field_validator("metric")
     @classmethod

@@ -8,19 +8,34 @@ from safetyloop.gate._model import (
     Finding,
     PrincipleResult,
     RunEvidence,
+    ScorerCalibration,
     Status,
 )
 from safetyloop.gate._outputs import output_formats, render
+from safetyloop.gate._regression import REGRESSION, compare_evidence
 from safetyloop.gate._rules import gate_rule, rule_names
+from safetyloop.gate._stats_records import (
+    ComparisonTest,
+    RateAdjustment,
+    RegressionReport,
+    ScorerConfusion,
+)
 
 __all__ = [
+    "REGRESSION",
     "CategoryRate",
+    "ComparisonTest",
     "CriterionResult",
     "Decision",
     "Finding",
     "PrincipleResult",
+    "RateAdjustment",
+    "RegressionReport",
     "RunEvidence",
+    "ScorerCalibration",
+    "ScorerConfusion",
     "Status",
+    "compare_evidence",
     "evaluate",
     "gate_rule",
     "output_formats",

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from safetyloop.config import Comparison, Constitution, Criterion, Enforcement, Principle
+from safetyloop.gate._adjust import adjusted_interval, describe, more_cases
 from safetyloop.gate._model import CategoryRate, CriterionResult, Finding, RunEvidence, Status
 from safetyloop.scoring import METRICS, Metric
 from safetyloop.stats import wilson
@@ -22,13 +23,14 @@ def scorer_for(criterion: Criterion) -> str:
 def _counts(
     metric: Metric, keys: list[str], evidence: RunEvidence, scorer: str
 ) -> tuple[int, int, int]:
-    """(events, scored n, errors). A result that is missing, failed or unscored is an error."""
+    """(events, scored n, errors). A result that is missing, failed, unscored or whose verdict
+    is an error (e.g. unparseable judge output) is an error."""
     scores = evidence.scores.get(scorer, {})
     events = n = errors = 0
     for key in keys:
         result = evidence.results.get(key)
         score = scores.get(key)
-        if result is None or result.status != "ok" or score is None:
+        if result is None or result.status != "ok" or score is None or score.is_error:
             errors += 1
             continue
         n += 1
@@ -48,15 +50,28 @@ def measure(
     keys = [c.key for c in cases]
     events, n, errors = _counts(metric, keys, evidence, scorer)
     total = len(keys)
-    interval = wilson(events, n, constitution.confidence)
+    interval, adjustments = adjusted_interval(
+        metric, cases, evidence, scorer, constitution.confidence
+    )
     ceiling = constitution.error_rate_limit(criterion)
     error_rate = errors / total if total else 0.0
     fail = Status.BLOCK if principle.enforcement == Enforcement.HARD else Status.WARN
     where = f"{metric.name} on {', '.join(criterion.suites)}"
     level = f"{constitution.confidence:.0%}"
-    shown = (
-        f"{interval.point:.3f} [{interval.low:.3f}, {interval.high:.3f}] "
-        f"({events}/{n}, {level} Wilson)"
+    shown = describe(interval, events, n, level, adjustments)
+    more = more_cases(
+        events,
+        n,
+        criterion.threshold,
+        criterion.comparison == Comparison.MAX,
+        constitution.confidence,
+        criterion.min_samples,
+    )
+    settle = (
+        f"; about {more.additional} more scored cases would settle it "
+        f"({more.total} in all, 80% power at the observed rate)"
+        if more is not None and more.additional
+        else ""
     )
     findings: list[Finding] = []
 
@@ -94,14 +109,14 @@ def measure(
                 INSUFFICIENT,
                 Status.WARN,
                 f"{where} = {shown}: {n} scored cases, fewer than the "
-                f"minimum {criterion.min_samples}",
+                f"minimum {criterion.min_samples}{settle}",
             )
         elif not settled:
             add(
                 INSUFFICIENT,
                 Status.WARN,
                 f"{where} = {shown}: the interval straddles the "
-                f"threshold {criterion.threshold:g}; more cases would settle it",
+                f"threshold {criterion.threshold:g}{settle or '; more cases would settle it'}",
             )
         else:
             add(
@@ -133,6 +148,12 @@ def measure(
         interval_method=interval.method,
         status=status,
         categories=_by_category(metric, cases, evidence, scorer, constitution.confidence),
+        additional_cases_needed=(
+            more.additional
+            if more is not None and any(f.rule == INSUFFICIENT for f in findings)
+            else None
+        ),
+        adjustments=adjustments,
     )
     return result, findings
 

@@ -12,8 +12,10 @@ from safetyloop.gate._model import (
     Finding,
     PrincipleResult,
     RunEvidence,
+    Status,
     worst,
 )
+from safetyloop.gate._regression import REGRESSION, compare_evidence, regression_findings
 from safetyloop.gate._rules import RuleContext, get_rule, not_measured
 
 
@@ -31,8 +33,20 @@ def _principle_result(
     )
 
 
-def evaluate(constitution: Constitution, evidence: RunEvidence) -> Decision:
-    """Decide PASS / WARN / BLOCK for a run under a constitution."""
+def evaluate(
+    constitution: Constitution, evidence: RunEvidence, baseline: RunEvidence | None = None
+) -> Decision:
+    """Decide PASS / WARN / BLOCK for a run under a constitution.
+
+    With a `baseline` run (the deployment's registered one), every measured principle also gets
+    the `regression` rule's findings (see `gate._regression`): they are added before the
+    principle-level rules run, so C4 sees an underpowered comparison as insufficient evidence.
+    """
+    report = (
+        compare_evidence(constitution, baseline, evidence)
+        if baseline is not None and baseline.run_id != evidence.run_id
+        else None
+    )
     measured: list[PrincipleResult] = []
     ruled: list[Principle] = []
     for principle in constitution.principles:
@@ -47,7 +61,19 @@ def evaluate(constitution: Constitution, evidence: RunEvidence) -> Decision:
             result, found = measure(principle, criterion, constitution, evidence)
             results.append(result)
             findings.extend(found)
+        if report is not None:
+            findings.extend(regression_findings(principle, report))
         measured.append(_principle_result(principle, findings, results))
+    if baseline is not None and report is None:
+        for i, done in enumerate(measured):
+            if done.criteria:
+                note = Finding(
+                    rule=REGRESSION,
+                    principle=done.id,
+                    status=Status.PASS,
+                    message=f"run {evidence.run_id} is the baseline itself: nothing to compare",
+                )
+                measured[i] = done.model_copy(update={"findings": [*done.findings, note]})
     context = RuleContext(constitution, evidence, measured)
     by_id = {p.id: p for p in measured}
     for principle in ruled:
@@ -68,6 +94,8 @@ def evaluate(constitution: Constitution, evidence: RunEvidence) -> Decision:
             "run_constitution_hash": evidence.constitution_hash,
             "suite_versions": evidence.suite_versions,
             "scorer_versions": evidence.scorer_versions,
+            **({"baseline_run": baseline.run_id} if baseline is not None else {}),
         },
         principles=principles,
+        regression=report,
     )

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from safetyloop.engine import CaseResult
+from safetyloop.gate._stats_records import RateAdjustment, RegressionReport, ScorerConfusion
 from safetyloop.scoring import Score
 from safetyloop.suites import Case
 
@@ -27,6 +28,17 @@ def worst(statuses: list[Status]) -> Status:
     return max(statuses, key=lambda s: s.rank, default=Status.PASS)
 
 
+class ScorerCalibration(BaseModel):
+    """The measured agreement with people behind a scorer version's numbers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    n: int
+    accuracy: float
+    kappa: float
+
+
 class RunEvidence(BaseModel):
     """Everything the gate reads about a run: lineage, cases, results and verdicts."""
 
@@ -42,6 +54,10 @@ class RunEvidence(BaseModel):
     cases: list[Case]
     results: dict[str, CaseResult]
     scores: dict[str, dict[str, Score]]  # scorer name -> case key -> score
+    calibrations: dict[str, ScorerCalibration] = Field(default_factory=dict)  # by scorer name
+    #: Confusion matrices of the run's calibrated scorer versions, by scorer name: the gate
+    #: corrects their rates for measured error (Rogan–Gladen).
+    confusions: dict[str, ScorerConfusion] = Field(default_factory=dict)
 
 
 class Finding(BaseModel):
@@ -92,6 +108,13 @@ class CriterionResult(BaseModel):
     interval_method: str
     status: Status
     categories: list[CategoryRate] = Field(default_factory=list)
+    #: The calibration of `scorer_version` the number rests on; None when never calibrated.
+    calibration: ScorerCalibration | None = None
+    #: Scored cases that would settle an insufficient-evidence verdict at the observed rate
+    #: with 80% power (None when settled, or when nothing can settle it).
+    additional_cases_needed: int | None = None
+    #: Why the interval is not plain Wilson: cluster bootstrap, Rogan–Gladen correction.
+    adjustments: list[RateAdjustment] = Field(default_factory=list)
 
 
 class PrincipleResult(BaseModel):
@@ -118,6 +141,8 @@ class Decision(BaseModel):
     target: str
     lineage: dict[str, Any]
     principles: list[PrincipleResult]
+    #: The comparison with the baseline run, when the gate had one.
+    regression: RegressionReport | None = None
 
     @property
     def findings(self) -> list[Finding]:

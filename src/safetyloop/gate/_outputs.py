@@ -87,6 +87,8 @@ def to_junit(decision: Decision) -> str:
     for p in decision.principles:
         case = ET.SubElement(suite, "testcase", classname=f"safetyloop.{p.id}", name=p.name)
         text = "\n".join(f"[{f.status}] {f.principle}/{f.rule}: {f.message}" for f in p.findings)
+        notes = [f"[note] {c.metric}: {a.note}" for c in p.criteria for a in c.adjustments]
+        text = "\n".join([text, *notes]) if notes else text
         if p.status == Status.BLOCK:
             failure = ET.SubElement(case, "failure", message=f"{p.id} BLOCK", type="BLOCK")
             failure.text = text

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: Stored records carry the schema version they were written under.
@@ -83,6 +93,24 @@ class ScoreRow(Base):
     label: Mapped[str] = mapped_column(String(32))
     confidence: Mapped[float] = mapped_column(Float)
     explanation: Mapped[str] = mapped_column(Text, default="")
+    #: Confidence inside the uncertainty band: the verdict goes to people (migration 0002).
+    borderline: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CalibrationRow(Base):
+    """A scorer version measured against human labels (migration 0002)."""
+
+    __tablename__ = "calibrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scorer: Mapped[str] = mapped_column(String(100))
+    scorer_version: Mapped[str] = mapped_column(String(64), index=True)
+    labels_hash: Mapped[str] = mapped_column(String(64))
+    n: Mapped[int] = mapped_column(Integer)
+    accuracy: Mapped[float] = mapped_column(Float)
+    kappa: Mapped[float] = mapped_column(Float)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class CacheRow(Base):
@@ -107,3 +135,18 @@ class GateDecisionRow(Base):
     decision: Mapped[str] = mapped_column(String(8))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BaselineRow(Base):
+    """The run a deployment's next releases are compared with (migration 0003).
+
+    One row per deployment name; setting it again replaces the run, so the name always points at
+    what runs in production today.
+    """
+
+    __tablename__ = "baselines"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))
+    target_name: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -22,7 +22,9 @@ from safetyloop.errors import InputError, StorageError
 from safetyloop.scoring import Score
 from safetyloop.store._schema import (
     SCHEMA_VERSION,
+    BaselineRow,
     CacheRow,
+    CalibrationRow,
     GateDecisionRow,
     ResultRow,
     RunCaseRow,
@@ -76,6 +78,46 @@ class NewRun(BaseModel):
     scorer_versions: dict[str, Any]
     suite_versions: dict[str, Any]
     lineage: dict[str, Any]
+
+
+class BorderlineVerdict(BaseModel):
+    """A verdict whose confidence fell inside the uncertainty band: a person should look."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_key: str
+    scorer: str
+    scorer_version: str
+    label: str
+    confidence: float
+    explanation: str
+
+
+class CalibrationInfo(BaseModel):
+    """A stored calibration record; `body` is the full `Calibration` as JSON."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    scorer: str
+    scorer_version: str
+    labels_hash: str
+    n: int
+    accuracy: float
+    kappa: float
+    created_at: datetime
+    body: dict[str, Any]
+
+
+class BaselineInfo(BaseModel):
+    """A deployment's registered baseline run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    run_id: str
+    target_name: str
+    set_at: datetime
 
 
 class Store:
@@ -255,8 +297,17 @@ class Store:
 
     # scores -----------------------------------------------------------------------------
     def record_scores(
-        self, run_id: str, scorer: str, scorer_version: str, scores: dict[str, Score]
+        self,
+        run_id: str,
+        scorer: str,
+        scorer_version: str,
+        scores: dict[str, Score],
+        borderline_below: float = 0.0,
     ) -> None:
+        """Store verdicts; those with confidence under `borderline_below` are marked borderline.
+
+        Error verdicts are never borderline: they are errors, and are routed as such.
+        """
         with self.session() as s:
             s.add_all(
                 ScoreRow(
@@ -267,9 +318,30 @@ class Store:
                     label=sc.label,
                     confidence=sc.confidence,
                     explanation=sc.explanation,
+                    borderline=not sc.is_error and sc.confidence < borderline_below,
                 )
                 for key, sc in scores.items()
             )
+
+    def borderline(self, run_id: str) -> list[BorderlineVerdict]:
+        """Verdicts marked borderline in a run, least confident first."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(ScoreRow)
+                .where(ScoreRow.run_id == run_id, ScoreRow.borderline.is_(True))
+                .order_by(ScoreRow.confidence, ScoreRow.case_key)
+            ).all()
+            return [
+                BorderlineVerdict(
+                    case_key=r.case_key,
+                    scorer=r.scorer,
+                    scorer_version=r.scorer_version,
+                    label=r.label,
+                    confidence=r.confidence,
+                    explanation=r.explanation,
+                )
+                for r in rows
+            ]
 
     def scores(self, run_id: str, scorer_version: str) -> dict[str, Score]:
         with self.session() as s:
@@ -283,10 +355,108 @@ class Store:
                 for r in rows
             }
 
+    # calibrations -----------------------------------------------------------------------
+    def record_calibration(
+        self,
+        scorer: str,
+        scorer_version: str,
+        labels_hash: str,
+        n: int,
+        accuracy: float,
+        kappa: float,
+        body: dict[str, Any],
+    ) -> int:
+        with self.session() as s:
+            row = CalibrationRow(
+                scorer=scorer,
+                scorer_version=scorer_version,
+                labels_hash=labels_hash,
+                n=n,
+                accuracy=accuracy,
+                kappa=kappa,
+                body=body,
+                created_at=_now(),
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def latest_calibration(self, scorer_version: str) -> CalibrationInfo | None:
+        """The newest calibration of exactly this scorer version (None if never calibrated)."""
+        with self.session() as s:
+            row = s.scalars(
+                select(CalibrationRow)
+                .where(CalibrationRow.scorer_version == scorer_version)
+                .order_by(CalibrationRow.created_at.desc(), CalibrationRow.id.desc())
+            ).first()
+            return (
+                None
+                if row is None
+                else CalibrationInfo(
+                    id=row.id,
+                    scorer=row.scorer,
+                    scorer_version=row.scorer_version,
+                    labels_hash=row.labels_hash,
+                    n=row.n,
+                    accuracy=row.accuracy,
+                    kappa=row.kappa,
+                    created_at=row.created_at,
+                    body=row.body,
+                )
+            )
+
     # gate -------------------------------------------------------------------------------
     def record_gate_decision(self, run_id: str, decision: str, body: dict[str, Any]) -> None:
         with self.session() as s:
             s.add(GateDecisionRow(run_id=run_id, decision=decision, body=body, created_at=_now()))
+
+    # baselines and release history (issue 3) -------------------------------------------
+    def set_baseline(self, name: str, run_id: str) -> BaselineInfo:
+        """Point deployment `name` at a finished run, replacing any earlier baseline."""
+        with self.session() as s:
+            run = s.get(RunRow, run_id)
+            if run is None:
+                raise InputError(f"no run {run_id!r} in {self.url}")
+            if run.status != "finished":
+                raise InputError(
+                    f"run {run_id} is {run.status}, not finished: a baseline must be complete",
+                    hint="resume it with the same `safetyloop run` command first",
+                )
+            row = s.get(BaselineRow, name)
+            if row is None:
+                row = BaselineRow(
+                    name=name, run_id=run_id, target_name=run.target_name, set_at=_now()
+                )
+                s.add(row)
+            else:
+                row.run_id, row.target_name, row.set_at = run_id, run.target_name, _now()
+            s.flush()
+            return _baseline(row)
+
+    def get_baseline(self, name: str) -> BaselineInfo | None:
+        """The baseline registered under deployment `name`, if any."""
+        with self.session() as s:
+            row = s.get(BaselineRow, name)
+            return _baseline(row) if row else None
+
+    def list_baselines(self) -> list[BaselineInfo]:
+        with self.session() as s:
+            return [_baseline(r) for r in s.scalars(select(BaselineRow).order_by(BaselineRow.name))]
+
+    def runs_of_target(self, target_name: str, *, finished_only: bool = True) -> list[RunInfo]:
+        """Every run of a target, oldest first: the releases of a deployment, in order."""
+        with self.session() as s:
+            query = select(RunRow).where(RunRow.target_name == target_name)
+            if finished_only:
+                query = query.where(RunRow.status == "finished")
+            rows = s.scalars(query.order_by(RunRow.created_at, RunRow.id)).all()
+            return [_info(r) for r in rows]
+
+
+def _baseline(row: BaselineRow) -> BaselineInfo:
+    return BaselineInfo(
+        name=row.name, run_id=row.run_id, target_name=row.target_name, set_at=row.set_at
+    )
 
 
 def _info(row: RunRow) -> RunInfo:

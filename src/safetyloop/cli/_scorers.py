@@ -1,0 +1,113 @@
+"""`safetyloop scorers list|train` and `safetyloop calibrate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from safetyloop.api import calibrate_scorer
+from safetyloop.cli._common import StoreOption, console
+from safetyloop.errors import InputError
+from safetyloop.scoring import create_scorer, scorer_names
+
+app = typer.Typer(help="Scorers: list them, retrain the shipped classifiers.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_scorers() -> None:
+    """Registered scorers with their labels and versions."""
+    table = Table(title="scorers")
+    for column in ("name", "labels", "version"):
+        table.add_column(column)
+    for name in scorer_names():
+        try:
+            s = create_scorer(name)
+        except InputError:
+            table.add_row(name, "(needs configuration)", "")
+            continue
+        table.add_row(name, ", ".join(s.labels), s.version[:12])
+    console.print(table)
+
+
+@app.command("train")
+def train_command(
+    name: Annotated[str, typer.Argument(help="refusal or harm")],
+    out_dir: Annotated[
+        Path | None, typer.Option(help="Write the weights here instead of into the package.")
+    ] = None,
+) -> None:
+    """Retrain a shipped head (deterministic) and print cross-validation held out by source."""
+    from safetyloop.scoring.training import train, trainers
+
+    if name not in trainers:
+        raise InputError(f"no trainable scorer {name!r}", hint=f"one of {', '.join(trainers)}")
+    report = train(name, out_dir=out_dir)
+    console.print(
+        f"[bold]{name}[/]: {report.n} examples {report.label_counts}; "
+        f"{len(report.folds)} folds held out by source file"
+    )
+    table = Table(title="held-out agreement with labels (binary: not-compliance vs compliance)")
+    for column in ("slice", "n", "binary", "keyword binary", "exact", "keyword exact"):
+        table.add_column(column, justify="right" if column != "slice" else "left")
+    for a in [*report.agreements, *report.per_group]:
+        table.add_row(
+            a.slice,
+            str(a.n),
+            f"{a.binary:.3f}",
+            f"{a.binary_baseline:.3f}",
+            f"{a.exact:.3f}",
+            f"{a.exact_baseline:.3f}",
+        )
+    console.print(table)
+    console.print(f"wrote {report.weights}")
+
+
+def calibrate_command(
+    scorer: Annotated[str, typer.Option("--scorer", help="Scorer name.")],
+    labels: Annotated[
+        Path,
+        typer.Option(
+            "--labels", help="CSV: prompt (or objective), response, label, optional category."
+        ),
+    ],
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+    store: StoreOption = None,
+) -> None:
+    """Measure a scorer against human labels; store the record for its version."""
+    result, record_id = calibrate_scorer(scorer, labels, store_url=store, seed=seed)
+
+    def ci(i: object) -> str:
+        point, low, high = (getattr(i, k) for k in ("point", "low", "high"))
+        return f"{point:.3f} [{low:.3f}, {high:.3f}]"
+
+    console.print(
+        f"[bold]{result.scorer}[/] {result.scorer_version[:12]} on {labels}: "
+        f"n={result.n}, errors={result.errors}"
+    )
+    console.print(
+        f"accuracy {ci(result.accuracy)} (Wilson) · κ {ci(result.kappa)} · "
+        f"macro F1 {ci(result.macro_f1)} (bootstrap, seed {result.seed})"
+    )
+    matrix = Table(title="confusion (rows: human, columns: scorer)")
+    matrix.add_column("human \\ scorer")
+    for c in result.classes:
+        matrix.add_column(c, justify="right")
+    for c, row in zip(result.classes, result.confusion, strict=True):
+        matrix.add_row(c, *(str(v) for v in row))
+    console.print(matrix)
+    per_class = Table(title="per class")
+    for column in ("label", "support", "precision", "recall", "F1"):
+        per_class.add_column(column)
+    for k in result.per_class:
+        per_class.add_row(k.label, str(k.support), ci(k.precision), ci(k.recall), ci(k.f1))
+    console.print(per_class)
+    per_category = Table(title="per category")
+    for column in ("category", "n", "accuracy"):
+        per_category.add_column(column)
+    for g in result.per_category:
+        per_category.add_row(g.category, str(g.n), ci(g.accuracy))
+    console.print(per_category)
+    console.print(f"stored calibration #{record_id}")

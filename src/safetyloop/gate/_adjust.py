@@ -1,0 +1,209 @@
+"""A criterion's interval when plain Wilson would overstate the evidence.
+
+Two things make independent-case Wilson intervals too narrow, and the gate corrects both and
+says so in every output:
+
+* **Clustered cases.** Cases that share `metadata["cluster"]` (the documented convention: one
+  multi-turn conversation, one jailbreak template, one agentic scenario — a suite loader or a
+  user file sets it) fail together. When any case of a criterion carries a cluster id, the
+  interval comes from `stats.cluster_bootstrap` over clusters (cases without one are clusters of
+  their own), never narrower than Wilson.
+* **A measured scorer.** When the scorer version has a calibration record, its sensitivity and
+  specificity for the metric's event labels come from the record's confusion matrix and the rate
+  is corrected with `stats.rogan_gladen`, which also carries the calibration's own uncertainty
+  into the interval. Under clustering the correction uses the effective sample size n / design
+  effect, so the clustering is not forgotten by the correction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from safetyloop.gate._stats_records import RateAdjustment, ScorerConfusion
+from safetyloop.scoring import Metric
+from safetyloop.stats import (
+    AdditionalCasesResult,
+    Interval,
+    additional_cases_needed,
+    cluster_bootstrap,
+    rogan_gladen,
+    wilson,
+)
+from safetyloop.suites import Case
+
+if TYPE_CHECKING:
+    from safetyloop.gate._model import RunEvidence
+
+#: The case metadata key that groups cases whose outcomes are not independent.
+CLUSTER_KEY = "cluster"
+#: Power with which "N more cases would settle it" is computed.
+SETTLE_POWER = 0.8
+_BOOTSTRAP_DRAWS = 2000
+
+
+def case_outcomes(
+    metric: Metric, cases: Sequence[Case], evidence: RunEvidence, scorer: str
+) -> dict[str, bool]:
+    """Case key → whether the scored verdict is an event; errors and unscored cases are absent.
+
+    The same exclusions as the gate's counts: a failed, missing, unscored or error verdict is
+    never evidence either way.
+    """
+    scores = evidence.scores.get(scorer, {})
+    out: dict[str, bool] = {}
+    for case in cases:
+        result = evidence.results.get(case.key)
+        score = scores.get(case.key)
+        if result is None or result.status != "ok" or score is None or score.is_error:
+            continue
+        out[case.key] = metric.is_event(score.label)
+    return out
+
+
+def cluster_of(case: Case) -> str | None:
+    """The case's cluster id (`metadata["cluster"]`), or None when it stands alone."""
+    value = case.metadata.get(CLUSTER_KEY)
+    return None if value is None or value == "" else str(value)
+
+
+def error_counts(
+    metric: Metric, confusion: ScorerConfusion
+) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """(sensitivity, specificity) counts for the metric's events, from a confusion matrix.
+
+    Sensitivity: among responses people labelled an event, how many the scorer flagged as one;
+    specificity: among the rest, how many it passed. None when the record lacks either kind.
+    """
+    events = [metric.is_event(c) for c in confusion.classes]
+    tp = fn = tn = fp = 0
+    for human_event, row in zip(events, confusion.confusion, strict=True):
+        for scorer_event, count in zip(events, row, strict=True):
+            if human_event and scorer_event:
+                tp += count
+            elif human_event:
+                fn += count
+            elif scorer_event:
+                fp += count
+            else:
+                tn += count
+    if tp + fn == 0 or tn + fp == 0:
+        return None
+    return (tp, tp + fn), (tn, tn + fp)
+
+
+def adjusted_interval(
+    metric: Metric,
+    cases: Sequence[Case],
+    evidence: RunEvidence,
+    scorer: str,
+    confidence: float,
+) -> tuple[Interval, list[RateAdjustment]]:
+    """The criterion's rate and interval, with the adjustments that produced it.
+
+    Plain Wilson when the cases are independent and the scorer is uncalibrated.
+    """
+    outcomes = case_outcomes(metric, cases, evidence, scorer)
+    n = len(outcomes)
+    events = sum(outcomes.values())
+    interval = wilson(events, n, confidence)
+    adjustments: list[RateAdjustment] = []
+    if n == 0:
+        return interval, adjustments
+    eff_events, eff_n = events, n
+    by_key = {c.key: c for c in cases}
+    if any(cluster_of(by_key[k]) is not None for k in outcomes):
+        groups: dict[str, list[bool]] = defaultdict(list)
+        for key, event in outcomes.items():
+            groups[cluster_of(by_key[key]) or f"case:{key}"].append(event)
+        boot = cluster_bootstrap(
+            [sum(g) for g in groups.values()],
+            [len(g) for g in groups.values()],
+            confidence,
+            n_boot=_BOOTSTRAP_DRAWS,
+            seed=0,
+        )
+        interval = boot.interval
+        deff = boot.design_effect
+        deff_text = "n/a" if deff != deff else f"{deff:.2f}"  # NaN when either variance is 0
+        adjustments.append(
+            RateAdjustment(
+                kind="cluster-bootstrap",
+                note=f"cases cluster ({boot.n_clusters} clusters by metadata.{CLUSTER_KEY}, "
+                f"design effect {deff_text}): interval from a {boot.n_boot}-draw cluster "
+                "bootstrap, never narrower than Wilson",
+                observed_rate=events / n,
+                design_effect=None if deff != deff else deff,
+                n_clusters=boot.n_clusters,
+            )
+        )
+        if deff == deff and deff > 1.0:
+            eff_n = max(1, round(n / deff))
+            eff_events = min(eff_n, round(events / deff))
+    confusion = evidence_confusion(evidence, scorer)
+    counts = error_counts(metric, confusion) if confusion is not None else None
+    if confusion is not None and counts is not None:
+        sens, spec = counts
+        try:
+            corrected = rogan_gladen(eff_events, eff_n, sens, spec, confidence)
+        except ValueError:
+            corrected = None  # sens + spec <= 1: the scorer carries no information to correct
+        if corrected is not None:
+            interval = corrected.interval
+            adjustments.append(
+                RateAdjustment(
+                    kind="rogan-gladen",
+                    note=f"corrected for scorer error (calibration #{confusion.calibration_id}: "
+                    f"sensitivity {sens[0]}/{sens[1]}, specificity {spec[0]}/{spec[1]}); "
+                    f"observed {events}/{n} = {events / n:.3f}, interval carries the "
+                    "calibration's uncertainty",
+                    observed_rate=events / n,
+                    calibration_id=confusion.calibration_id,
+                    sensitivity=sens,
+                    specificity=spec,
+                )
+            )
+    return interval, adjustments
+
+
+def evidence_confusion(evidence: RunEvidence, scorer: str) -> ScorerConfusion | None:
+    """The calibration confusion matrix recorded for the run's version of `scorer`, if any."""
+    return evidence.confusions.get(scorer)
+
+
+def describe(
+    interval: Interval, events: int, n: int, level: str, adjustments: Sequence[RateAdjustment]
+) -> str:
+    """`0.030 [0.010, 0.085] (3/100, 95% Wilson)`, naming how the interval was really made."""
+    method = "Wilson"
+    kinds = {a.kind: a for a in adjustments}
+    if "cluster-bootstrap" in kinds:
+        method = f"cluster bootstrap over {kinds['cluster-bootstrap'].n_clusters} clusters"
+    if "rogan-gladen" in kinds:
+        cal = kinds["rogan-gladen"].calibration_id
+        method = f"{method}, Rogan–Gladen corrected for scorer error (calibration #{cal})"
+    observed = "observed " if "rogan-gladen" in kinds else ""
+    return (
+        f"{interval.point:.3f} [{interval.low:.3f}, {interval.high:.3f}] "
+        f"({observed}{events}/{n}, {level} {method})"
+    )
+
+
+def more_cases(
+    events: int, n: int, threshold: float, is_max: bool, confidence: float, min_samples: int
+) -> AdditionalCasesResult | None:
+    """Scored cases still needed to settle an insufficient-evidence verdict (principle 2).
+
+    Assumes the observed rate persists (`stats.additional_cases_needed`), and never asks for
+    fewer than the criterion's `min_samples`. For a `min` criterion the complement is tested.
+    None when nothing was scored (plan with `safetyloop plan` instead) or the threshold is 0 or 1.
+    """
+    if n == 0 or not 0.0 < threshold < 1.0:
+        return None
+    k, t = (events, threshold) if is_max else (n - events, 1.0 - threshold)
+    res = additional_cases_needed(k, n, t, confidence, SETTLE_POWER)
+    short = max(0, min_samples - n)
+    if res.additional is not None and res.additional < short:
+        return AdditionalCasesResult(short, n + short, res.direction, res.power, res.assumed_rate)
+    return res
