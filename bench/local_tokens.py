@@ -40,11 +40,11 @@ def _messages(prompt: str) -> tuple[Message, ...]:
     return (Message(role="user", content=prompt),)
 
 
-async def _concurrent(target: LocalTarget, prompts: Sequence[str],
-                      params: GenerateParams) -> list[TargetResponse]:
+async def _concurrent(
+    target: LocalTarget, prompts: Sequence[str], params: GenerateParams
+) -> list[TargetResponse]:
     try:
-        return list(await asyncio.gather(*(target.generate(_messages(p), params)
-                                           for p in prompts)))
+        return list(await asyncio.gather(*(target.generate(_messages(p), params) for p in prompts)))
     finally:
         await target.aclose()
 
@@ -68,23 +68,29 @@ def main() -> None:
     # Loads the model (lazily) and runs one token, so the timed runs below start warm.
     target.generate_batch([[{"role": "user", "content": "Hi"}]], GenerateParams(max_tokens=1))
     load_s = time.perf_counter() - t0
-    print(f"load (incl. 1-token warm-up): {load_s:.1f} s  "
-          f"[threads={args.threads}, cpus={os.cpu_count()}]")
+    print(
+        f"load (incl. 1-token warm-up): {load_s:.1f} s  "
+        f"[threads={args.threads}, cpus={os.cpu_count()}]"
+    )
 
     t0 = time.perf_counter()
     single = asyncio.run(_concurrent(target, prompts[:1], params))
     single_s = time.perf_counter() - t0
     single_tokens = _tokens(single)
-    print(f"single:   {single_tokens:4d} tokens in {single_s:6.2f} s = "
-          f"{single_tokens / single_s:6.1f} tokens/s")
+    print(
+        f"single:   {single_tokens:4d} tokens in {single_s:6.2f} s = "
+        f"{single_tokens / single_s:6.1f} tokens/s"
+    )
 
     t0 = time.perf_counter()
     batched = asyncio.run(_concurrent(target, prompts, params))
     batch_s = time.perf_counter() - t0
     batch_tokens = _tokens(batched)
-    print(f"batch {args.batch}: {batch_tokens:4d} tokens in {batch_s:6.2f} s = "
-          f"{batch_tokens / batch_s:6.1f} tokens/s "
-          f"({batch_tokens / batch_s / (single_tokens / single_s):.1f}x single)")
+    print(
+        f"batch {args.batch}: {batch_tokens:4d} tokens in {batch_s:6.2f} s = "
+        f"{batch_tokens / batch_s:6.1f} tokens/s "
+        f"({batch_tokens / batch_s / (single_tokens / single_s):.1f}x single)"
+    )
 
 
 if __name__ == "__main__":

@@ -60,8 +60,19 @@ def _free_port() -> int:
 
 def _start(threads: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(_model_file()),
-               "--host", "127.0.0.1", "--port", str(port), "--n_threads", str(threads)]
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(_model_file()),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_threads",
+        str(threads),
+    ]
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
@@ -90,13 +101,18 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-async def _concurrent(base_url: str, prompts: Sequence[str],
-                      params: GenerateParams) -> list[TargetResponse]:
-    target = OpenAITarget("bench", {"model": "smollm2", "base_url": f"{base_url}/v1",
-                                    "concurrency": len(prompts)})
+async def _concurrent(
+    base_url: str, prompts: Sequence[str], params: GenerateParams
+) -> list[TargetResponse]:
+    target = OpenAITarget(
+        "bench", {"model": "smollm2", "base_url": f"{base_url}/v1", "concurrency": len(prompts)}
+    )
     try:
-        return list(await asyncio.gather(*(
-            target.generate((Message(role="user", content=p),), params) for p in prompts)))
+        return list(
+            await asyncio.gather(
+                *(target.generate((Message(role="user", content=p),), params) for p in prompts)
+            )
+        )
     finally:
         await target.aclose()
 
@@ -120,23 +136,29 @@ def main() -> None:
         process, base_url = _start(args.threads, log)
         try:
             asyncio.run(_concurrent(base_url, ["Hi"], GenerateParams(max_tokens=1)))
-            print(f"server start until /v1/models answers, plus a 1-token warm-up: "
-                  f"{time.perf_counter() - t0:.1f} s  [n_threads={args.threads}, "
-                  f"cpus={os.cpu_count()}]")
+            print(
+                f"server start until /v1/models answers, plus a 1-token warm-up: "
+                f"{time.perf_counter() - t0:.1f} s  [n_threads={args.threads}, "
+                f"cpus={os.cpu_count()}]"
+            )
 
             t0 = time.perf_counter()
             single = asyncio.run(_concurrent(base_url, prompts[:1], params))
             single_s = time.perf_counter() - t0
             single_tokens = _tokens(single)
-            print(f"single:        {single_tokens:4d} tokens in {single_s:6.2f} s = "
-                  f"{single_tokens / single_s:6.1f} tokens/s")
+            print(
+                f"single:        {single_tokens:4d} tokens in {single_s:6.2f} s = "
+                f"{single_tokens / single_s:6.1f} tokens/s"
+            )
 
             t0 = time.perf_counter()
             many = asyncio.run(_concurrent(base_url, prompts, params))
             many_s = time.perf_counter() - t0
             many_tokens = _tokens(many)
-            print(f"{args.concurrent} concurrent: {many_tokens:4d} tokens in {many_s:6.2f} s = "
-                  f"{many_tokens / many_s:6.1f} tokens/s")
+            print(
+                f"{args.concurrent} concurrent: {many_tokens:4d} tokens in {many_s:6.2f} s = "
+                f"{many_tokens / many_s:6.1f} tokens/s"
+            )
         finally:
             _stop(process)
 

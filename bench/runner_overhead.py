@@ -57,9 +57,16 @@ class MemorySink:
 
 def make_cases(n: int) -> list[Case]:
     """Distinct prompts, so that no case is a cache hit."""
-    return [Case(id=f"c{i:05d}", suite="bench", category=f"cat{i % 4}",
-                 messages=(Message(role="user", content=f"benchmark prompt number {i}"),),
-                 expected="refuse") for i in range(n)]
+    return [
+        Case(
+            id=f"c{i:05d}",
+            suite="bench",
+            category=f"cat{i % 4}",
+            messages=(Message(role="user", content=f"benchmark prompt number {i}"),),
+            expected="refuse",
+        )
+        for i in range(n)
+    ]
 
 
 @contextmanager
@@ -69,8 +76,12 @@ def stub_url(server_process: bool) -> Iterator[str]:
         with StubChatServer(delay=0.0) as server:
             yield server.base_url
         return
-    child = subprocess.Popen([sys.executable, "-m", "tests.doubles.stub_chat_server"],
-                             cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.doubles.stub_chat_server"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert child.stdout is not None
         yield child.stdout.readline().strip()
@@ -79,22 +90,38 @@ def stub_url(server_process: bool) -> Iterator[str]:
         child.wait(timeout=10)
 
 
-async def run_once(base_url: str, cases: list[Case], concurrency: int, sink_kind: str,
-                   folder: Path) -> float:
+async def run_once(
+    base_url: str, cases: list[Case], concurrency: int, sink_kind: str, folder: Path
+) -> float:
     """Wall time of one full run; checks that every case produced one ok result."""
     target = build_target(f"openai:bench@{base_url}")
     params = GenerateParams()
     if sink_kind == "sqlite":
         store = Store(f"sqlite:///{folder / f'bench-{concurrency}.db'}")
-        run = store.create_run(NewRun(plan_hash="bench", target_name=target.name,
-                                      target_version=target.version, constitution_hash="bench",
-                                      scorer_versions={}, suite_versions={}, lineage={}), cases)
+        run = store.create_run(
+            NewRun(
+                plan_hash="bench",
+                target_name=target.name,
+                target_version=target.version,
+                constitution_hash="bench",
+                scorer_versions={},
+                suite_versions={},
+                lineage={},
+            ),
+            cases,
+        )
         sink: Store | MemorySink = store
         run_id = run.id
     else:
         sink, run_id = MemorySink(), "bench"
-    runner = Runner(target, params, sink, run_id, cache=sink,
-                    settings=RunnerSettings(timeout_s=60.0, concurrency=concurrency))
+    runner = Runner(
+        target,
+        params,
+        sink,
+        run_id,
+        cache=sink,
+        settings=RunnerSettings(timeout_s=60.0, concurrency=concurrency),
+    )
     started = time.perf_counter()
     try:
         results = await runner.run(cases)
@@ -113,27 +140,35 @@ async def run_once(base_url: str, cases: list[Case], concurrency: int, sink_kind
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Runner overhead per case against a zero-delay "
-                                     "OpenAI-compatible stub.")
+    parser = argparse.ArgumentParser(
+        description="Runner overhead per case against a zero-delay OpenAI-compatible stub."
+    )
     parser.add_argument("--n", type=int, default=2000, help="cases per run")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
-    parser.add_argument("--sinks", nargs="+", default=["sqlite", "memory"],
-                        choices=["sqlite", "memory"])
-    parser.add_argument("--server-process", action="store_true",
-                        help="run the stub server in a separate process")
+    parser.add_argument(
+        "--sinks", nargs="+", default=["sqlite", "memory"], choices=["sqlite", "memory"]
+    )
+    parser.add_argument(
+        "--server-process", action="store_true", help="run the stub server in a separate process"
+    )
     args = parser.parse_args()
 
     cases = make_cases(args.n)
     where = "separate process" if args.server_process else "same process (threads)"
-    print(f"runner overhead: N={args.n} cases, zero-delay stub server in {where}, "
-          f"python {sys.version.split()[0]}")
+    print(
+        f"runner overhead: N={args.n} cases, zero-delay stub server in {where}, "
+        f"python {sys.version.split()[0]}"
+    )
     print(f"{'sink':<8}{'concurrency':>12}{'wall s':>10}{'cases/s':>10}{'ms/case':>10}")
     with stub_url(args.server_process) as base_url, tempfile.TemporaryDirectory() as tmp:
         for sink_kind in args.sinks:
             for concurrency in args.concurrency:
                 wall = asyncio.run(run_once(base_url, cases, concurrency, sink_kind, Path(tmp)))
-                print(f"{sink_kind:<8}{concurrency:>12}{wall:>10.2f}{args.n / wall:>10.0f}"
-                      f"{1000 * wall / args.n:>10.2f}", flush=True)
+                print(
+                    f"{sink_kind:<8}{concurrency:>12}{wall:>10.2f}{args.n / wall:>10.0f}"
+                    f"{1000 * wall / args.n:>10.2f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

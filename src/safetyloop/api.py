@@ -157,9 +157,7 @@ async def _execute(
                     "constitution": the_plan.constitution.model_dump(mode="json"),
                     "params": request.params.model_dump(mode="json"),
                     "sample": request.sample,
-                    **(
-                        {"suite_samples": request.suite_samples} if request.suite_samples else {}
-                    ),
+                    **({"suite_samples": request.suite_samples} if request.suite_samples else {}),
                     "seed": request.seed,
                 },
             ),
@@ -192,8 +190,9 @@ def score_run(store: Store, run_id: str, *, borderline_below: float = BORDERLINE
     return asyncio.run(ascore_run(store, run_id, borderline_below=borderline_below))
 
 
-async def ascore_run(store: Store, run_id: str, *,
-                     borderline_below: float = BORDERLINE_BELOW) -> int:
+async def ascore_run(
+    store: Store, run_id: str, *, borderline_below: float = BORDERLINE_BELOW
+) -> int:
     """`score_run` from async code: judge scorers await their target through `ascore_batch`.
 
     An unparseable judgement is stored as an `error` verdict with the raw text; the gate counts
@@ -319,21 +318,38 @@ def gate(
         return decision
 
 
-def calibrate_scorer(scorer_name: str, labels: Path, *, config: dict[str, Any] | None = None,
-                     store_url: str | None = None, seed: int = 0,
-                     record: bool = True) -> tuple[Calibration, int | None]:
+def calibrate_scorer(
+    scorer_name: str,
+    labels: Path,
+    *,
+    config: dict[str, Any] | None = None,
+    store_url: str | None = None,
+    seed: int = 0,
+    record: bool = True,
+) -> tuple[Calibration, int | None]:
     """Measure a scorer against a human-labelled CSV and store the record for its version."""
     scorer = create_scorer(scorer_name, config)
     rows = load_labels(labels)
-    result = calibrate(scorer, rows, labels_file=str(labels),
-                       labels_hash=content_hash(labels.read_text(encoding="utf-8")), seed=seed)
+    result = calibrate(
+        scorer,
+        rows,
+        labels_file=str(labels),
+        labels_hash=content_hash(labels.read_text(encoding="utf-8")),
+        seed=seed,
+    )
     if not record:
         return result, None
     store = Store(store_url)
     try:
         record_id = store.record_calibration(
-            result.scorer, result.scorer_version, result.labels_hash, result.n,
-            result.accuracy.point, result.kappa.point, result.model_dump(mode="json"))
+            result.scorer,
+            result.scorer_version,
+            result.labels_hash,
+            result.n,
+            result.accuracy.point,
+            result.kappa.point,
+            result.model_dump(mode="json"),
+        )
     finally:
         store.close()
     return result, record_id

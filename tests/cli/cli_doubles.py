@@ -12,10 +12,12 @@ from typing import Any
 
 from safetyloop.suites import Expected, load_suite
 
-HELPFUL = ("Here is a practical answer. First, gather what you need and read the whole "
-           "procedure before you start. Second, work through it one step at a time and check "
-           "each result before moving on. Finally, review the outcome and note anything to "
-           "improve next time.")
+HELPFUL = (
+    "Here is a practical answer. First, gather what you need and read the whole "
+    "procedure before you start. Second, work through it one step at a time and check "
+    "each result before moving on. Finally, review the outcome and note anything to "
+    "improve next time."
+)
 REFUSAL = "I'm sorry, but I can't help with that."
 _SUITES = ("harmbench", "strongreject", "xstest-contrast", "xstest-safe")
 
@@ -26,8 +28,12 @@ def _prompt(messages: list[dict[str, Any]]) -> str:
 
 @cache
 def _harmful_prompts() -> frozenset[str]:
-    return frozenset(case.prompt for name in _SUITES for case in load_suite(name).cases
-                     if case.expected == Expected.REFUSE)
+    return frozenset(
+        case.prompt
+        for name in _SUITES
+        for case in load_suite(name).cases
+        if case.expected == Expected.REFUSE
+    )
 
 
 def simulated_complier(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:

@@ -74,8 +74,15 @@ def _env() -> dict[str, str]:
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The installed console script, as CI runs it."""
     assert SCRIPT.is_file(), f"run the tests with the virtualenv's pytest ({SCRIPT} missing)"
-    return subprocess.run([str(SCRIPT), *args], cwd=cwd, env=_env(), capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [str(SCRIPT), *args],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @dataclass(frozen=True)
@@ -131,8 +138,9 @@ class Runs:
 
 def _run(folder: Path, store: str, fn: str, *extra: str) -> str:
     """`safetyloop run` with a simulated target; returns the new run's id."""
-    done = cli("run", "--target", f"{DOUBLES}:{fn}", "--sample", "5", "--store", store, *extra,
-               cwd=folder)
+    done = cli(
+        "run", "--target", f"{DOUBLES}:{fn}", "--sample", "5", "--store", store, *extra, cwd=folder
+    )
     assert done.returncode == 0, done.stderr
     match = re.search(r"run (\w+) finished: \d+ answered, \d+ from cache, 0 errors", done.stdout)
     assert match, done.stdout
@@ -147,7 +155,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     constitution = folder / "pass.yaml"
     constitution.write_text(PASS_CONSTITUTION, encoding="utf-8")
     return Runs(
-        store=store, folder=folder,
+        store=store,
+        folder=folder,
         block=_run(folder, store, "simulated_complier"),
         warn=_run(folder, store, "simulated_careful"),
         passing=_run(folder, store, "simulated_careful", "--constitution", str(constitution)),
@@ -183,10 +192,16 @@ def _edit(line: int, text: str | None) -> str:
         (12, "        min_sample: 5", "12: principles.0.criteria.0.min_sample: unknown key"),
         (12, "        min_samples: many", "12: principles.0.criteria.0.min_samples:"),
         (11, "        threshold: 1.5", "11: principles.0.criteria.0.threshold:"),
-        (10, "        suites: [harmbenchh]", "10: principles.0.criteria.0.suites.0: unknown "
-         "suite 'harmbenchh'"),
-        (9, "      - metric: harmful_complience", "9: principles.0.criteria.0.metric: unknown "
-         "metric"),
+        (
+            10,
+            "        suites: [harmbenchh]",
+            "10: principles.0.criteria.0.suites.0: unknown suite 'harmbenchh'",
+        ),
+        (
+            9,
+            "      - metric: harmful_complience",
+            "9: principles.0.criteria.0.metric: unknown metric",
+        ),
         (30, "    enforced_by: magic", "30: principles.2.enforced_by: unknown rule 'magic'"),
         (6, "    severity: catastrophic", "6: principles.0.severity:"),
         (7, "+    enforcement: soft", "8: principles.0.enforcement: duplicate key"),
@@ -196,8 +211,9 @@ def _edit(line: int, text: str | None) -> str:
     ],
 )
 @pytest.mark.usefixtures("cwd")
-def test_validate_bad_constitution(tmp_path: Path, invoke: Invoke, line: int,
-                                   text: str | None, where: str) -> None:
+def test_validate_bad_constitution(
+    tmp_path: Path, invoke: Invoke, line: int, text: str | None, where: str
+) -> None:
     """Each class of mistake: exit 2, `file:line: key: message`, and nothing created."""
     Path("bad.yaml").write_text(_edit(line, text), encoding="utf-8")
     result = invoke("validate", "bad.yaml")
@@ -221,14 +237,18 @@ def test_validate_targets_file(tmp_path: Path, invoke: Invoke) -> None:
     Path("targets.yaml").write_text(
         f"targets:\n  - name: mine\n    kind: python\n    params: {{callable: "
         f"'{DOUBLES.removeprefix('python:')}:simulated_careful'}}\n"
-        "  - name: mine\n    kind: local\n", encoding="utf-8")
+        "  - name: mine\n    kind: local\n",
+        encoding="utf-8",
+    )
     bad = invoke("validate", "targets.yaml")
     assert bad.code == 2
     assert "targets.yaml:5: targets.1.name: duplicate target name 'mine'" in bad.flat_err
     Path("targets.yaml").write_text(
-        Path("targets.yaml").read_text(encoding="utf-8").replace("- name: mine\n    kind: local",
-                                                                 "- name: theirs\n    kind: local"),
-        encoding="utf-8")
+        Path("targets.yaml")
+        .read_text(encoding="utf-8")
+        .replace("- name: mine\n    kind: local", "- name: theirs\n    kind: local"),
+        encoding="utf-8",
+    )
     good = invoke("validate", "targets.yaml")
     assert good.code == 0, good.err
     assert "valid targets file: mine, theirs" in good.out
@@ -247,8 +267,14 @@ def test_validate_missing_file(tmp_path: Path, invoke: Invoke) -> None:
 def test_suites_list(invoke: Invoke) -> None:
     result = invoke("suites", "list")
     assert result.code == 0
-    for name in ("harmbench", "strongreject", "xstest-safe", "xstest-contrast", "advbench",
-                 "donotanswer"):
+    for name in (
+        "harmbench",
+        "strongreject",
+        "xstest-safe",
+        "xstest-contrast",
+        "advbench",
+        "donotanswer",
+    ):
         assert name in result.out
 
 
@@ -275,8 +301,9 @@ def test_suites_show_unknown(invoke: Invoke) -> None:
     ],
 )
 @pytest.mark.usefixtures("cwd")
-def test_run_refuses_bad_input_without_creating_a_run(tmp_path: Path, invoke: Invoke,
-                                                      args: list[str]) -> None:
+def test_run_refuses_bad_input_without_creating_a_run(
+    tmp_path: Path, invoke: Invoke, args: list[str]
+) -> None:
     Path("bad.yaml").write_text(_edit(11, "        threshold: 2"), encoding="utf-8")
     result = invoke("run", *args, "--sample", "2", "--store", f"sqlite:///{tmp_path}/s.db")
     assert result.code == 2, result.err
@@ -300,7 +327,10 @@ def test_gate_passes_a_careful_target_under_a_reachable_constitution(runs: Runs)
     body = json.loads(done.stdout)
     assert body["decision"] == "PASS"
     assert {p["id"]: p["status"] for p in body["principles"]} == {
-        "C1": "PASS", "H1": "PASS", "C6": "PASS"}
+        "C1": "PASS",
+        "H1": "PASS",
+        "C6": "PASS",
+    }
     (c1,) = [p for p in body["principles"] if p["id"] == "C1"]
     assert (c1["criteria"][0]["n"], c1["criteria"][0]["events"]) == (5, 0)
 
@@ -330,8 +360,9 @@ def test_gate_fail_on_maybe_exits_2(runs: Runs) -> None:
     ],
 )
 @pytest.mark.usefixtures("cwd")
-def test_gate_usage_errors_exit_2(runs: Runs, invoke: Invoke, tmp_path: Path,
-                                  args: list[str], message: str) -> None:
+def test_gate_usage_errors_exit_2(
+    runs: Runs, invoke: Invoke, tmp_path: Path, args: list[str], message: str
+) -> None:
     """Usage mistakes are refused before the gate runs or writes anything."""
     result = invoke("gate", runs.warn, "--store", runs.store, *args)
     assert result.code == 2
@@ -351,8 +382,9 @@ def test_gate_json(runs: Runs, invoke: Invoke) -> None:
     body = json.loads(result.out)
     assert body["run_id"] == runs.block
     assert body["decision"] == "BLOCK"
-    assert ("C1", "threshold", "BLOCK") in {(f["principle"], f["rule"], f["status"])
-                                             for f in body["findings"]}
+    assert ("C1", "threshold", "BLOCK") in {
+        (f["principle"], f["rule"], f["status"]) for f in body["findings"]
+    }
     assert body["lineage"]["constitution_hash"] == body["lineage"]["run_constitution_hash"]
 
 
@@ -387,10 +419,12 @@ def test_gate_writes_every_output_file(runs: Runs, invoke: Invoke, tmp_path: Pat
 
 
 def test_gate_stdout_stays_machine_readable_when_also_writing_files(
-        runs: Runs, invoke: Invoke, tmp_path: Path) -> None:
+    runs: Runs, invoke: Invoke, tmp_path: Path
+) -> None:
     """`--json -o x.md`: the "wrote ..." notice must go to stderr, not into the JSON."""
-    result = invoke("gate", runs.passing, "--store", runs.store, "--json",
-                    "-o", str(tmp_path / "x.md"))
+    result = invoke(
+        "gate", runs.passing, "--store", runs.store, "--json", "-o", str(tmp_path / "x.md")
+    )
     assert result.code == 0
     assert json.loads(result.out)["decision"] == "PASS"
     assert "wrote" in result.err
@@ -398,8 +432,15 @@ def test_gate_stdout_stays_machine_readable_when_also_writing_files(
 
 def test_gate_under_another_constitution_fails_lineage(runs: Runs, invoke: Invoke) -> None:
     """Gating a run under a constitution it was not planned with is flagged by C6."""
-    result = invoke("gate", runs.passing, "--store", runs.store, "--json",
-                    "--constitution", str(default_constitution_path()))
+    result = invoke(
+        "gate",
+        runs.passing,
+        "--store",
+        runs.store,
+        "--json",
+        "--constitution",
+        str(default_constitution_path()),
+    )
     body = json.loads(result.out)
     (c6,) = [p for p in body["principles"] if p["id"] == "C6"]
     assert c6["status"] == "WARN"

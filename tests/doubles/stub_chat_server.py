@@ -130,8 +130,14 @@ class StubChatServer:
         log_path: If set, one JSON line per request is appended (and flushed) on arrival.
     """
 
-    def __init__(self, *, delay: float = 0.0, host: str = "127.0.0.1", port: int = 0,
-                 log_path: Path | str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        delay: float = 0.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_path: Path | str | None = None,
+    ) -> None:
         self.delay = delay
         self._host = host
         self._port = port
@@ -219,8 +225,12 @@ class StubChatServer:
         httpd.daemon_threads = True
         httpd.block_on_close = False  # hung handlers must not hold up a test's teardown
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="stub-chat-server", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="stub-chat-server",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -253,16 +263,30 @@ class StubChatServer:
     def _arrive(self, prompt: str, body: dict[str, Any]) -> tuple[RecordedRequest, Reply]:
         with self._lock:
             reply = self._choose(prompt)
-            record = RecordedRequest(index=len(self._requests), prompt=prompt, body=body,
-                                     arrived=time.monotonic(), wall_time=time.time(),
-                                     reply=reply.kind)
+            record = RecordedRequest(
+                index=len(self._requests),
+                prompt=prompt,
+                body=body,
+                arrived=time.monotonic(),
+                wall_time=time.time(),
+                reply=reply.kind,
+            )
             self._requests.append(record)
             self._in_flight += 1
             self._max_in_flight = max(self._max_in_flight, self._in_flight)
             if self._log is not None:
-                self._log.write(json.dumps({"index": record.index, "time": record.wall_time,
-                                            "prompt": prompt, "reply": reply.kind,
-                                            "body": body}) + "\n")
+                self._log.write(
+                    json.dumps(
+                        {
+                            "index": record.index,
+                            "time": record.wall_time,
+                            "prompt": prompt,
+                            "reply": reply.kind,
+                            "body": body,
+                        }
+                    )
+                    + "\n"
+                )
                 self._log.flush()
         return record, reply
 
@@ -284,8 +308,9 @@ def _completion(text: str, model: str) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": text}}],
+        "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+        ],
         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
     }
 
@@ -326,7 +351,7 @@ def _handler_for(server: StubChatServer) -> type[BaseHTTPRequestHandler]:
             model = str(body.get("model", "stub"))
             headers: dict[str, str] = {}
             if reply.kind == "status":
-                payload = (reply.body or json.dumps({"error": {"message": f"stub {reply.code}"}}))
+                payload = reply.body or json.dumps({"error": {"message": f"stub {reply.code}"}})
                 code = reply.code
                 if reply.retry_after is not None:
                     headers["Retry-After"] = str(reply.retry_after)

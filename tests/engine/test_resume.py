@@ -77,16 +77,30 @@ def test_kill_9_then_resume(tmp_path: Path) -> None:
     env.update(COLUMNS="200", NO_COLOR="1")
 
     with StubChatServer(delay=0.15) as server:
-        command = [sys.executable, "-m", "safetyloop", "run", "--target", server.target_spec(),
-                   "--constitution", str(constitution), "--sample", str(SAMPLE),
-                   "--concurrency", "1", "--store", f"sqlite:///{db}",
-                   # Without the response cache, only resume itself can keep a finished case
-                   # from being sent again — the cache would otherwise hide a broken resume.
-                   "--no-cache"]
+        command = [
+            sys.executable,
+            "-m",
+            "safetyloop",
+            "run",
+            "--target",
+            server.target_spec(),
+            "--constitution",
+            str(constitution),
+            "--sample",
+            str(SAMPLE),
+            "--concurrency",
+            "1",
+            "--store",
+            f"sqlite:///{db}",
+            # Without the response cache, only resume itself can keep a finished case
+            # from being sent again — the cache would otherwise hide a broken resume.
+            "--no-cache",
+        ]
 
         # First invocation: let about KILL_AFTER verdicts land, then kill -9.
-        first = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT)
+        first = subprocess.Popen(
+            command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 90
         while True:
             stored = _query(db, "SELECT count(*) FROM results")
@@ -109,8 +123,9 @@ def test_kill_9_then_resume(tmp_path: Path) -> None:
         assert _query(db, "SELECT status FROM runs") == [("running",)]
 
         # Second invocation: the very same command resumes and finishes.
-        second = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
-                                timeout=120)
+        second = subprocess.run(
+            command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
         assert second.returncode == 0, second.stdout + second.stderr
         assert "resuming" in second.stdout
         assert f"{len(stored_before)} of {SAMPLE}" in second.stdout
@@ -121,8 +136,10 @@ def test_kill_9_then_resume(tmp_path: Path) -> None:
     runs = _query(db, "SELECT id, status FROM runs")
     assert len(runs) == 1, "the second invocation resumed instead of starting a new run"
     assert runs[0][1] == "finished"
-    planned = [Case.model_validate_json(row[1]) for row in
-               _query(db, "SELECT case_key, \"case\" FROM run_cases ORDER BY position")]
+    planned = [
+        Case.model_validate_json(row[1])
+        for row in _query(db, 'SELECT case_key, "case" FROM run_cases ORDER BY position')
+    ]
     assert len(planned) == SAMPLE
     result_keys = [key for (key,) in _query(db, "SELECT case_key FROM results")]
     assert len(result_keys) == len(planned)
@@ -132,8 +149,9 @@ def test_kill_9_then_resume(tmp_path: Path) -> None:
     assert ok_count == SAMPLE
 
     # No case whose verdict was stored before the kill was asked again after it.
-    conversation_of = {c.key: _conversation([m.model_dump(exclude_none=True) for m in c.messages])
-                       for c in planned}
+    conversation_of = {
+        c.key: _conversation([m.model_dump(exclude_none=True) for m in c.messages]) for c in planned
+    }
     stored_conversations = {conversation_of[k] for k in stored_before}
     asked_after = [_conversation(r.body["messages"]) for r in after_kill]
     asked_before = {_conversation(r.body["messages"]) for r in before_kill}

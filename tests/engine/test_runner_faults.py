@@ -66,8 +66,13 @@ class MemorySink:
 
 
 def make_case(prompt: str, case_id: str | None = None) -> Case:
-    return Case(id=case_id or prompt, suite="faults", category="test",
-                messages=(Message(role="user", content=prompt),), expected="refuse")
+    return Case(
+        id=case_id or prompt,
+        suite="faults",
+        category="test",
+        messages=(Message(role="user", content=prompt),),
+        expected="refuse",
+    )
 
 
 #: Fast backoff so retry tests take milliseconds; Retry-After tests rely on it being small.
@@ -82,13 +87,27 @@ async def target(stub_server: StubChatServer) -> AsyncIterator[Target]:
     await built.aclose()
 
 
-async def run_cases(target: Target, cases: Sequence[Case], *, sink: MemorySink | None = None,
-                    retry: RetryPolicy = FAST, timeout_s: float = 10.0,
-                    concurrency: int | None = None, use_cache: bool = True) -> list[CaseResult]:
+async def run_cases(
+    target: Target,
+    cases: Sequence[Case],
+    *,
+    sink: MemorySink | None = None,
+    retry: RetryPolicy = FAST,
+    timeout_s: float = 10.0,
+    concurrency: int | None = None,
+    use_cache: bool = True,
+) -> list[CaseResult]:
     sink = sink if sink is not None else MemorySink()
-    runner = Runner(target, GenerateParams(), sink, "run-test", cache=sink,
-                    settings=RunnerSettings(timeout_s=timeout_s, retry=retry,
-                                            concurrency=concurrency, use_cache=use_cache))
+    runner = Runner(
+        target,
+        GenerateParams(),
+        sink,
+        "run-test",
+        cache=sink,
+        settings=RunnerSettings(
+            timeout_s=timeout_s, retry=retry, concurrency=concurrency, use_cache=use_cache
+        ),
+    )
     results = await runner.run(cases)
     assert [r.case_key for r in results] == [c.key for c in cases]
     assert set(sink.results) == {c.key for c in cases}, "every case streams one result"
@@ -100,6 +119,7 @@ def outcomes(result: CaseResult) -> list[str]:
 
 
 # ---- happy path ------------------------------------------------------------------------------
+
 
 async def test_ok_answer_is_the_servers_text(stub_server: StubChatServer, target: Target) -> None:
     [result] = await run_cases(target, [make_case("hello")])
@@ -113,6 +133,7 @@ async def test_ok_answer_is_the_servers_text(stub_server: StubChatServer, target
 
 
 # ---- retries ---------------------------------------------------------------------------------
+
 
 async def test_429_honours_retry_after(stub_server: StubChatServer, target: Target) -> None:
     """Backoff alone would wait ≤ 0.05 s here; only the header can explain a ≥ 1 s gap."""
@@ -129,8 +150,9 @@ async def test_429_honours_retry_after(stub_server: StubChatServer, target: Targ
     assert second.arrived - first.arrived >= 1.0
 
 
-async def test_retry_after_http_date_is_honoured(stub_server: StubChatServer,
-                                                 target: Target) -> None:
+async def test_retry_after_http_date_is_honoured(
+    stub_server: StubChatServer, target: Target
+) -> None:
     """Retry-After may be an HTTP date; a date in the past means 'now', not an error."""
     stub_server.script(status(429, retry_after="Wed, 21 Oct 2015 07:28:00 GMT"), prompt="dated")
     [result] = await run_cases(target, [make_case("dated")])
@@ -148,11 +170,13 @@ async def test_500_twice_then_ok(stub_server: StubChatServer, target: Target) ->
     assert stub_server.count("flaky") == 3
 
 
-async def test_always_500_is_an_error_after_max_attempts(stub_server: StubChatServer,
-                                                         target: Target) -> None:
+async def test_always_500_is_an_error_after_max_attempts(
+    stub_server: StubChatServer, target: Target
+) -> None:
     stub_server.always(status(500), prompt="down")
-    [result] = await run_cases(target, [make_case("down")],
-                               retry=RetryPolicy(max_attempts=4, base_s=0.01))
+    [result] = await run_cases(
+        target, [make_case("down")], retry=RetryPolicy(max_attempts=4, base_s=0.01)
+    )
     assert result.status == "error"
     assert result.error_kind == "server"
     assert result.response is None, "a failed request is never an answer (nor a refusal)"
@@ -161,11 +185,13 @@ async def test_always_500_is_an_error_after_max_attempts(stub_server: StubChatSe
     assert stub_server.count("down") == 4
 
 
-async def test_hang_past_timeout_is_a_timeout_error(stub_server: StubChatServer,
-                                                    target: Target) -> None:
+async def test_hang_past_timeout_is_a_timeout_error(
+    stub_server: StubChatServer, target: Target
+) -> None:
     stub_server.always(hang(5), prompt="silent")
-    [result] = await run_cases(target, [make_case("silent")], timeout_s=0.5,
-                               retry=RetryPolicy(max_attempts=2, base_s=0.01))
+    [result] = await run_cases(
+        target, [make_case("silent")], timeout_s=0.5, retry=RetryPolicy(max_attempts=2, base_s=0.01)
+    )
     assert result.status == "error"
     assert result.error_kind == "timeout"
     assert outcomes(result) == ["timeout", "timeout"]
@@ -180,8 +206,9 @@ async def test_hang_once_then_ok_recovers(stub_server: StubChatServer, target: T
     assert outcomes(result) == ["timeout", "ok"]
 
 
-async def test_persistent_malformed_json_is_a_malformed_error(stub_server: StubChatServer,
-                                                              target: Target) -> None:
+async def test_persistent_malformed_json_is_a_malformed_error(
+    stub_server: StubChatServer, target: Target
+) -> None:
     stub_server.always(malformed(), prompt="garbage")
     [result] = await run_cases(target, [make_case("garbage")])
     assert result.status == "error"
@@ -196,8 +223,7 @@ async def test_malformed_once_is_retried(stub_server: StubChatServer, target: Ta
     assert outcomes(result) == ["malformed", "ok"]
 
 
-async def test_empty_content_is_an_empty_error(stub_server: StubChatServer,
-                                               target: Target) -> None:
+async def test_empty_content_is_an_empty_error(stub_server: StubChatServer, target: Target) -> None:
     """An empty answer is not a refusal: counting it as one would flatter the model."""
     stub_server.always(empty(), prompt="mute")
     [result] = await run_cases(target, [make_case("mute")])
@@ -219,14 +245,16 @@ async def test_400_is_not_retried(stub_server: StubChatServer, target: Target) -
 async def test_faults_stay_with_their_case(stub_server: StubChatServer, target: Target) -> None:
     """One prompt's failures must not leak into another's result in the same run."""
     stub_server.always(status(500), prompt="bad")
-    results = await run_cases(target, [make_case(p) for p in ("good-1", "bad", "good-2")],
-                              concurrency=3)
+    results = await run_cases(
+        target, [make_case(p) for p in ("good-1", "bad", "good-2")], concurrency=3
+    )
     assert [r.status for r in results] == ["ok", "error", "ok"]
     assert results[0].response == default_text("good-1")
     assert results[2].response == default_text("good-2")
 
 
 # ---- cache -----------------------------------------------------------------------------------
+
 
 async def test_errors_are_never_cached(stub_server: StubChatServer, target: Target) -> None:
     stub_server.always(status(500), prompt="down")
@@ -258,8 +286,7 @@ async def test_successes_are_cached(stub_server: StubChatServer, target: Target)
 async def test_use_cache_false_asks_again(stub_server: StubChatServer, target: Target) -> None:
     sink = MemorySink()
     await run_cases(target, [make_case("hello")], sink=sink)
-    [second] = await run_cases(target, [make_case("hello")], sink=sink.fresh_run(),
-                               use_cache=False)
+    [second] = await run_cases(target, [make_case("hello")], sink=sink.fresh_run(), use_cache=False)
     assert not second.cached
     assert stub_server.count("hello") == 2
 
@@ -277,6 +304,7 @@ async def test_recovered_answer_is_cached(stub_server: StubChatServer, target: T
 
 # ---- concurrency -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("limit", [1, 2, 4])
 async def test_concurrency_is_bounded(limit: int) -> None:
     """With a slow server, the runner fills exactly `limit` slots, never more."""
@@ -293,9 +321,14 @@ async def test_concurrency_is_bounded(limit: int) -> None:
 
 # ---- backoff policy --------------------------------------------------------------------------
 
+
 def _error(retry_after: float | None = None) -> TargetError:
-    return TargetError("rate_limit" if retry_after is not None else "server", "test",
-                       retryable=True, retry_after=retry_after)
+    return TargetError(
+        "rate_limit" if retry_after is not None else "server",
+        "test",
+        retryable=True,
+        retry_after=retry_after,
+    )
 
 
 def test_backoff_grows_exponentially_with_jitter() -> None:
@@ -350,8 +383,14 @@ def test_retry_after_is_capped() -> None:
     max_retry_after=st.floats(min_value=0.0, max_value=1e3),
     seed=st.integers(min_value=0, max_value=2**32),
 )
-def test_delay_property(attempt: int, base: float, cap: float, retry_after: float | None,
-                        max_retry_after: float, seed: int) -> None:
+def test_delay_property(
+    attempt: int,
+    base: float,
+    cap: float,
+    retry_after: float | None,
+    max_retry_after: float,
+    seed: int,
+) -> None:
     """delay ∈ [0.5, 1]·min(cap, base·2^(k-1)), raised to Retry-After (itself capped)."""
     policy = RetryPolicy(base_s=base, max_backoff_s=cap, max_retry_after_s=max_retry_after)
     delay = policy.delay(attempt, _error(retry_after), random.Random(seed))

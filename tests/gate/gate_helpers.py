@@ -36,100 +36,167 @@ class Outcome:
     expected: Expected = Expected.REFUSE
 
 
-def outcomes(label: str, count: int, *, category: str = "general",
-             expected: Expected = Expected.REFUSE) -> list[Outcome]:
+def outcomes(
+    label: str, count: int, *, category: str = "general", expected: Expected = Expected.REFUSE
+) -> list[Outcome]:
     """`count` identical outcomes, for building rates like 3 compliance + 97 refusal."""
     return [Outcome(label, category, expected)] * count
 
 
-def harmful(compliance: int = 0, refusal: int = 0, partial: int = 0, errors: int = 0,
-            category: str = "general") -> list[Outcome]:
+def harmful(
+    compliance: int = 0,
+    refusal: int = 0,
+    partial: int = 0,
+    errors: int = 0,
+    category: str = "general",
+) -> list[Outcome]:
     """Outcomes of harmful requests (expected: refuse)."""
-    return (outcomes("compliance", compliance, category=category)
-            + outcomes("partial", partial, category=category)
-            + outcomes("refusal", refusal, category=category)
-            + outcomes(ERROR, errors, category=category))
+    return (
+        outcomes("compliance", compliance, category=category)
+        + outcomes("partial", partial, category=category)
+        + outcomes("refusal", refusal, category=category)
+        + outcomes(ERROR, errors, category=category)
+    )
 
 
-def benign(compliance: int = 0, refusal: int = 0, errors: int = 0,
-           category: str = "general") -> list[Outcome]:
+def benign(
+    compliance: int = 0, refusal: int = 0, errors: int = 0, category: str = "general"
+) -> list[Outcome]:
     """Outcomes of benign requests (expected: comply)."""
     kw: dict[str, Any] = {"category": category, "expected": Expected.COMPLY}
-    return (outcomes("compliance", compliance, **kw) + outcomes("refusal", refusal, **kw)
-            + outcomes(ERROR, errors, **kw))
+    return (
+        outcomes("compliance", compliance, **kw)
+        + outcomes("refusal", refusal, **kw)
+        + outcomes(ERROR, errors, **kw)
+    )
 
 
-def principle(pid: str = "C1", *, metric: str = "harmful_compliance",
-              suites: Iterable[str] = ("harmbench",), threshold: float = 0.05,
-              comparison: str = "max", min_samples: int = 30, enforcement: str = "hard",
-              max_error_rate: float | None = None, severity: str = "critical") -> dict[str, Any]:
+def principle(
+    pid: str = "C1",
+    *,
+    metric: str = "harmful_compliance",
+    suites: Iterable[str] = ("harmbench",),
+    threshold: float = 0.05,
+    comparison: str = "max",
+    min_samples: int = 30,
+    enforcement: str = "hard",
+    max_error_rate: float | None = None,
+    severity: str = "critical",
+) -> dict[str, Any]:
     """A principle with one criterion, as the dict a YAML file would hold."""
-    criterion: dict[str, Any] = {"metric": metric, "suites": list(suites),
-                                 "threshold": threshold, "comparison": comparison,
-                                 "min_samples": min_samples, "scorer": SCORER}
+    criterion: dict[str, Any] = {
+        "metric": metric,
+        "suites": list(suites),
+        "threshold": threshold,
+        "comparison": comparison,
+        "min_samples": min_samples,
+        "scorer": SCORER,
+    }
     if max_error_rate is not None:
         criterion["max_error_rate"] = max_error_rate
-    return {"id": pid, "name": f"principle {pid}", "statement": "test statement",
-            "severity": severity, "enforcement": enforcement, "criteria": [criterion]}
+    return {
+        "id": pid,
+        "name": f"principle {pid}",
+        "statement": "test statement",
+        "severity": severity,
+        "enforcement": enforcement,
+        "criteria": [criterion],
+    }
 
 
 def ruled(pid: str, rule: str, *, enforcement: str = "soft") -> dict[str, Any]:
     """A principle enforced by a gate rule (`insufficient_evidence` or `lineage`)."""
-    return {"id": pid, "name": f"principle {pid}", "statement": "test statement",
-            "severity": "medium", "enforcement": enforcement, "enforced_by": rule}
+    return {
+        "id": pid,
+        "name": f"principle {pid}",
+        "statement": "test statement",
+        "severity": "medium",
+        "enforcement": enforcement,
+        "enforced_by": rule,
+    }
 
 
 def unmeasured(pid: str = "C3") -> dict[str, Any]:
     """A principle with neither criteria nor a rule."""
-    return {"id": pid, "name": f"principle {pid}", "statement": "test statement",
-            "severity": "high", "enforcement": "hard", "criteria": []}
+    return {
+        "id": pid,
+        "name": f"principle {pid}",
+        "statement": "test statement",
+        "severity": "high",
+        "enforcement": "hard",
+        "criteria": [],
+    }
 
 
-def constitution(*principles: dict[str, Any], confidence: float = 0.95,
-                 max_error_rate: float = 0.05) -> Constitution:
-    return Constitution.model_validate({"name": "test", "confidence": confidence,
-                                        "max_error_rate": max_error_rate,
-                                        "principles": list(principles)})
+def constitution(
+    *principles: dict[str, Any], confidence: float = 0.95, max_error_rate: float = 0.05
+) -> Constitution:
+    return Constitution.model_validate(
+        {
+            "name": "test",
+            "confidence": confidence,
+            "max_error_rate": max_error_rate,
+            "principles": list(principles),
+        }
+    )
 
 
-def evidence(suites: Mapping[str, list[Outcome]], *, for_constitution: Constitution,
-             run_status: str = "finished", target_name: str = "double",
-             target_version: str = TARGET_VERSION, constitution_hash: str | None = None,
-             suite_versions: dict[str, str] | None = None,
-             scorer_versions: dict[str, str] | None = None) -> RunEvidence:
+def evidence(
+    suites: Mapping[str, list[Outcome]],
+    *,
+    for_constitution: Constitution,
+    run_status: str = "finished",
+    target_name: str = "double",
+    target_version: str = TARGET_VERSION,
+    constitution_hash: str | None = None,
+    suite_versions: dict[str, str] | None = None,
+    scorer_versions: dict[str, str] | None = None,
+) -> RunEvidence:
     """Evidence of a run with the given outcomes per suite and complete lineage by default."""
     cases: list[Case] = []
     results: dict[str, CaseResult] = {}
     scores: dict[str, Score] = {}
     for suite, rows in suites.items():
         for index, row in enumerate(rows):
-            case = Case(id=f"{index:04d}", suite=suite, category=row.category,
-                        messages=(Message(role="user", content=f"prompt {suite} {index}"),),
-                        expected=row.expected)
+            case = Case(
+                id=f"{index:04d}",
+                suite=suite,
+                category=row.category,
+                messages=(Message(role="user", content=f"prompt {suite} {index}"),),
+                expected=row.expected,
+            )
             cases.append(case)
             if row.label == MISSING:
                 continue
             if row.label == ERROR:
-                results[case.key] = CaseResult(case_key=case.key, status="error",
-                                               error_kind="timeout", error="timed out")
+                results[case.key] = CaseResult(
+                    case_key=case.key, status="error", error_kind="timeout", error="timed out"
+                )
                 continue
             results[case.key] = CaseResult(case_key=case.key, status="ok", response="text")
             if row.label != UNSCORED:
                 scores[case.key] = Score(label=row.label, confidence=0.9)
     return RunEvidence(
-        run_id="run-test", run_status=run_status, target_name=target_name,
+        run_id="run-test",
+        run_status=run_status,
+        target_name=target_name,
         target_version=target_version,
-        constitution_hash=(for_constitution.content_hash() if constitution_hash is None
-                           else constitution_hash),
-        suite_versions=({s: f"v-{s}" for s in suites} if suite_versions is None
-                        else suite_versions),
+        constitution_hash=(
+            for_constitution.content_hash() if constitution_hash is None else constitution_hash
+        ),
+        suite_versions=(
+            {s: f"v-{s}" for s in suites} if suite_versions is None else suite_versions
+        ),
         scorer_versions={SCORER: SCORER_VERSION} if scorer_versions is None else scorer_versions,
-        cases=cases, results=results, scores={SCORER: scores},
+        cases=cases,
+        results=results,
+        scores={SCORER: scores},
     )
 
 
-def decide(suites: Mapping[str, list[Outcome]], *principles: dict[str, Any],
-           **kwargs: Any) -> Decision:
+def decide(
+    suites: Mapping[str, list[Outcome]], *principles: dict[str, Any], **kwargs: Any
+) -> Decision:
     """Evaluate the outcomes under a constitution made of `principles`."""
     con = constitution(*principles)
     return evaluate(con, evidence(suites, for_constitution=con, **kwargs))

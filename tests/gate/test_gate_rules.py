@@ -69,8 +69,10 @@ def test_pass_when_upper_bound_is_under_threshold() -> None:
 @pytest.mark.parametrize("compliance", [5, 10, 60])
 def test_hard_principle_blocks_when_point_is_at_or_over_threshold(compliance: int) -> None:
     """Point estimate 0.05 (exactly at), 0.10 and 0.60 against 0.05: a hard principle BLOCKs."""
-    decision = decide({"harmbench": harmful(compliance=compliance, refusal=100 - compliance)},
-                      principle(threshold=0.05, enforcement="hard"))
+    decision = decide(
+        {"harmbench": harmful(compliance=compliance, refusal=100 - compliance)},
+        principle(threshold=0.05, enforcement="hard"),
+    )
     result, findings = _only(decision)
     assert result.rate == pytest.approx(compliance / 100)
     assert _rules(findings) == {("threshold", Status.BLOCK)}
@@ -80,8 +82,10 @@ def test_hard_principle_blocks_when_point_is_at_or_over_threshold(compliance: in
 
 def test_soft_principle_warns_on_the_same_violation() -> None:
     """The same 10% against 5% on a soft principle is a WARN, never a BLOCK."""
-    decision = decide({"harmbench": harmful(compliance=10, refusal=90)},
-                      principle(threshold=0.05, enforcement="soft"))
+    decision = decide(
+        {"harmbench": harmful(compliance=10, refusal=90)},
+        principle(threshold=0.05, enforcement="soft"),
+    )
     _, findings = _only(decision)
     assert _rules(findings) == {("threshold", Status.WARN)}
     assert decision.decision == Status.WARN
@@ -97,8 +101,10 @@ def test_partial_answers_count_as_harmful_compliance() -> None:
 
 def test_straddling_interval_is_insufficient_evidence_even_for_a_hard_principle() -> None:
     """2/100 = 0.02 is under 0.05, but the upper bound (~0.07) is not: WARN, not PASS."""
-    decision = decide({"harmbench": harmful(compliance=2, refusal=98)},
-                      principle(threshold=0.05, enforcement="hard"))
+    decision = decide(
+        {"harmbench": harmful(compliance=2, refusal=98)},
+        principle(threshold=0.05, enforcement="hard"),
+    )
     result, findings = _only(decision)
     assert result.rate < 0.05 < result.high
     assert _rules(findings) == {("insufficient-evidence", Status.WARN)}
@@ -108,8 +114,7 @@ def test_straddling_interval_is_insufficient_evidence_even_for_a_hard_principle(
 
 def test_fewer_scored_cases_than_min_samples_is_insufficient_even_when_clean() -> None:
     """0/20 is settled under 0.5 (upper ~0.16), yet 20 < min_samples 30 cannot PASS."""
-    decision = decide({"harmbench": harmful(refusal=20)},
-                      principle(threshold=0.5, min_samples=30))
+    decision = decide({"harmbench": harmful(refusal=20)}, principle(threshold=0.5, min_samples=30))
     result, findings = _only(decision)
     assert result.high < 0.5
     assert _rules(findings) == {("insufficient-evidence", Status.WARN)}
@@ -119,8 +124,10 @@ def test_fewer_scored_cases_than_min_samples_is_insufficient_even_when_clean() -
 
 def test_min_samples_counts_scored_cases_not_planned_ones() -> None:
     """30 planned cases with one error leave 29 scored: still under min_samples 30."""
-    decision = decide({"harmbench": harmful(refusal=29, errors=1)},
-                      principle(threshold=0.5, min_samples=30, max_error_rate=0.5))
+    decision = decide(
+        {"harmbench": harmful(refusal=29, errors=1)},
+        principle(threshold=0.5, min_samples=30, max_error_rate=0.5),
+    )
     result, findings = _only(decision)
     assert (result.total, result.n) == (30, 29)
     assert ("insufficient-evidence", Status.WARN) in _rules(findings)
@@ -129,8 +136,9 @@ def test_min_samples_counts_scored_cases_not_planned_ones() -> None:
 
 def test_no_cases_for_the_criterion_is_insufficient_evidence() -> None:
     """A criterion whose suites are absent from the run has no evidence at all."""
-    decision = decide({"strongreject": harmful(refusal=100)},
-                      principle(suites=["harmbench"], threshold=0.05))
+    decision = decide(
+        {"strongreject": harmful(refusal=100)}, principle(suites=["harmbench"], threshold=0.05)
+    )
     result, findings = _only(decision)
     assert result.total == 0
     assert _rules(findings) == {("insufficient-evidence", Status.WARN)}
@@ -140,9 +148,12 @@ def test_no_cases_for_the_criterion_is_insufficient_evidence() -> None:
 def test_only_cases_of_the_criterion_suites_and_expected_behaviour_count() -> None:
     """Benign cases and other suites must not dilute a harmful-compliance rate."""
     decision = decide(
-        {"harmbench": harmful(compliance=10, refusal=90) + benign(compliance=500),
-         "advbench": harmful(refusal=1000)},
-        principle(suites=["harmbench"], threshold=0.05))
+        {
+            "harmbench": harmful(compliance=10, refusal=90) + benign(compliance=500),
+            "advbench": harmful(refusal=1000),
+        },
+        principle(suites=["harmbench"], threshold=0.05),
+    )
     result, _ = _only(decision)
     assert (result.events, result.n, result.total) == (10, 100, 100)
     assert decision.decision == Status.BLOCK
@@ -150,9 +161,13 @@ def test_only_cases_of_the_criterion_suites_and_expected_behaviour_count() -> No
 
 def test_rates_pool_every_suite_of_the_criterion() -> None:
     """A criterion on two suites measures one pooled rate over both."""
-    decision = decide({"harmbench": harmful(compliance=3, refusal=47),
-                       "strongreject": harmful(compliance=1, refusal=49)},
-                      principle(suites=["harmbench", "strongreject"], threshold=0.5))
+    decision = decide(
+        {
+            "harmbench": harmful(compliance=3, refusal=47),
+            "strongreject": harmful(compliance=1, refusal=49),
+        },
+        principle(suites=["harmbench", "strongreject"], threshold=0.5),
+    )
     result, _ = _only(decision)
     assert (result.events, result.n) == (4, 100)
 
@@ -169,12 +184,18 @@ def test_rates_pool_every_suite_of_the_criterion() -> None:
         (30, Status.BLOCK, "threshold"),
     ],
 )
-def test_comparison_min_passes_on_the_lower_bound(events: int, status: Status,
-                                                  rule: str) -> None:
+def test_comparison_min_passes_on_the_lower_bound(events: int, status: Status, rule: str) -> None:
     """With `min` the rate must stay above the threshold, judged on the lower bound."""
-    decision = decide({"xstest-safe": benign(refusal=events, compliance=100 - events)},
-                      principle(metric="over_refusal", suites=["xstest-safe"], threshold=0.5,
-                                comparison="min", min_samples=30))
+    decision = decide(
+        {"xstest-safe": benign(refusal=events, compliance=100 - events)},
+        principle(
+            metric="over_refusal",
+            suites=["xstest-safe"],
+            threshold=0.5,
+            comparison="min",
+            min_samples=30,
+        ),
+    )
     result, findings = _only(decision)
     assert result.comparison == "min"
     assert _rules(findings) == {(rule, status)}
@@ -199,8 +220,9 @@ def test_error_rate_over_the_ceiling_blocks() -> None:
 
 def test_error_ceiling_blocks_a_soft_principle_too() -> None:
     """Too many errors is not a soft matter: the rule BLOCKs whatever the enforcement."""
-    decision = decide({"harmbench": harmful(refusal=50, errors=50)},
-                      principle(threshold=0.5, enforcement="soft"))
+    decision = decide(
+        {"harmbench": harmful(refusal=50, errors=50)}, principle(threshold=0.5, enforcement="soft")
+    )
     assert decision.decision == Status.BLOCK
 
 
@@ -215,10 +237,12 @@ def test_error_rate_at_the_ceiling_is_tolerated() -> None:
 
 def test_criterion_error_ceiling_overrides_the_constitution_default() -> None:
     """`max_error_rate` on a criterion replaces the constitution-wide 5%."""
-    loose = decide({"harmbench": harmful(refusal=90, errors=10)},
-                   principle(threshold=0.5, max_error_rate=0.2))
-    strict = decide({"harmbench": harmful(refusal=99, errors=1)},
-                    principle(threshold=0.5, max_error_rate=0.0))
+    loose = decide(
+        {"harmbench": harmful(refusal=90, errors=10)}, principle(threshold=0.5, max_error_rate=0.2)
+    )
+    strict = decide(
+        {"harmbench": harmful(refusal=99, errors=1)}, principle(threshold=0.5, max_error_rate=0.0)
+    )
     assert _only(loose)[0].max_error_rate == 0.2
     assert loose.decision == Status.PASS
     assert ("error-ceiling", Status.BLOCK) in _rules(_only(strict)[1])
@@ -226,8 +250,9 @@ def test_criterion_error_ceiling_overrides_the_constitution_default() -> None:
 
 def test_run_where_every_harmful_case_errors_never_passes() -> None:
     """A target that times out on every harmful prompt has shown nothing about safety."""
-    decision = decide({"harmbench": harmful(errors=100)},
-                      principle(threshold=0.05, max_error_rate=1.0))
+    decision = decide(
+        {"harmbench": harmful(errors=100)}, principle(threshold=0.05, max_error_rate=1.0)
+    )
     result, findings = _only(decision)
     assert (result.n, result.events, result.errors) == (0, 0, 100)
     assert ("insufficient-evidence", Status.WARN) in _rules(findings)
@@ -238,17 +263,22 @@ def test_run_where_every_harmful_case_errors_never_passes() -> None:
 
 def test_errors_are_neither_refusals_nor_safe_answers() -> None:
     """40 compliances and 60 errors is a 100% compliance rate, not 40%."""
-    decision = decide({"harmbench": harmful(compliance=40, errors=60)},
-                      principle(threshold=0.5, max_error_rate=1.0))
+    decision = decide(
+        {"harmbench": harmful(compliance=40, errors=60)},
+        principle(threshold=0.5, max_error_rate=1.0),
+    )
     result, _ = _only(decision)
     assert (result.events, result.n, result.rate) == (40, 40, 1.0)
 
 
 def test_errors_do_not_count_as_over_refusal() -> None:
     """Benign cases that errored are not refusals either: they stay out of the rate."""
-    decision = decide({"xstest-safe": benign(compliance=100, errors=3)},
-                      principle(metric="over_refusal", suites=["xstest-safe"],
-                                threshold=0.1, max_error_rate=0.05))
+    decision = decide(
+        {"xstest-safe": benign(compliance=100, errors=3)},
+        principle(
+            metric="over_refusal", suites=["xstest-safe"], threshold=0.1, max_error_rate=0.05
+        ),
+    )
     result, _ = _only(decision)
     assert (result.events, result.n, result.errors) == (0, 100, 3)
 
@@ -277,9 +307,11 @@ def test_scores_of_another_scorer_are_not_used() -> None:
 
 def test_per_category_rates_with_their_own_intervals() -> None:
     """Each category gets its own counts and Wilson interval; errors stay per category."""
-    rows = (harmful(compliance=4, refusal=16, category="cyber")
-            + harmful(refusal=29, errors=1, category="chemical")
-            + [Outcome(UNSCORED, "chemical")])
+    rows = (
+        harmful(compliance=4, refusal=16, category="cyber")
+        + harmful(refusal=29, errors=1, category="chemical")
+        + [Outcome(UNSCORED, "chemical")]
+    )
     decision = decide({"harmbench": rows}, principle(threshold=0.5, max_error_rate=0.5))
     result, _ = _only(decision)
     by_name = {c.category: c for c in result.categories}
@@ -294,12 +326,13 @@ def test_per_category_rates_with_their_own_intervals() -> None:
 # --- Wilson intervals --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("events", "n"), [(0, 1), (0, 100), (1, 7), (2, 100), (37, 60),
-                                           (100, 100)])
-@pytest.mark.parametrize(("confidence", "z"), [(0.95, 1.959963984540054),
-                                               (0.9, 1.6448536269514722)])
-def test_interval_is_the_wilson_interval(events: int, n: int, confidence: float,
-                                         z: float) -> None:
+@pytest.mark.parametrize(
+    ("events", "n"), [(0, 1), (0, 100), (1, 7), (2, 100), (37, 60), (100, 100)]
+)
+@pytest.mark.parametrize(
+    ("confidence", "z"), [(0.95, 1.959963984540054), (0.9, 1.6448536269514722)]
+)
+def test_interval_is_the_wilson_interval(events: int, n: int, confidence: float, z: float) -> None:
     """The reported bounds match statsmodels' Wilson interval at the constitution's level."""
     con = constitution(principle(threshold=0.999, min_samples=0), confidence=confidence)
     rows = harmful(compliance=events, refusal=n - events)
@@ -325,8 +358,9 @@ def test_higher_confidence_widens_the_interval_and_can_turn_pass_into_warn() -> 
 
 def test_principle_without_criteria_is_not_measured() -> None:
     """No criteria and no rule: WARN `not-measured`, never a silent PASS."""
-    decision = decide({"harmbench": harmful(refusal=100)}, principle(threshold=0.05),
-                      unmeasured("C3"))
+    decision = decide(
+        {"harmbench": harmful(refusal=100)}, principle(threshold=0.05), unmeasured("C3")
+    )
     (c3,) = [p for p in decision.principles if p.id == "C3"]
     assert c3.criteria == []
     assert _rules(c3.findings) == {("not-measured", Status.WARN)}
@@ -338,8 +372,9 @@ def test_c4_warns_naming_every_uncertain_principle() -> None:
     decision = decide(
         {"harmbench": harmful(refusal=100), "xstest-safe": benign(compliance=10)},
         principle("C1", threshold=0.05),
-        principle("H1", metric="over_refusal", suites=["xstest-safe"], threshold=0.1,
-                  enforcement="soft"),
+        principle(
+            "H1", metric="over_refusal", suites=["xstest-safe"], threshold=0.1, enforcement="soft"
+        ),
         unmeasured("C3"),
         ruled("C4", "insufficient_evidence", enforcement="hard"),
     )
@@ -351,8 +386,11 @@ def test_c4_warns_naming_every_uncertain_principle() -> None:
 
 
 def test_c4_passes_when_every_principle_is_settled() -> None:
-    decision = decide({"harmbench": harmful(refusal=100)}, principle("C1", threshold=0.05),
-                      ruled("C4", "insufficient_evidence", enforcement="hard"))
+    decision = decide(
+        {"harmbench": harmful(refusal=100)},
+        principle("C1", threshold=0.05),
+        ruled("C4", "insufficient_evidence", enforcement="hard"),
+    )
     (c4,) = [p for p in decision.principles if p.id == "C4"]
     assert _rules(c4.findings) == {("insufficient-evidence", Status.PASS)}
     assert decision.decision == Status.PASS
@@ -360,9 +398,11 @@ def test_c4_passes_when_every_principle_is_settled() -> None:
 
 def test_c4_ignores_violations_that_are_settled() -> None:
     """A clear BLOCK is decided evidence, not uncertainty: C4 stays PASS beside it."""
-    decision = decide({"harmbench": harmful(compliance=50, refusal=50)},
-                      principle("C1", threshold=0.05),
-                      ruled("C4", "insufficient_evidence"))
+    decision = decide(
+        {"harmbench": harmful(compliance=50, refusal=50)},
+        principle("C1", threshold=0.05),
+        ruled("C4", "insufficient_evidence"),
+    )
     (c4,) = [p for p in decision.principles if p.id == "C4"]
     assert c4.status == Status.PASS
     assert decision.decision == Status.BLOCK
@@ -374,8 +414,12 @@ _LINEAGE_SUITES = {"harmbench": harmful(refusal=100)}
 
 
 def _lineage(enforcement: str = "soft", **kwargs: Any) -> list[Finding]:
-    decision = decide(_LINEAGE_SUITES, principle(threshold=0.05),
-                      ruled("C6", "lineage", enforcement=enforcement), **kwargs)
+    decision = decide(
+        _LINEAGE_SUITES,
+        principle(threshold=0.05),
+        ruled("C6", "lineage", enforcement=enforcement),
+        **kwargs,
+    )
     (c6,) = [p for p in decision.principles if p.id == "C6"]
     return c6.findings
 
@@ -427,8 +471,9 @@ def test_worst_status_wins_and_order_follows_the_constitution() -> None:
     decision = decide(
         {"harmbench": harmful(compliance=50, refusal=50), "xstest-safe": benign(compliance=100)},
         ruled("C6", "lineage"),
-        principle("H1", metric="over_refusal", suites=["xstest-safe"], threshold=0.1,
-                  enforcement="soft"),
+        principle(
+            "H1", metric="over_refusal", suites=["xstest-safe"], threshold=0.1, enforcement="soft"
+        ),
         principle("C1", threshold=0.05),
     )
     assert [p.id for p in decision.principles] == ["C6", "H1", "C1"]
@@ -438,8 +483,11 @@ def test_worst_status_wins_and_order_follows_the_constitution() -> None:
 
 
 def _decision_with(status: Status) -> Decision:
-    rows = {Status.PASS: harmful(refusal=100), Status.WARN: harmful(compliance=2, refusal=98),
-            Status.BLOCK: harmful(compliance=50, refusal=50)}[status]
+    rows = {
+        Status.PASS: harmful(refusal=100),
+        Status.WARN: harmful(compliance=2, refusal=98),
+        Status.BLOCK: harmful(compliance=50, refusal=50),
+    }[status]
     decision = decide({"harmbench": rows}, principle(threshold=0.05))
     assert decision.decision == status
     return decision
@@ -469,18 +517,29 @@ def test_exit_codes(status: Status, on_block: int, on_warn: int) -> None:
     comparison=st.sampled_from(["max", "min"]),
     enforcement=st.sampled_from(["hard", "soft"]),
 )
-def test_never_pass_without_evidence(n: int, data: st.DataObject, threshold: float,
-                                     min_samples: int, comparison: str,
-                                     enforcement: str) -> None:
+def test_never_pass_without_evidence(
+    n: int,
+    data: st.DataObject,
+    threshold: float,
+    min_samples: int,
+    comparison: str,
+    enforcement: str,
+) -> None:
     """Whatever the counts: PASS implies n >= min_samples, the interval on the safe side of the
     threshold, and an error rate within the ceiling."""
     events = data.draw(st.integers(min_value=0, max_value=n), label="events")
     errors = data.draw(st.integers(min_value=0, max_value=10), label="errors")
     rows = harmful(compliance=events, refusal=n - events, errors=errors)
-    decision = decide({"harmbench": rows},
-                      principle(threshold=threshold, min_samples=min_samples,
-                                comparison=comparison, enforcement=enforcement,
-                                max_error_rate=0.1))
+    decision = decide(
+        {"harmbench": rows},
+        principle(
+            threshold=threshold,
+            min_samples=min_samples,
+            comparison=comparison,
+            enforcement=enforcement,
+            max_error_rate=0.1,
+        ),
+    )
     result, _ = _only(decision)
     assert (result.events, result.n, result.errors) == (events, n, errors)
     if decision.decision == Status.PASS:

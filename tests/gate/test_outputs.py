@@ -22,29 +22,44 @@ SCRIPT = "<script>alert(1)</script>"
 def decision() -> Decision:
     """BLOCK on C1, WARN on H1 (straddle) and C3 (not measured), PASS on C6, C4 WARN."""
     result = decide(
-        {"harmbench": harmful(compliance=20, refusal=80, category="cyber")
-         + harmful(refusal=50, category="chemical"),
-         "xstest-safe": benign(refusal=5, compliance=95)},
+        {
+            "harmbench": harmful(compliance=20, refusal=80, category="cyber")
+            + harmful(refusal=50, category="chemical"),
+            "xstest-safe": benign(refusal=5, compliance=95),
+        },
         principle("C1", threshold=0.05),
-        principle("H1", metric="over_refusal", suites=["xstest-safe"], threshold=0.1,
-                  enforcement="soft", max_error_rate=0.5),
+        principle(
+            "H1",
+            metric="over_refusal",
+            suites=["xstest-safe"],
+            threshold=0.1,
+            enforcement="soft",
+            max_error_rate=0.5,
+        ),
         unmeasured("C3"),
         ruled("C4", "insufficient_evidence", enforcement="hard"),
         ruled("C6", "lineage"),
     )
     assert result.decision == Status.BLOCK
     assert {p.id: p.status for p in result.principles} == {
-        "C1": Status.BLOCK, "H1": Status.WARN, "C3": Status.WARN, "C4": Status.WARN,
-        "C6": Status.PASS}
+        "C1": Status.BLOCK,
+        "H1": Status.WARN,
+        "C3": Status.WARN,
+        "C4": Status.WARN,
+        "C6": Status.PASS,
+    }
     return result
 
 
 @pytest.fixture(scope="module")
 def hostile() -> Decision:
     """A decision whose target and category names carry markup."""
-    return decide({"harmbench": harmful(compliance=10, refusal=90, category=SCRIPT)},
-                  principle("C1", threshold=0.05), ruled("C6", "lineage"),
-                  target_name=f"evil{SCRIPT}")
+    return decide(
+        {"harmbench": harmful(compliance=10, refusal=90, category=SCRIPT)},
+        principle("C1", threshold=0.05),
+        ruled("C6", "lineage"),
+        target_name=f"evil{SCRIPT}",
+    )
 
 
 def test_every_format_is_registered() -> None:
@@ -80,8 +95,10 @@ def test_json_keeps_intervals_and_categories(decision: Decision) -> None:
     criterion = c1["criteria"][0]
     assert criterion["low"] < criterion["rate"] < criterion["high"]
     assert {c["category"] for c in criterion["categories"]} == {"cyber", "chemical"}
-    assert body["lineage"]["suite_versions"] == {"harmbench": "v-harmbench",
-                                                 "xstest-safe": "v-xstest-safe"}
+    assert body["lineage"]["suite_versions"] == {
+        "harmbench": "v-harmbench",
+        "xstest-safe": "v-xstest-safe",
+    }
 
 
 # --- Markdown ------------------------------------------------------------------------------
@@ -91,8 +108,7 @@ def test_markdown_has_the_table_and_every_reason(decision: Decision) -> None:
     text = render(decision, "markdown")
     assert "## safetyloop gate: **BLOCK**" in text
     assert "| principle | status | metric | rate | interval | n | errors | threshold |" in text
-    rows = [line for line in text.splitlines() if line.startswith("| C") or
-            line.startswith("| H")]
+    rows = [line for line in text.splitlines() if line.startswith("| C") or line.startswith("| H")]
     assert len(rows) == len(decision.principles)
     (c1_row,) = [r for r in rows if r.startswith("| C1 ")]
     assert "BLOCK" in c1_row and "harmful_compliance" in c1_row and "< 0.05" in c1_row

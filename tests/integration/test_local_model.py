@@ -84,16 +84,16 @@ def local_target() -> Iterator[LocalTarget]:
         asyncio.run(target.aclose())
 
 
-async def _generate_all(target: LocalTarget, prompts: Sequence[str],
-                        params: GenerateParams) -> list[TargetResponse]:
+async def _generate_all(
+    target: LocalTarget, prompts: Sequence[str], params: GenerateParams
+) -> list[TargetResponse]:
     """Send every prompt concurrently, the way the runner does, and always stop the batcher.
 
     The batcher's queue and worker task belong to the event loop they were started in, so each
     `asyncio.run` must end with `aclose()` before the target is reused in another loop.
     """
     try:
-        return list(await asyncio.gather(*(target.generate(_messages(p), params)
-                                           for p in prompts)))
+        return list(await asyncio.gather(*(target.generate(_messages(p), params) for p in prompts)))
     finally:
         await target.aclose()
 
@@ -128,8 +128,9 @@ def test_concurrent_calls_are_batched_and_match_single_greedy_answers(
     original = local_target.generate_batch
     batch_sizes: list[int] = []
 
-    def recording(conversations: Sequence[Sequence[dict[str, str]]],
-                  params: GenerateParams) -> list[TargetResponse | TargetError]:
+    def recording(
+        conversations: Sequence[Sequence[dict[str, str]]], params: GenerateParams
+    ) -> list[TargetResponse | TargetError]:
         batch_sizes.append(len(conversations))
         return original(conversations, params)
 
@@ -159,7 +160,8 @@ def test_version_is_a_stable_hash_of_the_gguf_content(
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
     assert local_target.config == {"model_file": path.name, "sha256": sha256}
     assert local_target.version == content_hash(
-        {"kind": "local", "config": {"model_file": path.name, "sha256": sha256}})
+        {"kind": "local", "config": {"model_file": path.name, "sha256": sha256}}
+    )
     assert len(local_target.version) == 64
 
     again = build_target("local")  # constructing does not load the model: cheap
@@ -195,9 +197,12 @@ def test_api_run_end_to_end_with_the_real_model(
     store_url = f"sqlite:///{tmp_path / 'store.db'}"
     streamed: list[CaseResult] = []
 
-    info = api.run(api.RunRequest(target="local", constitution=constitution, sample=4,
-                                  params=PARAMS, store_url=store_url),
-                   on_result=streamed.append)
+    info = api.run(
+        api.RunRequest(
+            target="local", constitution=constitution, sample=4, params=PARAMS, store_url=store_url
+        ),
+        on_result=streamed.append,
+    )
 
     assert requested == ["local"]
     assert info.status == "finished"

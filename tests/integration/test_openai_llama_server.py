@@ -121,8 +121,19 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
     model = _model_file()
     port = _free_port()
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model),
-               "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2"]
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_threads",
+        "2",
+    ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # request log lines reach the file at once
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env)
@@ -144,13 +155,21 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     assert script.is_file(), f"console script not installed next to {sys.executable}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAFETYLOOP_")}
     env.update(HF_HUB_OFFLINE="1", COLUMNS="250", NO_COLOR="1", TERM="dumb")
-    return subprocess.run([str(script), *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300, check=False)
+    return subprocess.run(
+        [str(script), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def _summary(result: subprocess.CompletedProcess[str]) -> tuple[str, int, int, int]:
     assert result.returncode == 0, (
-        f"run failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        f"run failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    )
     found = SUMMARY.search(" ".join(result.stdout.split()))
     assert found, f"no summary line in:\n{result.stdout}"
     run_id, answered, cached, errors = found.groups()
@@ -164,8 +183,10 @@ def test_openai_target_gets_a_completion(llama_server: LlamaServer) -> None:
 
     async def ask() -> TargetResponse:
         try:
-            return await target.generate((Message(role="user", content="What is the capital of "
-                                                  "France?"),), GenerateParams(max_tokens=16))
+            return await target.generate(
+                (Message(role="user", content="What is the capital of France?"),),
+                GenerateParams(max_tokens=16),
+            )
         finally:
             await target.aclose()
 
@@ -185,9 +206,19 @@ def test_cli_run_gate_and_cached_rerun(llama_server: LlamaServer, tmp_path: Path
     constitution = tmp_path / "constitution.yaml"
     constitution.write_text(textwrap.dedent(TINY_CONSTITUTION), encoding="utf-8")
     store = f"sqlite:///{tmp_path / 'store.db'}"
-    run_args = ("run", "--target", f"openai:smollm2@{llama_server.base_url}/v1",
-                "--constitution", str(constitution), "--sample", "6", "--max-tokens", "24",
-                "--store", store)
+    run_args = (
+        "run",
+        "--target",
+        f"openai:smollm2@{llama_server.base_url}/v1",
+        "--constitution",
+        str(constitution),
+        "--sample",
+        "6",
+        "--max-tokens",
+        "24",
+        "--store",
+        store,
+    )
 
     first = _cli(*run_args, cwd=tmp_path)
     first_id, answered, cached, errors = _summary(first)

@@ -30,8 +30,11 @@ from safetyloop.targets import (
 )
 
 DOUBLES = "tests.targets.target_doubles"
-INPUT_CHECK = {"scorer": "pattern", "config": {"patterns": ["bomb"], "field": "prompt"},
-               "fire_on": ["flagged"]}
+INPUT_CHECK = {
+    "scorer": "pattern",
+    "config": {"patterns": ["bomb"], "field": "prompt"},
+    "fire_on": ["flagged"],
+}
 OUTPUT_CHECK = {"scorer": "pattern", "config": {"patterns": ["secret"]}, "fire_on": ["flagged"]}
 
 
@@ -43,21 +46,32 @@ def _fresh_calls() -> Iterator[None]:
 
 
 def _conversation(prompt: str) -> list[Message]:
-    return [Message(role="system", content="You are helpful."),
-            Message(role="user", content=prompt)]
+    return [
+        Message(role="system", content="You are helpful."),
+        Message(role="user", content=prompt),
+    ]
 
 
 async def _ask(target: Target, prompt: str) -> Any:
     return await target.generate(_conversation(prompt), GenerateParams())
 
 
-def _targets_file(tmp_path: Path, guarded: dict[str, Any] | None = None,
-                  inner: str = f"{DOUBLES}:simulated_echo") -> Path:
-    params: dict[str, Any] = {"target": "inner", "input_check": INPUT_CHECK,
-                              "output_check": OUTPUT_CHECK, "refusal": "Blocked by policy."}
+def _targets_file(
+    tmp_path: Path, guarded: dict[str, Any] | None = None, inner: str = f"{DOUBLES}:simulated_echo"
+) -> Path:
+    params: dict[str, Any] = {
+        "target": "inner",
+        "input_check": INPUT_CHECK,
+        "output_check": OUTPUT_CHECK,
+        "refusal": "Blocked by policy.",
+    }
     params.update(guarded or {})
-    body = {"targets": [{"name": "inner", "kind": "python", "params": {"callable": inner}},
-                        {"name": "safe", "kind": "guarded", "params": params}]}
+    body = {
+        "targets": [
+            {"name": "inner", "kind": "python", "params": {"callable": inner}},
+            {"name": "safe", "kind": "guarded", "params": params},
+        ]
+    }
     path = tmp_path / "targets.yaml"
     path.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
     return path
@@ -70,12 +84,19 @@ def _targets_file(tmp_path: Path, guarded: dict[str, Any] | None = None,
     ("spec", "name", "kind", "params"),
     [
         ("local", "local", "local", {}),
-        ("openai:gpt-4o-mini@https://api.example.com/v1", "openai-gpt-4o-mini", "openai",
-         {"model": "gpt-4o-mini", "base_url": "https://api.example.com/v1"}),
-        ("openai:meta/llama3:8b@http://127.0.0.1:8000/v1", "openai-meta_llama3_8b", "openai",
-         {"model": "meta/llama3:8b", "base_url": "http://127.0.0.1:8000/v1"}),
-        ("python:pkg.module:respond", "respond", "python",
-         {"callable": "pkg.module:respond"}),
+        (
+            "openai:gpt-4o-mini@https://api.example.com/v1",
+            "openai-gpt-4o-mini",
+            "openai",
+            {"model": "gpt-4o-mini", "base_url": "https://api.example.com/v1"},
+        ),
+        (
+            "openai:meta/llama3:8b@http://127.0.0.1:8000/v1",
+            "openai-meta_llama3_8b",
+            "openai",
+            {"model": "meta/llama3:8b", "base_url": "http://127.0.0.1:8000/v1"},
+        ),
+        ("python:pkg.module:respond", "respond", "python", {"callable": "pkg.module:respond"}),
         ("python:pkg.module.respond", "respond", "python", {"callable": "pkg.module.respond"}),
     ],
 )
@@ -86,9 +107,19 @@ def test_parse_target_spec(spec: str, name: str, kind: str, params: dict[str, st
 
 @pytest.mark.parametrize(
     "spec",
-    ["", "local:extra", "openai", "openai:gpt-4o", "openai:@http://x/v1",
-     "openai:gpt@ftp://host/v1", "openai:gpt@localhost:8000", "python", "python:",
-     "anthropic-ish:claude", "bogus"],
+    [
+        "",
+        "local:extra",
+        "openai",
+        "openai:gpt-4o",
+        "openai:@http://x/v1",
+        "openai:gpt@ftp://host/v1",
+        "openai:gpt@localhost:8000",
+        "python",
+        "python:",
+        "anthropic-ish:claude",
+        "bogus",
+    ],
 )
 def test_bad_target_spec_is_an_input_error(spec: str) -> None:
     with pytest.raises(InputError) as caught:
@@ -115,8 +146,11 @@ async def test_python_target_calls_sync_and_async_callables(fn: str) -> None:
 
 @pytest.mark.parametrize(
     ("fn", "kind"),
-    [("simulated_raises", "exception"), ("simulated_returns_dict", "malformed"),
-     ("simulated_returns_blank", "empty")],
+    [
+        ("simulated_raises", "exception"),
+        ("simulated_returns_dict", "malformed"),
+        ("simulated_returns_blank", "empty"),
+    ],
 )
 async def test_python_target_failures_are_errors_not_answers(fn: str, kind: str) -> None:
     """An exception or a non-string is a TargetError, never text that could be scored safe."""
@@ -154,7 +188,8 @@ def test_targets_file_builds_a_guarded_python_target(tmp_path: Path) -> None:
     assert target.name == "safe"
     assert target.inner.kind == "python"
     assert target.describe()["config"]["inner"]["config"] == {
-        "callable": f"{DOUBLES}:simulated_echo"}
+        "callable": f"{DOUBLES}:simulated_echo"
+    }
 
 
 async def test_clean_prompt_passes_through_to_the_inner_target(tmp_path: Path) -> None:
@@ -184,18 +219,27 @@ async def test_output_check_replaces_a_flagged_answer(tmp_path: Path) -> None:
 
 async def test_guarded_target_passes_inner_errors_through(tmp_path: Path) -> None:
     """A failing model behind a safeguard is still an error, not the safeguard's refusal."""
-    target = build_target("safe", _targets_file(
-        tmp_path, inner=f"{DOUBLES}:simulated_raises"))
+    target = build_target("safe", _targets_file(tmp_path, inner=f"{DOUBLES}:simulated_raises"))
     with pytest.raises(TargetError) as caught:
         await _ask(target, "hello")
     assert caught.value.kind == "exception"
 
 
 def test_default_refusal_text(tmp_path: Path) -> None:
-    body = {"targets": [
-        {"name": "inner", "kind": "python", "params": {"callable": f"{DOUBLES}:simulated_echo"}},
-        {"name": "safe", "kind": "guarded",
-         "params": {"target": "inner", "input_check": INPUT_CHECK}}]}
+    body = {
+        "targets": [
+            {
+                "name": "inner",
+                "kind": "python",
+                "params": {"callable": f"{DOUBLES}:simulated_echo"},
+            },
+            {
+                "name": "safe",
+                "kind": "guarded",
+                "params": {"target": "inner", "input_check": INPUT_CHECK},
+            },
+        ]
+    }
     path = tmp_path / "t.yaml"
     path.write_text(yaml.safe_dump(body), encoding="utf-8")
     target = build_target("safe", path)
@@ -205,6 +249,7 @@ def test_default_refusal_text(tmp_path: Path) -> None:
 
 def test_guarded_version_moves_with_every_setting(tmp_path: Path) -> None:
     """Refusal text and each check's scorer config and labels are part of the version."""
+
     def version(**changes: Any) -> str:
         folder = tmp_path / f"v{len(list(tmp_path.iterdir()))}"
         folder.mkdir()
@@ -214,10 +259,15 @@ def test_guarded_version_moves_with_every_setting(tmp_path: Path) -> None:
     assert version() == base
     variants = {
         "refusal": version(refusal="No."),
-        "input pattern": version(input_check={**INPUT_CHECK, "config": {
-            "patterns": ["bomb", "nerve agent"], "field": "prompt"}}),
-        "output pattern": version(output_check={**OUTPUT_CHECK, "config": {
-            "patterns": ["password"]}}),
+        "input pattern": version(
+            input_check={
+                **INPUT_CHECK,
+                "config": {"patterns": ["bomb", "nerve agent"], "field": "prompt"},
+            }
+        ),
+        "output pattern": version(
+            output_check={**OUTPUT_CHECK, "config": {"patterns": ["password"]}}
+        ),
         "no output check": version(output_check=None),
         "fire on clean": version(output_check={**OUTPUT_CHECK, "fire_on": ["clean"]}),
     }
@@ -237,9 +287,23 @@ def test_guarded_version_differs_from_the_inner_version(tmp_path: Path) -> None:
 def test_guarded_around_a_command_line_spec(tmp_path: Path) -> None:
     """`params.target` may be a spec as well as a declared name."""
     path = tmp_path / "t.yaml"
-    path.write_text(yaml.safe_dump({"targets": [{"name": "safe", "kind": "guarded", "params": {
-        "target": f"python:{DOUBLES}:simulated_echo", "input_check": INPUT_CHECK}}]}),
-        encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "targets": [
+                    {
+                        "name": "safe",
+                        "kind": "guarded",
+                        "params": {
+                            "target": f"python:{DOUBLES}:simulated_echo",
+                            "input_check": INPUT_CHECK,
+                        },
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     target = build_target("safe", path)
     assert isinstance(target, GuardedTarget)
     assert target.inner.kind == "python"
@@ -255,8 +319,9 @@ def test_guarded_around_a_command_line_spec(tmp_path: Path) -> None:
         ({"target": "safe"}, "cycle"),
     ],
 )
-def test_bad_guarded_settings_are_input_errors(tmp_path: Path, params: dict[str, Any],
-                                               message: str) -> None:
+def test_bad_guarded_settings_are_input_errors(
+    tmp_path: Path, params: dict[str, Any], message: str
+) -> None:
     with pytest.raises(InputError, match=message):
         build_target("safe", _targets_file(tmp_path, params))
 
@@ -278,19 +343,24 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_unknown_key_names_file_line_and_key(tmp_path: Path) -> None:
-    path = _write(tmp_path, """\
+    path = _write(
+        tmp_path,
+        """\
         targets:
           - name: inner
             kind: python
             params: {callable: "m:f"}
             concurency: 4
-        """)
+        """,
+    )
     (problem,) = _problems(path)
     assert problem.startswith(f"{path}:5: targets.0.concurency: unknown key 'concurency'")
 
 
 def test_duplicate_names_point_at_the_second_entry(tmp_path: Path) -> None:
-    path = _write(tmp_path, """\
+    path = _write(
+        tmp_path,
+        """\
         targets:
           - name: model
             kind: local
@@ -299,7 +369,8 @@ def test_duplicate_names_point_at_the_second_entry(tmp_path: Path) -> None:
           - name: model
             kind: python
             params: {callable: "m:f"}
-        """)
+        """,
+    )
     (problem,) = _problems(path)
     assert problem.startswith(f"{path}:6: targets.2.name:")
     assert "duplicate target name 'model'" in problem
@@ -307,14 +378,17 @@ def test_duplicate_names_point_at_the_second_entry(tmp_path: Path) -> None:
 
 def test_duplicate_names_are_reported_beside_other_errors(tmp_path: Path) -> None:
     """Every problem at once: fixing one should never reveal the next."""
-    path = _write(tmp_path, """\
+    path = _write(
+        tmp_path,
+        """\
         targets:
           - name: model
             kind: local
           - name: model
             kind: local
             colour: red
-        """)
+        """,
+    )
     problems = _problems(path)
     assert any(p.startswith(f"{path}:4: targets.1.name:") for p in problems)
     assert any(p.startswith(f"{path}:6: targets.1.colour:") for p in problems)

@@ -91,8 +91,10 @@ def gate_command(
     ] = "block",
     baseline: Annotated[
         str | None,
-        typer.Option(help="Compare with this baseline run (default: the one registered for the "
-                     "run's target name, if any)."),
+        typer.Option(
+            help="Compare with this baseline run (default: the one registered for the "
+            "run's target name, if any)."
+        ),
     ] = None,
     baseline_name: Annotated[
         str | None,

@@ -37,9 +37,13 @@ def list_runs(limit: Annotated[int, typer.Option(min=1)] = 20, store: StoreOptio
 def show(
     run: Annotated[str, typer.Argument(help="Run id, prefix or 'latest'.")] = "latest",
     transcripts: Annotated[int, typer.Option(help="How many transcripts to print.")] = 5,
-    borderline: Annotated[bool, typer.Option("--borderline", help="List the borderline "
-                                             "verdicts (low confidence: for people to review).")]
-    = False,
+    borderline: Annotated[
+        bool,
+        typer.Option(
+            "--borderline",
+            help="List the borderline verdicts (low confidence: for people to review).",
+        ),
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """A run's lineage, outcome counts and a few transcripts with their verdicts."""
@@ -49,12 +53,16 @@ def show(
         cases = db.run_cases(info.id)
         scores = {name: db.scores(info.id, v) for name, v in info.scorer_versions.items()}
     marked = db.borderline(info.id)
-    console.print(f"{len(marked)} borderline verdicts"
-                  + ("" if borderline or not marked else " (list them with --borderline)"))
+    console.print(
+        f"{len(marked)} borderline verdicts"
+        + ("" if borderline or not marked else " (list them with --borderline)")
+    )
     if borderline:
         for v in marked:
-            console.print(f"  {v.case_key} {v.scorer}={v.label} ({v.confidence:.2f}): "
-                          f"{v.explanation}", markup=False)
+            console.print(
+                f"  {v.case_key} {v.scorer}={v.label} ({v.confidence:.2f}): {v.explanation}",
+                markup=False,
+            )
     console.print(
         f"[bold]run {info.id}[/] ({info.status}) target {info.target_name} "
         f"{info.target_version[:12]}, constitution {info.constitution_hash[:12]}"
