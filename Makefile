@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_VERBOSITY := error
 
 # Demo sizing: cases per suite and tokens per answer; about five minutes on 2 CPU cores.
-DEMO_SAMPLE ?= 40
+DEMO_SAMPLE ?= 60
 DEMO_TOKENS ?= 64
 DEMO_DIR ?= reports
 

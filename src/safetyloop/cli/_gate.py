@@ -29,12 +29,11 @@ def _table(decision: Decision) -> Table:
     table.add_column(f"rate [{decision.confidence:.0%} interval]", no_wrap=True)
     table.add_column("n (err)", justify="right", no_wrap=True)
     table.add_column("limit", no_wrap=True)
-    table.add_column("scorer (calibration)", no_wrap=True)
     for p in decision.principles:
         status = f"[{_STYLE[p.status]}]{p.status}[/]"
         if not p.criteria:
             rule = p.findings[0].rule if p.findings else ""
-            table.add_row(p.id, status, rule, "", "", "", "")
+            table.add_row(p.id, status, rule, "", "", "")
         for c in p.criteria:
             bound = "<" if c.comparison == "max" else ">"
             table.add_row(
@@ -44,7 +43,6 @@ def _table(decision: Decision) -> Table:
                 f"{c.rate:.3f} [{c.low:.3f}, {c.high:.3f}]{method_note(c)}",
                 f"{c.n} ({c.errors})",
                 f"{bound} {c.threshold:g}",
-                _scorer_cell(c),
             )
         report = decision.regression
         for t in report.tests if report else []:
@@ -52,11 +50,10 @@ def _table(decision: Decision) -> Table:
                 table.add_row(
                     p.id,
                     f"[{VERDICT_STYLE[t.verdict]}]{t.verdict}[/]",
-                    "Δ vs baseline",
+                    "Δ vs baseline" + (" (paired)" if t.paired else ""),
                     f"{t.difference:+.3f} [{t.low:+.3f}, {t.high:+.3f}]",
                     f"{t.candidate_n}/{t.baseline_n}",
                     f"< {t.margin:g}",
-                    "paired" if t.paired else "unpaired",
                 )
     return table
 
@@ -128,6 +125,9 @@ def gate_command(
         typer.echo(render(decision, fmt))
     else:
         console.print(_table(decision))
+        for p in decision.principles:
+            for c in p.criteria:
+                console.print(f"[dim]{p.id} {c.metric} scored by {_scorer_cell(c)}[/]")
         for f in decision.findings:
             if f.status != Status.PASS:
                 console.print(

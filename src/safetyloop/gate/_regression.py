@@ -269,10 +269,16 @@ def regression_findings(principle: Principle, report: RegressionReport) -> list[
             else:
                 need = "no sample size settles it at the observed rates"
             extra = f"; {test.note}" if test.note else ""
+            if test.low > test.margin:  # significant alone, but not once the family is counted
+                verdict = (
+                    f"a regression beyond the margin {test.margin:g} is suggested but not "
+                    f"significant after correction ({holm_p}; {need})"
+                )
+            else:
+                verdict = f"no evidence of regression (underpowered: {need})"
             add(
                 INSUFFICIENT,
                 Status.WARN,
-                f"{where} vs baseline {base}: {_fmt(test)}: no evidence of regression "
-                f"(underpowered: {need}){extra}",
+                f"{where} vs baseline {base}: {_fmt(test)}: {verdict}{extra}",
             )
     return findings

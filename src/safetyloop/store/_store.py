@@ -47,37 +47,28 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class RunInfo(BaseModel):
-    """A stored run and its lineage."""
+class NewRun(BaseModel):
+    """What is known about a run before it starts: its plan and the lineage of every version."""
 
     model_config = ConfigDict(frozen=True)
 
-    id: str
     plan_hash: str
+    target_name: str
+    target_version: str
+    constitution_hash: str
+    scorer_versions: dict[str, Any]
+    suite_versions: dict[str, Any]
+    lineage: dict[str, Any]
+
+
+class RunInfo(NewRun):
+    """A stored run: its plan and lineage, and its state."""
+
+    id: str
     status: str
     created_at: datetime
     finished_at: datetime | None
-    target_name: str
-    target_version: str
-    constitution_hash: str
-    scorer_versions: dict[str, Any]
-    suite_versions: dict[str, Any]
-    lineage: dict[str, Any]
     schema_version: int
-
-
-class NewRun(BaseModel):
-    """What is known about a run before it starts."""
-
-    model_config = ConfigDict(frozen=True)
-
-    plan_hash: str
-    target_name: str
-    target_version: str
-    constitution_hash: str
-    scorer_versions: dict[str, Any]
-    suite_versions: dict[str, Any]
-    lineage: dict[str, Any]
 
 
 class BorderlineVerdict(BaseModel):
