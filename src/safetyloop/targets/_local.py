@@ -8,9 +8,11 @@ over them in a worker thread, which is several times faster than one at a time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import importlib.metadata
 import importlib.util
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -94,7 +96,9 @@ class LocalTarget(Target):
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=file)
+        # The GGUF de-quantiser draws its own tqdm bar, ignoring transformers' progress setting.
+        with contextlib.redirect_stderr(io.StringIO()):
+            model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=file)
         model.eval()  # type: ignore[no-untyped-call]
         self._tokenizer, self._model = tokenizer, model
 
