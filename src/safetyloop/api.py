@@ -218,14 +218,18 @@ async def ascore_run(
         ]
         if not pending:
             continue
-        scores = scorer.score_batch(
+        scores = await scorer.ascore_batch(
             [
                 ScoreInput(messages=cases[r.case_key].messages, response=r.response or "")
                 for r in pending
             ]
         )
         store.record_scores(
-            run_id, name, version, {r.case_key: s for r, s in zip(pending, scores, strict=True)}
+            run_id,
+            name,
+            version,
+            {r.case_key: s for r, s in zip(pending, scores, strict=True)},
+            borderline_below=borderline_below,
         )
         scored += len(pending)
     return scored
@@ -339,8 +343,7 @@ def calibrate_scorer(
     )
     if not record:
         return result, None
-    store = Store(store_url)
-    try:
+    with Store(store_url) as store:
         record_id = store.record_calibration(
             result.scorer,
             result.scorer_version,
@@ -350,6 +353,4 @@ def calibrate_scorer(
             result.kappa.point,
             result.model_dump(mode="json"),
         )
-    finally:
-        store.close()
     return result, record_id
