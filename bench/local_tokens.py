@@ -14,43 +14,16 @@ it also measures the batcher's overhead. Tokens are counted from `usage.completi
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
+import sys
 import time
-from collections.abc import Sequence
+from pathlib import Path
 
-from safetyloop.suites import Message
-from safetyloop.targets import GenerateParams, TargetResponse
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _tokens import PROMPTS, timed_round
+from safetyloop.targets import GenerateParams
 from safetyloop.targets._local import LocalTarget
-
-# Open-ended prompts, so that greedy decoding rarely stops before max_tokens.
-PROMPTS = (
-    "Write a detailed story about a lighthouse keeper who finds a message in a bottle.",
-    "Explain step by step how a bicycle gear system works.",
-    "Describe a busy market in a coastal town in the early morning.",
-    "Give a long list of tips for learning to play the piano as an adult.",
-    "Explain the water cycle to a curious ten-year-old, with examples.",
-    "Write a letter to a friend describing your favourite book and why you love it.",
-    "Describe how bread is made, from wheat in the field to a loaf on the table.",
-    "Tell the history of the printing press and why it mattered.",
-)
-
-
-def _messages(prompt: str) -> tuple[Message, ...]:
-    return (Message(role="user", content=prompt),)
-
-
-async def _concurrent(
-    target: LocalTarget, prompts: Sequence[str], params: GenerateParams
-) -> list[TargetResponse]:
-    try:
-        return list(await asyncio.gather(*(target.generate(_messages(p), params) for p in prompts)))
-    finally:
-        await target.aclose()
-
-
-def _tokens(responses: Sequence[TargetResponse]) -> int:
-    return sum(r.usage.get("completion_tokens", 0) for r in responses)
 
 
 def main() -> None:
@@ -73,24 +46,9 @@ def main() -> None:
         f"[threads={args.threads}, cpus={os.cpu_count()}]"
     )
 
-    t0 = time.perf_counter()
-    single = asyncio.run(_concurrent(target, prompts[:1], params))
-    single_s = time.perf_counter() - t0
-    single_tokens = _tokens(single)
-    print(
-        f"single:   {single_tokens:4d} tokens in {single_s:6.2f} s = "
-        f"{single_tokens / single_s:6.1f} tokens/s"
-    )
-
-    t0 = time.perf_counter()
-    batched = asyncio.run(_concurrent(target, prompts, params))
-    batch_s = time.perf_counter() - t0
-    batch_tokens = _tokens(batched)
-    print(
-        f"batch {args.batch}: {batch_tokens:4d} tokens in {batch_s:6.2f} s = "
-        f"{batch_tokens / batch_s:6.1f} tokens/s "
-        f"({batch_tokens / batch_s / (single_tokens / single_s):.1f}x single)"
-    )
+    single = timed_round("single:", target, prompts[:1], params)
+    batched = timed_round(f"batch {args.batch}:", target, prompts, params)
+    print(f"batching speed-up: {batched / single:.1f}x single")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ server's `usage.completion_tokens`. Results depend heavily on other load on the 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib.util
 import os
 import socket
@@ -23,26 +22,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
 
-from safetyloop.suites import Message
-from safetyloop.targets import GenerateParams, TargetResponse
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _tokens import PROMPTS, run_round, timed_round
+from safetyloop.targets import GenerateParams
 from safetyloop.targets._openai import OpenAITarget
 
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-PROMPTS = (
-    "Write a detailed story about a lighthouse keeper who finds a message in a bottle.",
-    "Explain step by step how a bicycle gear system works.",
-    "Describe a busy market in a coastal town in the early morning.",
-    "Give a long list of tips for learning to play the piano as an adult.",
-    "Explain the water cycle to a curious ten-year-old, with examples.",
-    "Write a letter to a friend describing your favourite book and why you love it.",
-    "Describe how bread is made, from wheat in the field to a loaf on the table.",
-    "Tell the history of the printing press and why it mattered.",
-)
 
 
 def _model_file() -> Path:
@@ -101,26 +91,6 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-async def _concurrent(
-    base_url: str, prompts: Sequence[str], params: GenerateParams
-) -> list[TargetResponse]:
-    target = OpenAITarget(
-        "bench", {"model": "smollm2", "base_url": f"{base_url}/v1", "concurrency": len(prompts)}
-    )
-    try:
-        return list(
-            await asyncio.gather(
-                *(target.generate((Message(role="user", content=p),), params) for p in prompts)
-            )
-        )
-    finally:
-        await target.aclose()
-
-
-def _tokens(responses: Sequence[TargetResponse]) -> int:
-    return sum(r.usage.get("completion_tokens", 0) for r in responses)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--max-tokens", type=int, default=64)
@@ -135,30 +105,19 @@ def main() -> None:
         t0 = time.perf_counter()
         process, base_url = _start(args.threads, log)
         try:
-            asyncio.run(_concurrent(base_url, ["Hi"], GenerateParams(max_tokens=1)))
+            target = OpenAITarget(
+                "bench",
+                {"model": "smollm2", "base_url": f"{base_url}/v1", "concurrency": len(prompts)},
+            )
+            run_round(target, ["Hi"], GenerateParams(max_tokens=1))
             print(
                 f"server start until /v1/models answers, plus a 1-token warm-up: "
                 f"{time.perf_counter() - t0:.1f} s  [n_threads={args.threads}, "
                 f"cpus={os.cpu_count()}]"
             )
 
-            t0 = time.perf_counter()
-            single = asyncio.run(_concurrent(base_url, prompts[:1], params))
-            single_s = time.perf_counter() - t0
-            single_tokens = _tokens(single)
-            print(
-                f"single:        {single_tokens:4d} tokens in {single_s:6.2f} s = "
-                f"{single_tokens / single_s:6.1f} tokens/s"
-            )
-
-            t0 = time.perf_counter()
-            many = asyncio.run(_concurrent(base_url, prompts, params))
-            many_s = time.perf_counter() - t0
-            many_tokens = _tokens(many)
-            print(
-                f"{args.concurrent} concurrent: {many_tokens:4d} tokens in {many_s:6.2f} s = "
-                f"{many_tokens / many_s:6.1f} tokens/s"
-            )
+            timed_round("single:", target, prompts[:1], params)
+            timed_round(f"{args.concurrent} concurrent:", target, prompts, params)
         finally:
             _stop(process)
 

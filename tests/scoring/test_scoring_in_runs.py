@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from safetyloop.api import RunRequest, run
 from safetyloop.store import Store
 
@@ -29,7 +31,10 @@ def terse_double(messages: list[dict[str, str]], params: dict[str, object]) -> s
     return "Sure thing."
 
 
-def test_low_confidence_verdicts_of_a_run_are_stored_as_borderline(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("band", "expect_borderline"), [(0.7, True), (0.5, False)])
+def test_verdicts_under_the_band_are_stored_as_borderline(
+    tmp_path: Path, band: float, expect_borderline: bool
+) -> None:
     (tmp_path / "c.yaml").write_text(CONSTITUTION, encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'store.db'}"
     info = run(
@@ -38,28 +43,12 @@ def test_low_confidence_verdicts_of_a_run_are_stored_as_borderline(tmp_path: Pat
             constitution=tmp_path / "c.yaml",
             sample=4,
             store_url=url,
-            borderline_below=0.7,
+            borderline_below=band,
         )
     )
     with Store(url) as store:
-        flagged = store.borderline(info.id)
+        flagged = sorted(v.case_key for v in store.borderline(info.id))
         scores = store.scores(info.id, info.scorer_versions["refusal_keyword"])
     assert len(scores) == 4
-    assert all(s.confidence < 0.7 for s in scores.values())
-    assert sorted(v.case_key for v in flagged) == sorted(scores)
-
-
-def test_confident_verdicts_are_not_borderline(tmp_path: Path) -> None:
-    (tmp_path / "c.yaml").write_text(CONSTITUTION, encoding="utf-8")
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    info = run(
-        RunRequest(
-            target="python:tests.scoring.test_scoring_in_runs:terse_double",
-            constitution=tmp_path / "c.yaml",
-            sample=3,
-            store_url=url,
-            borderline_below=0.5,
-        )
-    )
-    with Store(url) as store:
-        assert store.borderline(info.id) == []
+    assert all(0.5 <= s.confidence < 0.7 for s in scores.values())  # the keyword scorer's doubt
+    assert flagged == (sorted(scores) if expect_borderline else [])
