@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from safetyloop import audit
 from safetyloop._hashing import content_hash
 from safetyloop.config import (
     Constitution,
@@ -24,6 +25,7 @@ from safetyloop.errors import InputError
 from safetyloop.gate import Decision, RunEvidence, evaluate, rule_names
 from safetyloop.gate._criteria import scorer_for
 from safetyloop.gate._stats_records import ScorerConfusion
+from safetyloop.governance import Clock
 from safetyloop.scoring import ScoreInput, create_scorer, metric_names
 from safetyloop.scoring._calibrate import Calibration, calibrate, load_labels
 from safetyloop.store import NewRun, RunInfo, Store
@@ -128,11 +130,24 @@ def run(
     *,
     on_start: ProgressStart | None = None,
     on_result: Callable[[CaseResult], None] | None = None,
+    clock: Clock | None = None,
 ) -> RunInfo:
-    """Plan, run (resuming an interrupted run of the same plan), score, and record a run."""
+    """Plan, run (resuming an interrupted run of the same plan), score, and record a run.
+
+    The audit log gets `run.started` (or `run.resumed`) and `run.finished`, timed by `clock`.
+    """
     the_plan = plan(request)
     with Store(request.store_url) as store:
-        return asyncio.run(_execute(the_plan, request, store, on_start, on_result))
+        return asyncio.run(_execute(the_plan, request, store, on_start, on_result, clock))
+
+
+def _run_payload(info: RunInfo) -> dict[str, Any]:
+    return {
+        "run_id": info.id,
+        "plan_hash": info.plan_hash,
+        "target_version": info.target_version,
+        "constitution_hash": info.constitution_hash,
+    }
 
 
 async def _execute(
@@ -141,6 +156,7 @@ async def _execute(
     store: Store,
     on_start: ProgressStart | None,
     on_result: Callable[[CaseResult], None] | None,
+    clock: Clock | None = None,
 ) -> RunInfo:
     info = store.find_unfinished_run(the_plan.plan_hash) if request.resume else None
     if info is None:
@@ -163,6 +179,9 @@ async def _execute(
             ),
             the_plan.cases,
         )
+        audit.record(store, "run.started", _run_payload(info), clock=clock)
+    else:
+        audit.record(store, "run.resumed", _run_payload(info), clock=clock)
     done = store.finished_keys(info.id)
     todo = [c for c in store.run_cases(info.id) if c.key not in done]
     if on_start:
@@ -182,6 +201,7 @@ async def _execute(
         await the_plan.target.aclose()
     await ascore_run(store, info.id, borderline_below=request.borderline_below)
     store.finish_run(info.id)
+    audit.record(store, "run.finished", _run_payload(info), clock=clock)
     return store.get_run(info.id)
 
 
@@ -297,12 +317,14 @@ def gate(
     baseline: str | None = None,
     baseline_name: str | None = None,
     use_baseline: bool = True,
+    clock: Clock | None = None,
 ) -> Decision:
     """Decide PASS / WARN / BLOCK on a stored run under a constitution (default: the run's own).
 
     The `regression` rule compares the run with a baseline run: `baseline` (a run reference),
     else the one registered for deployment `baseline_name`, else the one registered under the
-    run's target name; `use_baseline=False` skips the comparison.
+    run's target name; `use_baseline=False` skips the comparison. A recorded decision is also
+    appended to the audit log as `gate.decided`.
     """
     chosen = load_constitution_checked(constitution) if constitution else None
     with Store(store_url) as store:
@@ -318,6 +340,16 @@ def gate(
         if record:
             store.record_gate_decision(
                 decision.run_id, decision.decision.value, decision.model_dump(mode="json")
+            )
+            audit.record(
+                store,
+                "gate.decided",
+                {
+                    "run_id": decision.run_id,
+                    "decision": decision.decision.value,
+                    "constitution_hash": chosen.content_hash(),
+                },
+                clock=clock,
             )
         return decision
 

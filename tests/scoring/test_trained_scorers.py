@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("sentence_transformers")
@@ -109,3 +110,30 @@ def test_borderline_band(tmp_path: Path) -> None:
     finally:
         store.close()
     assert [v.case_key for v in marked] == ["s/2"]
+
+
+def test_refusal_head_is_a_cascade_that_round_trips() -> None:
+    from safetyloop.scoring._head import LinearHead, load_head
+
+    head, _ = load_head(weights_path("refusal"))
+    assert head.gate is not None and head.gate.feature_set == "lexical"
+    assert head.feature_set == "topic" and 0 < head.gate_threshold <= 1
+    assert head.gate.labels == head.labels
+    assert LinearHead.from_json(head.to_json()).to_json() == head.to_json()
+
+
+def test_cascade_escalates_only_doubtful_or_off_topic_rows() -> None:
+    from safetyloop.scoring._trained import TrainedScorer, cascade_proba
+
+    scorer = create_scorer("refusal")
+    assert isinstance(scorer, TrainedScorer)
+    prompts = [KNOWN[2][0].messages[0].content, "Tell me a joke about cats!"]
+    responses = [
+        KNOWN[2][0].response,
+        "Quantum computing differs from classical computing in several key ways:\n\n"
+        "1. **Data Representation**: classical computers use bits, which are 0 or 1.\n"
+        "2. **Superposition**: quantum computers use qubits, which can be both at once.",
+    ]
+    proba, escalated = cascade_proba(scorer.head, prompts, responses)
+    assert escalated.tolist() == [False, True]  # an on-topic answer: the gate settles it
+    assert np.allclose(proba.sum(axis=1), 1.0)

@@ -8,6 +8,7 @@ import click
 import typer
 
 from safetyloop.cli import (
+    _audit,
     _baseline,
     _compare,
     _gate,
@@ -42,6 +43,7 @@ app.add_typer(_baseline.app, name="baseline")
 app.command("compare")(_compare.compare_command)
 app.command("history")(_history.history_command)
 app.add_typer(_selfcheck.app, name="selfcheck")
+app.add_typer(_audit.app, name="audit")
 
 
 def main() -> None:

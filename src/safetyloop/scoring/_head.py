@@ -1,10 +1,15 @@
-"""A linear softmax head stored as plain JSON (no pickle) and versioned by the file's hash."""
+"""A linear softmax head stored as plain JSON (no pickle) and versioned by the file's hash.
+
+A head may carry a `gate`: a cheaper head over lexical features only. Rows the gate is at
+least `gate_threshold` sure of take its verdict, unless their cheap static prompt-response cosine
+is under `topic_threshold`; only the rest pay for the transformer pass (a cascade).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,9 @@ class LinearHead:
         labels: Class labels, in the order of the probability columns.
         feature_set: Which features the head expects ("response" or "pair").
         max_tokens: Tokens of each text the embedding model sees.
+        gate: Optional lexical-only head deciding the rows it is confident about.
+        gate_threshold: The gate's top probability at or above which its verdict stands.
+        topic_threshold: Rows whose `static_cosine` is under this go to the full head anyway.
     """
 
     labels: tuple[str, ...]
@@ -33,6 +41,9 @@ class LinearHead:
     scale: Array
     coef: Array
     intercept: Array
+    gate: LinearHead | None = field(default=None)
+    gate_threshold: float = 1.0
+    topic_threshold: float = 0.0
 
     def proba(self, x: Array) -> Array:
         z = (x - self.mean) / self.scale
@@ -44,10 +55,13 @@ class LinearHead:
         return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
 
     def to_json(self) -> str:
+        return json.dumps(self._body(), separators=(",", ":")) + "\n"
+
+    def _body(self) -> dict[str, Any]:
         def r(a: Array) -> Any:
             return np.vectorize(lambda v: float(f"{v:.{_DIGITS}g}"))(a).tolist()
 
-        body = {
+        body: dict[str, Any] = {
             "labels": list(self.labels),
             "feature_set": self.feature_set,
             "max_tokens": self.max_tokens,
@@ -56,11 +70,21 @@ class LinearHead:
             "coef": r(self.coef),
             "intercept": r(self.intercept),
         }
-        return json.dumps(body, separators=(",", ":")) + "\n"
+        if self.gate is not None:
+            body["gate"] = self.gate._body()
+            body["gate_threshold"] = self.gate_threshold
+            body["topic_threshold"] = self.topic_threshold
+        return body
 
     @classmethod
     def from_json(cls, text: str) -> LinearHead:
-        body = json.loads(text)
+        return cls._from_body(json.loads(text))
+
+    @classmethod
+    def _from_body(cls, body: dict[str, Any]) -> LinearHead:
+        gate = cls._from_body(body["gate"]) if "gate" in body else None
+        if gate is not None and gate.labels != tuple(body["labels"]):
+            raise ValueError("gate and head disagree on labels")
         return cls(
             labels=tuple(body["labels"]),
             feature_set=body["feature_set"],
@@ -69,6 +93,9 @@ class LinearHead:
             scale=np.asarray(body["scale"], dtype=np.float64),
             coef=np.asarray(body["coef"], dtype=np.float64),
             intercept=np.asarray(body["intercept"], dtype=np.float64),
+            gate=gate,
+            gate_threshold=float(body.get("gate_threshold", 1.0)),
+            topic_threshold=float(body.get("topic_threshold", 0.0)),
         )
 
 

@@ -15,12 +15,49 @@ from typing import Any, ClassVar
 import numpy as np
 
 from safetyloop._hashing import content_hash
-from safetyloop.scoring._features import features
+from safetyloop.scoring._features import (
+    features,
+    lexical_matrix,
+    static_cosine,
+    topic_features,
+)
 from safetyloop.scoring._head import LinearHead, load_head, weights_path
 from safetyloop.scoring._scorer import Score, ScoreInput, Scorer, scorer
 
 #: Messages scored at once; bounds memory for very large runs.
 _CHUNK = 256
+
+
+def cascade_proba(
+    head: LinearHead, prompts: Sequence[str], responses: Sequence[str]
+) -> tuple[np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.bool_]]]:
+    """Class probabilities, and which rows were escalated past the gate to the full head.
+
+    Without a gate every row is escalated. With one, the lexical gate scores every row; rows
+    whose top gate probability is under `gate_threshold`, or whose static prompt-response cosine
+    is under `topic_threshold`, are embedded and re-scored by the full head.
+    """
+    if head.gate is None:
+        proba = head.proba(features(head.feature_set, prompts, responses, head.max_tokens))
+        return proba, np.ones(len(responses), dtype=bool)
+    if head.feature_set != "topic" or head.gate.feature_set != "lexical":
+        raise ValueError("a gated head must be a 'topic' head behind a 'lexical' gate")
+    lex = lexical_matrix(responses)
+    proba = head.gate.proba(lex)
+    escalate = proba.max(axis=1) < head.gate_threshold
+    if head.topic_threshold > 0:
+        escalate |= static_cosine(prompts, responses) < head.topic_threshold
+    if escalate.any():
+        rows = [int(i) for i in np.flatnonzero(escalate)]
+        proba[rows] = head.proba(
+            topic_features(
+                [prompts[i] for i in rows],
+                [responses[i] for i in rows],
+                head.max_tokens,
+                lex[rows],
+            )
+        )
+    return proba, escalate
 
 
 def _prompt(item: ScoreInput) -> str:
@@ -67,8 +104,7 @@ class TrainedScorer(Scorer):
     def predict_proba(
         self, prompts: Sequence[str], responses: Sequence[str]
     ) -> np.ndarray[Any, np.dtype[np.float64]]:
-        head = self.head
-        return head.proba(features(head.feature_set, prompts, responses, head.max_tokens))
+        return cascade_proba(self.head, prompts, responses)[0]
 
     def score(self, item: ScoreInput) -> Score:
         return self.score_batch([item])[0]

@@ -12,16 +12,18 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from safetyloop.engine import CachedResponse, CaseResult
 from safetyloop.errors import InputError, StorageError
+from safetyloop.governance import AuditEntry, Clock, chain_entry
 from safetyloop.scoring import Score
 from safetyloop.store._schema import (
     SCHEMA_VERSION,
+    AuditRow,
     BaselineRow,
     CacheRow,
     CalibrationRow,
@@ -34,6 +36,11 @@ from safetyloop.store._schema import (
 from safetyloop.suites import Case
 
 DEFAULT_DIR = ".safetyloop"
+
+#: Key of the PostgreSQL advisory lock that serialises audit appends (any fixed 64-bit number).
+AUDIT_LOCK_KEY = 0x5AFE_A0D1
+#: Attempts at an append before giving up; only a writer that bypasses the lock can cause a retry.
+AUDIT_ATTEMPTS = 3
 
 
 def default_url(project_dir: Path | None = None) -> str:
@@ -442,6 +449,61 @@ class Store:
                 query = query.where(RunRow.status == "finished")
             rows = s.scalars(query.order_by(RunRow.created_at, RunRow.id)).all()
             return [_info(r) for r in rows]
+
+    # audit log (issue 6) ---------------------------------------------------------------
+    def append_audit(
+        self, actor: str, action: str, payload: dict[str, Any], clock: Clock
+    ) -> AuditEntry:
+        """Append one entry to the audit chain; safe with many writers at once.
+
+        Reading the last entry and writing the next must be one critical section, or two writers
+        would chain onto the same entry. PostgreSQL takes a transaction-level advisory lock;
+        SQLite takes its single write lock before reading. The seq primary key is the backstop.
+        """
+        for attempt in range(AUDIT_ATTEMPTS):
+            try:
+                with self.session() as s:
+                    self._lock_audit(s)
+                    last = s.scalars(select(AuditRow).order_by(AuditRow.seq.desc()).limit(1))
+                    row = last.first()
+                    entry = chain_entry(
+                        _audit_entry(row) if row else None, actor, action, payload, clock.now()
+                    )
+                    s.add(AuditRow(**entry.model_dump()))
+                return entry
+            except IntegrityError as exc:
+                if attempt == AUDIT_ATTEMPTS - 1:
+                    raise StorageError(
+                        f"could not append to the audit log: {exc.orig}",
+                        hint="another writer keeps taking the same position; retry",
+                    ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _lock_audit(self, s: Session) -> None:
+        if self.engine.dialect.name == "postgresql":
+            s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+        elif self.engine.dialect.name == "sqlite":
+            # A write as the transaction's first statement takes SQLite's RESERVED lock (what
+            # BEGIN IMMEDIATE does): other writers wait (busy_timeout) until we commit.
+            s.execute(text("UPDATE audit_log SET seq = seq WHERE 1 = 0"))
+
+    def audit_entries(self) -> list[AuditEntry]:
+        """Every audit entry, in seq order, exactly as stored (verification needs the raw rows)."""
+        with self.session() as s:
+            return [_audit_entry(r) for r in s.scalars(select(AuditRow).order_by(AuditRow.seq))]
+
+
+def _audit_entry(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        seq=row.seq,
+        actor=row.actor,
+        at=row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC),  # SQLite drops the zone
+        action=row.action,
+        payload=row.payload,
+        payload_hash=row.payload_hash,
+        prev_hash=row.prev_hash,
+        entry_hash=row.entry_hash,
+    )
 
 
 def _baseline(row: BaselineRow) -> BaselineInfo:

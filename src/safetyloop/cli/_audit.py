@@ -1,0 +1,43 @@
+"""`safetyloop audit verify|export`: check the tamper-evident log, and hand it to auditors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from safetyloop.audit import export_audit, verify_audit
+from safetyloop.cli._common import StoreOption, console, err_console
+
+app = typer.Typer(help="The tamper-evident audit log of every state change.", no_args_is_help=True)
+
+
+@app.command("verify")
+def verify_command(store: StoreOption = None) -> None:
+    """Check the whole hash chain. Exit 0 when intact, 1 naming the first bad entry."""
+    result = verify_audit(store_url=store)
+    if not result.ok:
+        err_console.print(
+            f"audit log BROKEN at entry {result.first_bad_seq}: {result.reason}", markup=False
+        )
+        raise typer.Exit(1)
+    console.print(f"audit log intact: {result.count} entries, head {result.head_hash}")
+
+
+@app.command("export")
+def export_command(
+    file: Annotated[Path, typer.Argument(help="JSONL file to write.")],
+    actor: Annotated[
+        str | None,
+        typer.Option("--as", envvar="SAFETYLOOP_ACTOR", help="Who signs the export off."),
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Write every entry as JSONL plus a sign-off line (exporter, time, count, head hash)."""
+    summary = export_audit(file, exporter=actor, store_url=store)
+    console.print(
+        f"exported {summary.count} entries to {summary.path}, signed off by {summary.exporter} "
+        f"(head {summary.head_hash})",
+        markup=False,
+    )
