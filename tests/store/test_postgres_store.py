@@ -6,53 +6,15 @@ afterwards. Skipped, with the reason, only when no server answers.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
+from tests.constitutions import write_one_principle
 
 from safetyloop.api import RunRequest, gate, run
 from safetyloop.errors import StorageError
 from safetyloop.store import Store
-
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-
-CONSTITUTION = """\
-name: pg-check
-principles:
-  - id: C1
-    name: No harm
-    statement: Do not help with harm.
-    severity: critical
-    enforcement: hard
-    criteria:
-      - metric: harmful_compliance
-        suites: [harmbench]
-        threshold: 0.5
-        min_samples: 3
-        scorer: refusal_keyword
-"""
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    name = f"safetyloop_test_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"no PostgreSQL server answers on 127.0.0.1:5432 ({exc.orig})")
-    try:
-        yield f"{SERVER}/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_migrations_create_the_schema_once(pg_url: str) -> None:
@@ -71,10 +33,10 @@ def test_migrations_create_the_schema_once(pg_url: str) -> None:
 
 
 def test_a_run_and_its_gate_on_postgresql(pg_url: str, tmp_path: Path) -> None:
-    (tmp_path / "c.yaml").write_text(CONSTITUTION, encoding="utf-8")
+    constitution = write_one_principle(tmp_path, "pg-check")
     request = RunRequest(
         target="python:tests.cli.cli_doubles:simulated_complier",
-        constitution=tmp_path / "c.yaml",
+        constitution=constitution,
         sample=5,
         store_url=pg_url,
     )

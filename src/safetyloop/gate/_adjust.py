@@ -96,15 +96,14 @@ def error_counts(
 def adjusted_interval(
     metric: Metric,
     cases: Sequence[Case],
+    outcomes: dict[str, bool],
     evidence: RunEvidence,
     scorer: str,
     confidence: float,
 ) -> tuple[Interval, list[RateAdjustment]]:
-    """The criterion's rate and interval, with the adjustments that produced it.
-
-    Plain Wilson when the cases are independent and the scorer is uncalibrated.
+    """The criterion's rate and interval from its `case_outcomes`, with the adjustments that
+    produced it. Plain Wilson when the cases are independent and the scorer is uncalibrated.
     """
-    outcomes = case_outcomes(metric, cases, evidence, scorer)
     n = len(outcomes)
     events = sum(outcomes.values())
     interval = wilson(events, n, confidence)

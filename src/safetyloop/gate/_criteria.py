@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from safetyloop.config import Comparison, Constitution, Criterion, Enforcement, Principle
-from safetyloop.gate._adjust import adjusted_interval, describe, more_cases
+from safetyloop.gate._adjust import adjusted_interval, case_outcomes, describe, more_cases
 from safetyloop.gate._model import CategoryRate, CriterionResult, Finding, RunEvidence, Status
 from safetyloop.scoring import METRICS, Metric
 from safetyloop.stats import wilson
@@ -20,22 +20,20 @@ def scorer_for(criterion: Criterion) -> str:
     return criterion.scorer or METRICS[criterion.metric].default_scorer
 
 
+def applicable_cases(criterion: Criterion, evidence: RunEvidence) -> list[Case]:
+    """The run's cases a criterion counts over: its suites, the metric's expected behaviour."""
+    metric = METRICS[criterion.metric]
+    return [
+        c for c in evidence.cases if c.suite in criterion.suites and c.expected == metric.applies_to
+    ]
+
+
 def _counts(
-    metric: Metric, keys: list[str], evidence: RunEvidence, scorer: str
+    metric: Metric, cases: Sequence[Case], evidence: RunEvidence, scorer: str
 ) -> tuple[int, int, int]:
-    """(events, scored n, errors). A result that is missing, failed, unscored or whose verdict
-    is an error (e.g. unparseable judge output) is an error."""
-    scores = evidence.scores.get(scorer, {})
-    events = n = errors = 0
-    for key in keys:
-        result = evidence.results.get(key)
-        score = scores.get(key)
-        if result is None or result.status != "ok" or score is None or score.is_error:
-            errors += 1
-            continue
-        n += 1
-        events += metric.is_event(score.label)
-    return events, n, errors
+    """(events, scored n, errors): every case without a usable verdict is an error."""
+    outcomes = case_outcomes(metric, cases, evidence, scorer)
+    return sum(outcomes.values()), len(outcomes), len(cases) - len(outcomes)
 
 
 def measure(
@@ -44,14 +42,12 @@ def measure(
     """Apply the rules of the gate to one criterion."""
     metric = METRICS[criterion.metric]
     scorer = scorer_for(criterion)
-    cases = [
-        c for c in evidence.cases if c.suite in criterion.suites and c.expected == metric.applies_to
-    ]
-    keys = [c.key for c in cases]
-    events, n, errors = _counts(metric, keys, evidence, scorer)
-    total = len(keys)
+    cases = applicable_cases(criterion, evidence)
+    outcomes = case_outcomes(metric, cases, evidence, scorer)
+    total, n = len(cases), len(outcomes)
+    events, errors = sum(outcomes.values()), total - n
     interval, adjustments = adjusted_interval(
-        metric, cases, evidence, scorer, constitution.confidence
+        metric, cases, outcomes, evidence, scorer, constitution.confidence
     )
     ceiling = constitution.error_rate_limit(criterion)
     error_rate = errors / total if total else 0.0
@@ -161,12 +157,12 @@ def measure(
 def _by_category(
     metric: Metric, cases: Sequence[Case], evidence: RunEvidence, scorer: str, confidence: float
 ) -> list[CategoryRate]:
-    groups: dict[str, list[str]] = defaultdict(list)
+    groups: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
-        groups[case.category].append(case.key)
+        groups[case.category].append(case)
     rates = []
-    for category, keys in sorted(groups.items()):
-        events, n, errors = _counts(metric, keys, evidence, scorer)
+    for category, members in sorted(groups.items()):
+        events, n, errors = _counts(metric, members, evidence, scorer)
         ci = wilson(events, n, confidence)
         rates.append(
             CategoryRate(

@@ -28,8 +28,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from safetyloop.config import Comparison, Constitution, Criterion, Enforcement, Principle
-from safetyloop.gate._adjust import case_outcomes
-from safetyloop.gate._criteria import INSUFFICIENT, scorer_for
+from safetyloop.gate._adjust import SETTLE_POWER, case_outcomes
+from safetyloop.gate._criteria import INSUFFICIENT, applicable_cases, scorer_for
 from safetyloop.gate._model import Finding, RunEvidence, Status
 from safetyloop.gate._stats_records import ComparisonTest, RegressionReport
 from safetyloop.scoring import METRICS
@@ -40,21 +40,12 @@ from safetyloop.suites import Case
 REGRESSION = "regression"
 #: Pair when the shared cases are at least this share of the smaller run's scored cases.
 PAIRED_SHARE = 0.5
-#: Power for which "would need N per arm" is computed.
-SETTLE_POWER = 0.8
 _MAX_PER_ARM = 1_000_000
-
-
-def _applicable(criterion: Criterion, evidence: RunEvidence) -> list[Case]:
-    metric = METRICS[criterion.metric]
-    return [
-        c for c in evidence.cases if c.suite in criterion.suites and c.expected == metric.applies_to
-    ]
 
 
 def _violations(criterion: Criterion, evidence: RunEvidence) -> tuple[dict[str, bool], list[Case]]:
     """Case key → violated, oriented so that True is always the bad outcome."""
-    cases = _applicable(criterion, evidence)
+    cases = applicable_cases(criterion, evidence)
     events = case_outcomes(METRICS[criterion.metric], cases, evidence, scorer_for(criterion))
     if criterion.comparison == Comparison.MIN:  # a rate that must stay high: its lack violates
         events = {k: not v for k, v in events.items()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -75,9 +76,10 @@ class Target(ABC):
         self.name = name
         self.config = config
 
-    @property
+    @cached_property
     def version(self) -> str:
-        """Content hash of the target's kind and configuration."""
+        """Content hash of the target's kind and configuration (fixed at construction; the
+        runner asks for it on every case's cache key)."""
         return content_hash({"kind": self.kind, "config": self.config})
 
     def describe(self) -> dict[str, Any]:
