@@ -135,7 +135,7 @@ class Store:
         try:
             with self.engine.begin() as connection:
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                command.upgrade(config, "heads")
         except OperationalError as exc:
             raise StorageError(
                 f"cannot open the store at {self.url}: {exc.orig}",
