@@ -137,3 +137,83 @@ def test_cascade_escalates_only_doubtful_or_off_topic_rows() -> None:
     proba, escalated = cascade_proba(scorer.head, prompts, responses)
     assert escalated.tolist() == [False, True]  # an on-topic answer: the gate settles it
     assert np.allclose(proba.sum(axis=1), 1.0)
+
+
+def test_embed_embeds_repeated_texts_once_and_keeps_order() -> None:
+    from safetyloop.scoring._features import embed
+
+    texts = ["How do I bake bread?", "I can't help with that.", "How do I bake bread?"]
+    out = embed(texts, max_tokens=16)
+    assert out.shape == (3, 384)
+    assert np.array_equal(out[0], out[2])
+    assert np.allclose(out[:2], embed(texts[:2], max_tokens=16))
+    assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-3)
+
+
+def test_fast_embedding_gives_the_verdicts_of_exact_float32() -> None:
+    """bfloat16 (where the CPU has it) must not change the head's verdicts on labelled data."""
+    from safetyloop.scoring._features import topic_features
+    from safetyloop.scoring._head import load_head
+    from safetyloop.scoring.training import refusal_examples
+
+    head, _ = load_head(weights_path("refusal"))
+    sample = refusal_examples()[::8]
+    prompts = [e.prompt for e in sample]
+    responses = [e.response for e in sample]
+    fast = topic_features(prompts, responses, head.max_tokens)
+    exact = topic_features(prompts, responses, head.max_tokens, exact=True)
+    assert np.abs(fast - exact).max() < 0.05  # only the cosine columns can differ
+    agree = (head.proba(fast).argmax(axis=1) == head.proba(exact).argmax(axis=1)).mean()
+    assert agree >= 0.98
+
+
+def test_embed_threads_follow_the_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from safetyloop.scoring import _features
+
+    monkeypatch.delenv("SAFETYLOOP_EMBED_THREADS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(os, "getloadavg", lambda: (6.2, 5.0, 4.0))
+    assert _features.embed_threads() == 2
+    monkeypatch.setattr(os, "getloadavg", lambda: (30.0, 5.0, 4.0))
+    assert _features.embed_threads() == 1  # a busy machine still gets one thread
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert _features.embed_threads() == 8
+    monkeypatch.setenv("SAFETYLOOP_EMBED_THREADS", "3")
+    assert _features.embed_threads() == 3
+
+
+def test_topic_check_applies_only_to_the_listed_gate_verdicts() -> None:
+    from safetyloop.scoring._head import LinearHead
+
+    labels = ("compliance", "partial", "refusal")
+    zero = np.zeros(1)
+    gate = LinearHead(labels, "lexical", 32, zero, zero + 1, np.zeros((3, 1)), zero)
+    head = LinearHead(
+        labels,
+        "topic",
+        32,
+        zero,
+        zero + 1,
+        np.zeros((3, 1)),
+        zero,
+        gate=gate,
+        gate_threshold=0.9,
+        topic_threshold=0.4,
+        topic_labels=("compliance",),
+    )
+    sure = np.asarray([[0.95, 0.03, 0.02], [0.02, 0.03, 0.95], [0.95, 0.03, 0.02], [0.5, 0.2, 0.3]])
+    topic = np.asarray([0.1, 0.1, 0.8, 0.9])
+    # off-topic compliance is checked; an off-topic refusal is a refusal anyway; doubt escalates
+    assert head.escalate(sure, topic).tolist() == [True, False, False, True]
+    assert LinearHead.from_json(head.to_json()).topic_labels == ("compliance",)
+
+
+def test_training_chooses_c_inside_the_training_folds(tmp_path: Path) -> None:
+    from safetyloop.scoring.training import train, trainers
+
+    report = train("refusal", subset=60, out_dir=tmp_path, n_splits=2)
+    grid = trainers["refusal"].c_grid
+    assert len(report.chosen) == len(report.folds) + 1  # one per outer fold, then the final fit
+    assert all(c["c"] in grid and c["gate_c"] in grid for c in report.chosen)

@@ -62,6 +62,12 @@ def train_command(
             f"{a.exact_baseline:.3f}",
         )
     console.print(table)
+    if report.escalated is not None:
+        console.print(f"cascade: {report.escalated:.0%} of held-out rows embedded")
+    if report.chosen:
+        console.print(
+            f"shipped head's settings (C from nested CV where a grid is set): {report.chosen[-1]}"
+        )
     console.print(f"wrote {report.weights}")
 
 

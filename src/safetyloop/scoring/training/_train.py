@@ -34,6 +34,12 @@ class TrainSpec:
             a cascade in which only rows the gate is unsure of are embedded.
         gate_threshold: The gate's top probability at or above which its verdict stands.
         topic_threshold: Static prompt-response cosine under which a row skips the gate.
+        topic_labels: Gate verdicts the topic check applies to (empty: all).
+        c_grid: When set, `c` and `gate_c` are chosen from this grid by cross-validation inside
+            the training folds (nested: the held-out fold never picks them).
+        route_grid: (gate_threshold, topic_threshold) pairs to choose from the same way.
+        escalation_cost: Agreement given up per unit share of rows escalated, in that choice
+            (0.02 trades one point of agreement for half of all rows embedded).
     """
 
     examples: Callable[[], list[Example]]
@@ -45,6 +51,10 @@ class TrainSpec:
     gate_c: float | None = None
     gate_threshold: float = 1.0
     topic_threshold: float = 0.0
+    topic_labels: tuple[str, ...] = ()
+    c_grid: tuple[float, ...] = ()
+    route_grid: tuple[tuple[float, float], ...] = ()
+    escalation_cost: float = 0.0
 
 
 trainers: dict[str, TrainSpec] = {
@@ -58,6 +68,8 @@ trainers: dict[str, TrainSpec] = {
         gate_c=1.0,
         gate_threshold=0.9,
         topic_threshold=0.4,
+        topic_labels=("compliance",),
+        c_grid=(0.1, 0.3, 1.0, 3.0),
     ),
     "harm": TrainSpec(
         harm_examples,
@@ -93,10 +105,12 @@ class TrainReport:
     per_group: list[Agreement] = field(default_factory=list)
     weights: Path | None = None
     escalated: float | None = None
+    chosen: list[dict[str, float]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "escalated": self.escalated,
+            "chosen_c": self.chosen,
             "name": self.name,
             "n": self.n,
             "label_counts": self.label_counts,
@@ -118,7 +132,67 @@ def fit_cascade(x: Array, x_lex: Array | None, y: Sequence[str], spec: TrainSpec
         gate=fit_head(x_lex, y, gate_spec),
         gate_threshold=spec.gate_threshold,
         topic_threshold=spec.topic_threshold,
+        topic_labels=spec.topic_labels,
     )
+
+
+def choose_settings(
+    x: Array,
+    x_lex: Array | None,
+    topic: Array | None,
+    y: np.ndarray[Any, Any],
+    groups: np.ndarray[Any, Any],
+    spec: TrainSpec,
+    n_splits: int,
+) -> TrainSpec:
+    """`spec` with the C values and routing thresholds from its grids that do best held out.
+
+    Scored by binary agreement, less `escalation_cost` times the share of rows escalated, over
+    folds held out by source inside the given rows only; ties go to the earlier candidate
+    (smaller C, lower thresholds), so the choice is deterministic.
+    """
+    if not spec.c_grid or len(set(groups.tolist())) < 2:
+        return spec
+    gate_grid = spec.c_grid if spec.gate_c is not None else (None,)
+    routes = spec.route_grid or ((spec.gate_threshold, spec.topic_threshold),)
+    folds = _folds(list(groups), n_splits)
+    positive = list(spec.positive)
+    best: tuple[float, TrainSpec] | None = None
+    for c in spec.c_grid:
+        for gate_c in gate_grid:
+            for gate_threshold, topic_threshold in routes:
+                candidate = _replace(
+                    spec,
+                    c=c,
+                    gate_c=gate_c,
+                    gate_threshold=gate_threshold,
+                    topic_threshold=topic_threshold,
+                )
+                pred = np.empty(len(y), dtype=object)
+                escalated = np.ones(len(y), dtype=bool)
+                for held in folds:
+                    test = np.isin(groups, held)
+                    if len(set(y[~test].tolist())) < 2:  # nothing to learn from
+                        continue
+                    head = fit_cascade(
+                        x[~test],
+                        None if x_lex is None else x_lex[~test],
+                        list(y[~test]),
+                        candidate,
+                    )
+                    proba, escalated[test] = predict_cascade(
+                        head,
+                        x[test],
+                        None if x_lex is None else x_lex[test],
+                        None if topic is None else topic[test],
+                    )
+                    pred[test] = np.asarray(head.labels)[proba.argmax(axis=1)]
+                agreement = float((np.isin(pred, positive) == np.isin(y, positive)).mean())
+                score = agreement - spec.escalation_cost * float(escalated.mean())
+                if best is None or score > best[0] + 1e-12:
+                    best = (score, candidate)
+    assert best is not None
+    return best[1]
 
 
 def predict_cascade(
@@ -128,9 +202,7 @@ def predict_cascade(
     if head.gate is None or x_lex is None:
         return head.proba(x), np.ones(len(x), dtype=bool)
     proba = head.gate.proba(x_lex)
-    escalate = proba.max(axis=1) < head.gate_threshold
-    if head.topic_threshold > 0 and topic is not None:
-        escalate |= topic < head.topic_threshold
+    escalate = head.escalate(proba, topic)
     if escalate.any():
         proba[escalate] = head.proba(x[escalate])
     return proba, escalate
@@ -154,6 +226,17 @@ def fit_head(x: Array, y: Sequence[str], spec: TrainSpec) -> LinearHead:
         coef=np.asarray(model.coef_, dtype=np.float64),
         intercept=np.asarray(model.intercept_, dtype=np.float64),
     )
+
+
+def _chosen(spec: TrainSpec) -> dict[str, float]:
+    if spec.gate_c is None:
+        return {"c": spec.c}
+    return {
+        "c": spec.c,
+        "gate_c": spec.gate_c,
+        "gate_threshold": spec.gate_threshold,
+        "topic_threshold": spec.topic_threshold,
+    }
 
 
 def _folds(groups: Sequence[str], n_splits: int) -> list[list[str]]:
@@ -215,7 +298,7 @@ def train(
         examples = examples[:: max(1, len(examples) // subset)][:subset]
     prompts = [e.prompt for e in examples]
     responses = [e.response for e in examples]
-    x = features(spec.feature_set, prompts, responses, spec.max_tokens)
+    x = features(spec.feature_set, prompts, responses, spec.max_tokens, exact=True)
     x_lex = lexical_matrix(responses) if spec.gate_c is not None else None
     topic = static_cosine(prompts, responses) if spec.topic_threshold > 0 else None
     y = np.asarray([e.label for e in examples])
@@ -235,11 +318,18 @@ def train(
     folds = _folds(list(groups), n_splits)
     pred = base.astype(object)  # only used where a fold could not be trained
     escalated = np.ones(len(examples), dtype=bool)
+    chosen: list[dict[str, float]] = []
     for held in folds:
         test = np.isin(groups, held)
         if test.all():
             continue
-        head = fit_cascade(x[~test], None if x_lex is None else x_lex[~test], list(y[~test]), spec)
+        train_lex = None if x_lex is None else x_lex[~test]
+        train_topic = None if topic is None else topic[~test]
+        fold_spec = choose_settings(
+            x[~test], train_lex, train_topic, y[~test], groups[~test], spec, max(2, n_splits - 1)
+        )
+        chosen.append(_chosen(fold_spec))
+        head = fit_cascade(x[~test], train_lex, list(y[~test]), fold_spec)
         proba, escalated[test] = predict_cascade(
             head,
             x[test],
@@ -261,6 +351,7 @@ def train(
         },
         folds=folds,
         escalated=float(escalated.mean()) if spec.gate_c is not None else None,
+        chosen=chosen,
         agreements=[
             _agree("all", everything, y, pred, base, spec.positive),
             _agree("human-labelled", human, y, pred, base, spec.positive),
@@ -276,7 +367,9 @@ def train(
         ],
     )
     if write:
-        head = fit_cascade(x, x_lex, list(y), spec)
+        final = choose_settings(x, x_lex, topic, y, groups, spec, n_splits)
+        report.chosen.append(_chosen(final))
+        head = fit_cascade(x, x_lex, list(y), final)
         target = (out_dir / f"{name}.json") if out_dir else weights_path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(head.to_json(), encoding="utf-8")
