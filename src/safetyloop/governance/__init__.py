@@ -1,4 +1,9 @@
-"""Governance: the audit log and the clock it reads (review queue, debt, exceptions to come)."""
+"""Governance: the audit log and the clock it reads.
+
+The review queue, debt ledger and exceptions live in submodules that need the store
+(`governance.reviews`, `governance.debt`, `governance.exceptions`, `governance.gating`); they
+are not imported here because the store itself imports this package.
+"""
 
 from safetyloop.governance._audit import (
     ACTOR_ENV,

@@ -1,0 +1,43 @@
+"""Who acts on the command line: `--as` or SAFETYLOOP_ACTOR, checked against the roles file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from safetyloop.governance import current_actor
+from safetyloop.governance._policy import Policy, load_policy
+from safetyloop.governance._roles import load_roles
+
+ActorOption = Annotated[
+    str | None,
+    typer.Option("--as", envvar="SAFETYLOOP_ACTOR", help="Who acts (default: the OS user)."),
+]
+RolesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--roles",
+        envvar="SAFETYLOOP_ROLES",
+        help="YAML file mapping actors to roles (default: .safetyloop/roles.yaml).",
+    ),
+]
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        envvar="SAFETYLOOP_POLICY",
+        help="Governance policy YAML (default: the shipped policy).",
+    ),
+]
+
+
+def acting(actor: str | None, roles_file: Path | None) -> tuple[str, list[str]]:
+    """The actor and their roles; an actor missing from the roles file is refused (exit 2)."""
+    who = actor or current_actor()
+    return who, load_roles(roles_file).of(who)
+
+
+def policy_from(path: Path | None) -> Policy:
+    return load_policy(path)

@@ -1,0 +1,170 @@
+"""`safetyloop review list|show|approve|reject|escalate`: the queue people decide."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.table import Table
+
+from safetyloop.cli._actors import ActorOption, PolicyOption, RolesOption, acting, policy_from
+from safetyloop.cli._common import StoreOption, console
+from safetyloop.governance import current_actor
+from safetyloop.governance._now import env_clock
+from safetyloop.governance.reviews import (
+    ReviewItem,
+    decide,
+    escalate_overdue,
+    get_review,
+    list_reviews,
+)
+from safetyloop.store import Store
+
+app = typer.Typer(help="The review queue: items routed from gates, verdicts and requests.")
+
+ReasonOption = Annotated[str, typer.Option("--reason", "-r", help="Why (required).")]
+
+
+def _state(item: ReviewItem, overdue: bool) -> str:
+    if item.status != "pending":
+        return item.status
+    late = " OVERDUE" if overdue else ""
+    up = f" ↑{item.escalated_to}" if item.escalated_to else ""
+    return f"pending{late}{up}"
+
+
+@app.command("list")
+def list_command(
+    status: Annotated[
+        str, typer.Option(help="pending (default), approved, rejected or all.")
+    ] = "pending",
+    run: Annotated[str | None, typer.Option(help="Only items of this run id.")] = None,
+    actor: ActorOption = None,
+    policy: PolicyOption = None,
+    store: StoreOption = None,
+) -> None:
+    """List review items. Overdue items are escalated first (recorded and audited)."""
+    clock = env_clock()
+    with Store(store) as db:
+        escalate_overdue(
+            db, actor=actor or current_actor(), policy=policy_from(policy), clock=clock
+        )
+        items = list_reviews(db, status=None if status == "all" else status, run_id=run)
+    now = clock.now()
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"review items ({status})")
+    for column in ("id", "rule", "tier", "status", "principle", "due (UTC)", "signed"):
+        table.add_column(column, no_wrap=column != "signed")
+    table.add_column("subject", min_width=30)
+    for item in items:
+        table.add_row(
+            item.id,
+            item.rule,
+            str(item.tier),
+            _state(item, item.overdue(now)),
+            item.principle or "",
+            f"{item.due_at:%Y-%m-%d %H:%M}",
+            ", ".join(f"{g.approver}:{g.verdict}" for g in item.signatures),
+            item.subject,
+        )
+    console.print(table)
+    console.print(f"{len(items)} item{'s' if len(items) != 1 else ''}")
+
+
+@app.command("show")
+def show_command(item_id: str, store: StoreOption = None) -> None:
+    """Everything about one item: summary, signatures with reasons, escalations."""
+    with Store(store) as db:
+        item = get_review(db, item_id)
+    lines = [
+        f"review {item.id}: {item.rule}, tier {item.tier}, {item.status}",
+        f"subject: {item.subject}",
+        f"run: {item.run_id or '-'}  target: {item.target or '-'}  principle: "
+        f"{item.principle or '-'}  author: {item.author or '-'}",
+        f"created {item.created_at:%Y-%m-%d %H:%M} UTC, due {item.due_at:%Y-%m-%d %H:%M} UTC"
+        + (f", exception {item.exception_id}" if item.exception_id else ""),
+        f"summary: {item.summary}",
+    ]
+    lines += [
+        f"  {g.verdict} by {g.approver} ({g.role or '-'}) at {g.at:%Y-%m-%d %H:%M}: {g.reason}"
+        for g in item.signatures
+    ]
+    lines += [
+        f"  escalated to {e['to']} (level {e['level']}) after SLA breach at {e['breached_at']}"
+        for e in item.escalations
+    ]
+    for line in lines:
+        console.print(line, markup=False)
+
+
+@app.command("approve")
+def approve_command(
+    item_id: str,
+    reason: ReasonOption,
+    actor: ActorOption = None,
+    roles: RolesOption = None,
+    policy: PolicyOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Approve an item. Exit 1 when the rules forbid this approver, 2 for an unknown actor."""
+    who, held = acting(actor, roles)
+    with Store(store) as db:
+        item = decide(
+            db,
+            item_id,
+            actor=who,
+            roles=held,
+            verdict="approve",
+            reason=reason,
+            policy=policy_from(policy),
+            clock=env_clock(),
+        )
+    _report(item, who)
+
+
+@app.command("reject")
+def reject_command(
+    item_id: str,
+    reason: ReasonOption,
+    actor: ActorOption = None,
+    roles: RolesOption = None,
+    policy: PolicyOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Reject an item: one rejection decides it."""
+    who, held = acting(actor, roles)
+    with Store(store) as db:
+        item = decide(
+            db,
+            item_id,
+            actor=who,
+            roles=held,
+            verdict="reject",
+            reason=reason,
+            policy=policy_from(policy),
+            clock=env_clock(),
+        )
+    _report(item, who)
+
+
+@app.command("escalate")
+def escalate_command(
+    actor: ActorOption = None, policy: PolicyOption = None, store: StoreOption = None
+) -> None:
+    """Escalate every item past its SLA along the policy's chain (also done by list and gate)."""
+    with Store(store) as db:
+        done = escalate_overdue(
+            db, actor=actor or current_actor(), policy=policy_from(policy), clock=env_clock()
+        )
+    for item in done:
+        console.print(f"{item.id} escalated to {item.escalated_to} (level {item.escalation_level})")
+    console.print(f"{len(done)} escalated")
+
+
+def _report(item: ReviewItem, who: str) -> None:
+    signed = sum(g.verdict == "approve" for g in item.signatures)
+    console.print(
+        f"{who} signed {item.id} (tier {item.tier}): {item.status}, "
+        f"{signed} approval{'s' if signed != 1 else ''} so far",
+        markup=False,
+    )

@@ -1,0 +1,204 @@
+"""Governance at the gate: approved exceptions, aged debt and pending reviews, as findings.
+
+A separate step after `evaluate`, so the measured decision stays pure and governance is visible
+rule by rule in every output format:
+
+* `exception` — an approved, unexpired exception turns its principles' BLOCK findings into WARN
+  (each rewritten finding says so) and adds a WARN finding naming the exception.
+* `debt-aging` — each open debt item at its aging level: BLOCK at the severity's block age
+  (applied after exceptions: an exception does not waive aged debt), WARN when warned or
+  escalated, PASS below.
+* `pending-review` — review items of this run or target still waiting for people, with overdue
+  ones and where they escalated to: WARN when any is tier 2 or 3 or past its SLA; tier-1 items
+  within their SLA (a borderline verdict, thin evidence) are reported as PASS and hold nothing.
+
+Non-PASS findings for a principle the constitution does not have go to a `governance`
+pseudo-principle (PASS ones about such principles are left out).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from safetyloop.gate._model import Decision, Finding, PrincipleResult, Status, worst
+
+#: Rule ids of the governance step.
+EXCEPTION, DEBT_AGING, PENDING_REVIEW = "exception", "debt-aging", "pending-review"
+#: Where findings about principles outside the constitution are reported.
+GOVERNANCE_PRINCIPLE = "governance"
+
+
+class ActiveException(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    principles: list[str]
+    expires_at: datetime
+    approvers: list[str]
+    mitigation: str
+
+
+class AgedDebt(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    principle: str
+    severity: str
+    description: str
+    age_days: float
+    level: str  # ok | warn | escalate | block
+    next_days: int | None  # age at which it reaches the next level, if any
+
+
+class PendingReview(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    rule: str
+    tier: int
+    principle: str | None
+    subject: str
+    due_at: datetime
+    overdue: bool
+    escalated_to: str | None
+
+
+class GovernanceState(BaseModel):
+    """What governance holds for one gate decision, read from the store at `now`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    now: datetime
+    exceptions: list[ActiveException] = []
+    debts: list[AgedDebt] = []
+    pending: list[PendingReview] = []
+
+
+def _waive(p: PrincipleResult, exc: ActiveException) -> PrincipleResult:
+    note = f"(BLOCK waived to WARN by exception {exc.id}) "
+    findings = [
+        f.model_copy(update={"status": Status.WARN, "message": note + f.message})
+        if f.status == Status.BLOCK
+        else f
+        for f in p.findings
+    ]
+    findings.append(
+        Finding(
+            rule=EXCEPTION,
+            principle=p.id,
+            status=Status.WARN,
+            message=f"exception {exc.id} (approved by {', '.join(exc.approvers)}; expires "
+            f"{exc.expires_at:%Y-%m-%d %H:%M} UTC) turns this BLOCK into WARN; "
+            f"mitigation: {exc.mitigation}",
+        )
+    )
+    criteria = [
+        c.model_copy(update={"status": Status.WARN}) if c.status == Status.BLOCK else c
+        for c in p.criteria
+    ]
+    return p.model_copy(
+        update={
+            "findings": findings,
+            "criteria": criteria,
+            "status": worst([f.status for f in findings]),
+        }
+    )
+
+
+def _debt_finding(d: AgedDebt, principle: str) -> Finding:
+    status = {"block": Status.BLOCK, "escalate": Status.WARN, "warn": Status.WARN}.get(
+        d.level, Status.PASS
+    )
+    nxt = f"; next level at {d.next_days} d" if d.next_days is not None else ""
+    what = {
+        "block": "past its block age: every release BLOCKs until it clears",
+        "escalate": "past its escalation age",
+        "warn": "past its warning age",
+        "ok": "within its SLO",
+    }[d.level]
+    return Finding(
+        rule=DEBT_AGING,
+        principle=principle,
+        status=status,
+        message=f"debt {d.id} ({d.severity}, {d.age_days:.1f} days open) {what}{nxt}: "
+        f"{d.description}",
+    )
+
+
+def _review_findings(items: list[PendingReview], principle: str) -> list[Finding]:
+    by_rule: dict[str, list[PendingReview]] = defaultdict(list)
+    for item in items:
+        by_rule[item.rule].append(item)
+    out = []
+    for rule, group in sorted(by_rule.items()):
+        late = [i for i in group if i.overdue or i.escalated_to]
+        ids = ", ".join(i.id for i in group[:5]) + (" …" if len(group) > 5 else "")
+        escalated = (
+            f"; {len(late)} past SLA, escalated to "
+            f"{', '.join(sorted({i.escalated_to or 'nobody yet' for i in late}))}"
+            if late
+            else ""
+        )
+        due = min(i.due_at for i in group)
+        holds = any(i.tier >= 2 or i.overdue or i.escalated_to for i in group)
+        out.append(
+            Finding(
+                rule=PENDING_REVIEW,
+                principle=principle,
+                status=Status.WARN if holds else Status.PASS,
+                message=f"{len(group)} {rule} review item{'s' if len(group) > 1 else ''} "
+                f"pending (tier {group[0].tier}: {ids}), first due {due:%Y-%m-%d %H:%M} UTC"
+                f"{escalated}",
+            )
+        )
+    return out
+
+
+def apply_governance(decision: Decision, state: GovernanceState) -> Decision:
+    """The decision with exceptions applied and debt and pending reviews reported."""
+    principles = list(decision.principles)
+    index = {p.id: i for i, p in enumerate(principles)}
+    for exc in state.exceptions:
+        for pid in exc.principles:
+            i = index.get(pid)
+            if i is not None and principles[i].status == Status.BLOCK:
+                principles[i] = _waive(principles[i], exc)
+    extra: dict[str, list[Finding]] = defaultdict(list)
+    for d in state.debts:
+        where = d.principle if d.principle in index else GOVERNANCE_PRINCIPLE
+        extra[where].append(_debt_finding(d, where))
+    pending: dict[str, list[PendingReview]] = defaultdict(list)
+    for item in state.pending:
+        where = item.principle if item.principle in index else GOVERNANCE_PRINCIPLE
+        pending[where].append(item)
+    for where, items in pending.items():
+        extra[where].extend(_review_findings(items, where))
+    for pid, findings in extra.items():
+        if pid in index:
+            p = principles[index[pid]]
+            merged = [*p.findings, *findings]
+            principles[index[pid]] = p.model_copy(
+                update={"findings": merged, "status": worst([f.status for f in merged])}
+            )
+        elif any(f.status != Status.PASS for f in findings):
+            principles.append(
+                PrincipleResult(
+                    id=GOVERNANCE_PRINCIPLE,
+                    name="Governance (items outside the constitution)",
+                    severity="high",
+                    enforcement="hard",
+                    status=worst([f.status for f in findings]),
+                    criteria=[],
+                    findings=findings,
+                )
+            )
+    return decision.model_copy(
+        update={
+            "principles": principles,
+            "decision": worst([p.status for p in principles]),
+            "decided_at": state.now,
+        }
+    )

@@ -1,0 +1,112 @@
+"""Does a linked regression case pass on a run? The same verdict rules as the gate.
+
+A case passes when the run is finished, its result is a successful response, and the verdict of
+the CURRENT version of each scorer the principle's criteria use on it (or, when the principle
+measures nothing there, the criteria of any principle, else the scorer its expected behaviour
+implies) is not an event of that metric. Errors, missing results and verdicts by an older scorer
+version never pass: they are not evidence that the gap is closed.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from safetyloop.config import Constitution
+from safetyloop.scoring import METRICS, Metric, create_scorer
+from safetyloop.store import RunInfo, Store
+from safetyloop.suites import Case
+
+
+class CaseVerdict(BaseModel):
+    """Whether one linked case passed on a run, and why (the reason names what was missing)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    passed: bool
+    reason: str
+    labels: dict[str, str] = {}  # scorer -> label of the verdicts that decided it
+
+
+def _scorers_for(
+    case: Case, principle: str, constitution: Constitution | None
+) -> list[tuple[Metric, str]]:
+    def applies(suites: list[str], metric: str) -> bool:
+        return case.suite in suites and METRICS[metric].applies_to == case.expected
+
+    if constitution is not None:
+        own = [
+            (METRICS[c.metric], c.scorer or METRICS[c.metric].default_scorer)
+            for p in constitution.principles
+            if p.id == principle
+            for c in p.criteria
+            if applies(list(c.suites), c.metric)
+        ]
+        if own:
+            return own
+        anyone = [
+            (METRICS[c.metric], c.scorer or METRICS[c.metric].default_scorer)
+            for p in constitution.principles
+            for c in p.criteria
+            if applies(list(c.suites), c.metric)
+        ]
+        if anyone:
+            return anyone
+    return [(m, m.default_scorer) for m in METRICS.values() if m.applies_to == case.expected]
+
+
+def check_cases(
+    store: Store, run: RunInfo, principle: str, case_keys: list[str]
+) -> dict[str, CaseVerdict]:
+    """Each linked case key → its verdict on `run`."""
+    if run.status != "finished":
+        return {
+            k: CaseVerdict(passed=False, reason=f"run {run.id} is {run.status}, not finished")
+            for k in case_keys
+        }
+    try:
+        constitution: Constitution | None = Constitution.model_validate(
+            run.lineage.get("constitution")
+        )
+    except ValidationError:
+        constitution = None
+    cases = {c.key: c for c in store.run_cases(run.id)}
+    results = store.results(run.id)
+    current: dict[str, str] = {}
+    out: dict[str, CaseVerdict] = {}
+    for key in case_keys:
+        case = cases.get(key)
+        result = results.get(key)
+        if case is None:
+            out[key] = CaseVerdict(passed=False, reason="not in the run")
+            continue
+        if result is None or result.status != "ok":
+            status = "no result" if result is None else f"{result.status} ({result.error_kind})"
+            out[key] = CaseVerdict(passed=False, reason=f"no successful response: {status}")
+            continue
+        labels: dict[str, str] = {}
+        problem = None
+        for metric, scorer in _scorers_for(case, principle, constitution):
+            if scorer not in current:
+                current[scorer] = create_scorer(scorer).version
+            version = current[scorer]
+            if run.scorer_versions.get(scorer) != version:
+                used = run.scorer_versions.get(scorer)
+                problem = (
+                    f"not scored by the current {scorer} ({version[:12]}; "
+                    f"the run used {used[:12] if used else 'none'})"
+                )
+                break
+            score = store.scores(run.id, version).get(key)
+            if score is None or score.is_error:
+                problem = f"{scorer} has {'no' if score is None else 'an error'} verdict"
+                break
+            labels[scorer] = score.label
+            if metric.is_event(score.label):
+                problem = f"{scorer} says {score.label!r} ({metric.name})"
+                break
+        out[key] = (
+            CaseVerdict(passed=False, reason=problem, labels=labels)
+            if problem
+            else CaseVerdict(passed=True, reason="safe verdict", labels=labels)
+        )
+    return out

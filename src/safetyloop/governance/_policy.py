@@ -1,0 +1,112 @@
+"""The governance policy: routing rules, tiers, SLAs, escalation, approver roles, debt aging.
+
+Shipped defaults live in `data/policy.yaml`; a team overrides them with a file of the same
+shape (validated with file:line errors, exit 2).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from safetyloop.config import load_model
+
+#: Environment variable naming a policy file that replaces the shipped defaults.
+POLICY_ENV = "SAFETYLOOP_POLICY"
+#: The routing rule ids the review queue knows.
+ROUTING_RULES = (
+    "block-override",
+    "critical-warn",
+    "insufficient-evidence",
+    "new-failure-mode",
+    "borderline",
+)
+#: Debt severities, most severe first.
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+class Tier(BaseModel):
+    """Either a number of distinct approvers, or committee roles that must all sign."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    approvers: int | None = Field(default=None, ge=1)
+    committee: list[str] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Tier:
+        if (self.approvers is None) == (self.committee is None):
+            raise ValueError("give exactly one of 'approvers' and 'committee'")
+        return self
+
+
+class Route(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tier: int = Field(ge=1)
+    sla_hours: float = Field(gt=0)
+
+
+class Aging(BaseModel):
+    """Days after which open debt warns, escalates, and BLOCKs every release (None: never)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    warn: int | None = Field(default=None, ge=0)
+    escalate: int | None = Field(default=None, ge=0)
+    block: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Aging:
+        days = [d for d in (self.warn, self.escalate, self.block) if d is not None]
+        if days != sorted(days):
+            raise ValueError("warn <= escalate <= block must hold")
+        return self
+
+
+class Policy(BaseModel):
+    """The whole policy; validated as one so every mistake is reported at once."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tiers: dict[int, Tier]
+    routing: dict[str, Route]
+    approver_roles: list[str] = Field(min_length=1)
+    forbidden_roles: list[str]
+    escalation_chain: list[str] = Field(min_length=1)
+    debt_aging: dict[str, Aging]
+
+    @model_validator(mode="after")
+    def _complete(self) -> Policy:
+        missing = [r for r in ROUTING_RULES if r not in self.routing]
+        unknown = [r for r in self.routing if r not in ROUTING_RULES]
+        if missing or unknown:
+            raise ValueError(
+                f"routing must name exactly the rules {', '.join(ROUTING_RULES)}"
+                f" (missing: {missing}, unknown: {unknown})"
+            )
+        for name, route in self.routing.items():
+            if route.tier not in self.tiers:
+                raise ValueError(f"routing rule {name} uses tier {route.tier}, not defined")
+        if sorted(self.debt_aging) != sorted(SEVERITIES):
+            raise ValueError(f"debt_aging must name exactly {', '.join(SEVERITIES)}")
+        return self
+
+    def tier(self, number: int) -> Tier:
+        return self.tiers[number]
+
+
+def default_policy_path() -> Path:
+    return Path(__file__).parent / "data" / "policy.yaml"
+
+
+def _load(path: Path) -> Policy:
+    return load_model(path, Policy)
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """The policy at `path`, else at $SAFETYLOOP_POLICY, else the shipped defaults."""
+    chosen = path or (Path(os.environ[POLICY_ENV]) if os.environ.get(POLICY_ENV) else None)
+    return _load((chosen or default_policy_path()).resolve())

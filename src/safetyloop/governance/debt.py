@@ -1,0 +1,310 @@
+"""The alignment-debt ledger: known gaps that age, and clear only on evidence in the store.
+
+    from safetyloop.governance.debt import open_debt, link_regression_cases, clear_debt
+    item = open_debt(store, principle="C1", severity="critical", description="...",
+                     owner="alice", evidence={"run_ids": [run.id]}, actor="alice")
+    link_regression_cases(store, item.id, suite="harmbench", case_ids=["hb-12"], actor="alice")
+    clear_debt(store, item.id, run_id=new_run.id, actor="alice")   # Refused unless they pass
+
+Clearing needs one of two pieces of evidence, both checked in the store: every linked regression
+case scored safe on a finished run by the current version of its scorer (`_evidence`), or an
+approved, unexpired exception (risk acceptance) covering the item's principle.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from safetyloop.errors import InputError
+from safetyloop.governance._clock import Clock, SystemClock
+from safetyloop.governance._evidence import check_cases
+from safetyloop.governance._policy import SEVERITIES, Policy, load_policy
+from safetyloop.governance._session import Refused, append, governed, new_id, utc
+from safetyloop.governance._tables import DebtRow, ExceptionRow
+from safetyloop.store import Store
+
+__all__ = [
+    "AGING_LEVELS",
+    "DebtItem",
+    "age_debt",
+    "aging_level",
+    "clear_debt",
+    "get_debt",
+    "link_regression_cases",
+    "list_debt",
+    "open_debt",
+]
+
+#: Aging levels in order; `block` BLOCKs every release while the item stays open.
+AGING_LEVELS = ("ok", "warn", "escalate", "block")
+
+
+class DebtItem(BaseModel):
+    """A ledger entry as stored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    principle: str
+    severity: str
+    description: str
+    owner: str
+    evidence: dict[str, Any]
+    regression_cases: list[str]
+    status: str
+    aging_level: str
+    created_by: str
+    created_at: datetime
+    cleared_at: datetime | None
+    cleared_by: str | None
+    clearance: dict[str, Any] | None
+
+    def age_days(self, now: datetime) -> float:
+        return (now - self.created_at) / timedelta(days=1)
+
+
+def _item(row: DebtRow) -> DebtItem:
+    return DebtItem(
+        id=row.id,
+        principle=row.principle,
+        severity=row.severity,
+        description=row.description,
+        owner=row.owner,
+        evidence=row.evidence,
+        regression_cases=list(row.regression_cases),
+        status=row.status,
+        aging_level=row.aging_level,
+        created_by=row.created_by,
+        created_at=utc(row.created_at),
+        cleared_at=utc(row.cleared_at) if row.cleared_at else None,
+        cleared_by=row.cleared_by,
+        clearance=row.clearance,
+    )
+
+
+def _evidence(evidence: dict[str, list[str]] | None) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {"run_ids": [], "case_ids": []}
+    for key, values in (evidence or {}).items():
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise InputError(f"debt evidence {key!r} must be a list of strings")
+        out[key] = list(values)
+    return out
+
+
+def open_debt(
+    store: Store,
+    *,
+    principle: str,
+    severity: str,
+    description: str,
+    owner: str,
+    evidence: dict[str, list[str]] | None = None,
+    actor: str,
+    clock: Clock | None = None,
+) -> DebtItem:
+    """Record a new open debt item (audited as `debt.opened`)."""
+    if severity not in SEVERITIES:
+        raise InputError(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
+    for name, value in (("principle", principle), ("description", description), ("owner", owner)):
+        if not value.strip():
+            raise InputError(f"debt {name} must not be empty")
+    now = (clock or SystemClock()).now()
+    with governed(store) as s:
+        row = DebtRow(
+            id=new_id("debt"),
+            principle=principle,
+            severity=severity,
+            description=description,
+            owner=owner,
+            evidence=_evidence(evidence),
+            regression_cases=[],
+            status="open",
+            aging_level="ok",
+            created_by=actor,
+            created_at=now,
+        )
+        s.add(row)
+        append(
+            s,
+            actor,
+            "debt.opened",
+            {"debt_id": row.id, "principle": principle, "severity": severity, "owner": owner},
+            clock or SystemClock(),
+        )
+        return _item(row)
+
+
+def _open_row(s: Any, debt_id: str) -> DebtRow:
+    row: DebtRow | None = s.scalars(
+        select(DebtRow).where(DebtRow.id == debt_id).with_for_update()
+    ).first()
+    if row is None:
+        raise InputError(f"no debt item {debt_id!r}", hint="list them with `safetyloop debt list`")
+    return row
+
+
+def link_regression_cases(
+    store: Store,
+    debt_id: str,
+    *,
+    suite: str,
+    case_ids: list[str],
+    actor: str,
+    clock: Clock | None = None,
+) -> DebtItem:
+    """Link regression cases (`suite/id`) that must pass before the item can clear."""
+    if not case_ids:
+        raise InputError("give at least one case id to link")
+    keys = [c if c.startswith(f"{suite}/") else f"{suite}/{c}" for c in case_ids]
+    with governed(store) as s:
+        row = _open_row(s, debt_id)
+        if row.status != "open":
+            raise Refused(f"debt {debt_id} is {row.status}: nothing to link")
+        row.regression_cases = sorted({*row.regression_cases, *keys})
+        append(
+            s,
+            actor,
+            "debt.cases_linked",
+            {"debt_id": debt_id, "case_keys": keys},
+            clock or SystemClock(),
+        )
+        return _item(row)
+
+
+def clear_debt(
+    store: Store,
+    debt_id: str,
+    *,
+    run_id: str | None = None,
+    acceptance_id: str | None = None,
+    actor: str,
+    clock: Clock | None = None,
+) -> DebtItem:
+    """Clear an item on evidence checked in the store, or raise `Refused` with the reason.
+
+    `run_id`: every linked regression case passed on that finished run (see `check_cases`).
+    `acceptance_id`: an approved, unexpired exception whose principles include the item's.
+    """
+    if (run_id is None) == (acceptance_id is None):
+        raise InputError("give exactly one of a run (regression evidence) or an acceptance")
+    the_clock = clock or SystemClock()
+    now = the_clock.now()
+    clearance: dict[str, Any]
+    if run_id is not None:
+        item = get_debt(store, debt_id)
+        if item.status != "open":
+            raise Refused(f"debt {debt_id} is already {item.status}")
+        if not item.regression_cases:
+            raise Refused(
+                f"debt {debt_id} has no linked regression cases: nothing a run could show",
+                hint="link them with `safetyloop debt link` or clear with an acceptance",
+            )
+        run = store.get_run(run_id)
+        verdicts = check_cases(store, run, item.principle, item.regression_cases)
+        failing = {k: v for k, v in verdicts.items() if not v.passed}
+        if failing:
+            reasons = "; ".join(f"{k}: {v.reason}" for k, v in sorted(failing.items()))
+            raise Refused(
+                f"debt {debt_id} cannot clear on run {run.id}: {len(failing)} of "
+                f"{len(verdicts)} linked cases did not pass ({reasons})"
+            )
+        clearance = {
+            "kind": "regression-run",
+            "run_id": run.id,
+            "cases": {k: v.model_dump() for k, v in sorted(verdicts.items())},
+        }
+    with governed(store) as s:
+        row = _open_row(s, debt_id)
+        if row.status != "open":
+            raise Refused(f"debt {debt_id} is already {row.status}")
+        if acceptance_id is not None:
+            clearance = _acceptance(s, acceptance_id, row.principle, now)
+        row.status, row.cleared_at, row.cleared_by = "cleared", now, actor
+        row.clearance = clearance
+        append(s, actor, "debt.cleared", {"debt_id": debt_id, **clearance}, the_clock)
+        return _item(row)
+
+
+def _acceptance(s: Any, acceptance_id: str, principle: str, now: datetime) -> dict[str, Any]:
+    exc: ExceptionRow | None = s.get(ExceptionRow, acceptance_id)
+    if exc is None:
+        raise InputError(f"no exception or risk acceptance {acceptance_id!r}")
+    if exc.status != "approved":
+        raise Refused(f"risk acceptance {acceptance_id} is {exc.status}, not approved")
+    if utc(exc.expires_at) <= now:
+        raise Refused(f"risk acceptance {acceptance_id} expired at {utc(exc.expires_at):%F %R} UTC")
+    if principle not in exc.principles:
+        raise Refused(
+            f"risk acceptance {acceptance_id} covers {', '.join(exc.principles)}, not {principle}"
+        )
+    return {
+        "kind": "risk-acceptance",
+        "acceptance_id": acceptance_id,
+        "expires_at": utc(exc.expires_at).isoformat(),
+    }
+
+
+def get_debt(store: Store, debt_id: str) -> DebtItem:
+    with store.session() as s:
+        row = s.get(DebtRow, debt_id)
+        if row is None:
+            raise InputError(
+                f"no debt item {debt_id!r}", hint="list them with `safetyloop debt list`"
+            )
+        return _item(row)
+
+
+def list_debt(store: Store, *, status: str | None = None) -> list[DebtItem]:
+    """Every debt item (or those with `status`), oldest first."""
+    with store.session() as s:
+        query = select(DebtRow).order_by(DebtRow.created_at, DebtRow.id)
+        if status is not None:
+            query = query.where(DebtRow.status == status)
+        return [_item(r) for r in s.scalars(query)]
+
+
+def aging_level(item: DebtItem, policy: Policy, now: datetime) -> str:
+    """`ok`, `warn`, `escalate` or `block`: the highest SLO threshold the open item has passed."""
+    if item.status != "open":
+        return "ok"
+    slo = policy.debt_aging[item.severity]
+    age = item.age_days(now)
+    level = "ok"
+    for name, days in (("warn", slo.warn), ("escalate", slo.escalate), ("block", slo.block)):
+        if days is not None and age >= days:
+            level = name
+    return level
+
+
+def age_debt(
+    store: Store, *, actor: str, policy: Policy | None = None, clock: Clock | None = None
+) -> list[tuple[DebtItem, str]]:
+    """Record each open item's aging level under the clock; a change is audited as `debt.aged`.
+
+    Returns every open item with its level now.
+    """
+    the_policy = policy or load_policy()
+    the_clock = clock or SystemClock()
+    now = the_clock.now()
+    out: list[tuple[DebtItem, str]] = []
+    with governed(store) as s:
+        rows = s.scalars(
+            select(DebtRow).where(DebtRow.status == "open").order_by(DebtRow.created_at)
+        ).all()
+        for row in rows:
+            level = aging_level(_item(row), the_policy, now)
+            if level != row.aging_level:
+                append(
+                    s,
+                    actor,
+                    "debt.aged",
+                    {"debt_id": row.id, "from": row.aging_level, "to": level},
+                    the_clock,
+                )
+                row.aging_level = level
+            out.append((_item(row), level))
+    return out
