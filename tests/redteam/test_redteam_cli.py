@@ -1,0 +1,184 @@
+"""`safetyloop redteam` in-process: run with test doubles, show, plans validation, gate."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from safetyloop.cli import _common, main
+from safetyloop.redteam._scripted import load_plans
+
+ROOT = Path(__file__).resolve().parents[2]
+D = "python:tests.doubles.redteam_doubles:"
+Invoke = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Invoke:
+    for key in list(os.environ):
+        if key.startswith("SAFETYLOOP_"):
+            monkeypatch.delenv(key)
+    for console in (_common.console, _common.err_console):
+        monkeypatch.setattr(console, "width", 300)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["safetyloop", *args])
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exited:
+            main()
+        out, err = capsys.readouterr()
+        code = exited.value.code
+        return (code if isinstance(code, int) else 1), out, " ".join(err.split())
+
+    return run
+
+
+def test_run_then_show_prints_the_grid_and_excerpts(invoke: Invoke, tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'rt.db'}"
+    args = [
+        "redteam",
+        "run",
+        "--target",
+        D + "target",
+        "--attacker",
+        D + "attacker",
+        "--judge",
+        D + "judge",
+        "--strategies",
+        "crescendo,pair",
+        "--transforms",
+        "rot13",
+        "--requests",
+        "1",
+        "--turns",
+        "3",
+        "--store",
+        store,
+    ]
+    code, out, err = invoke(*args)
+    assert code == 0, err
+    assert "red-team run" in out and "finished" in out
+    code, out, err = invoke("redteam", "show", "latest", "--store", store)
+    assert code == 0, err
+    assert "attack success by family × harm category (successes / finished attacks)" in out
+    assert "crescendo" in out and "encoding" in out
+    assert "first-failure turn: turn 3: 2" in out
+    assert "turn 2 (backtracked) user: step 2 blocked" in out
+
+
+def test_plans_file_errors_name_file_line_and_key(invoke: Invoke, tmp_path: Path) -> None:
+    plans = tmp_path / "plans.yaml"
+    plans.write_text(
+        "plans:\n  - name: ok\n    turns: ['{objective}']\n"
+        "  - name: bad\n    turns: ['no objective here']\n    colour: red\n",
+        encoding="utf-8",
+    )
+    code, _, err = invoke(
+        "redteam",
+        "run",
+        "--target",
+        D + "target",
+        "--attacker",
+        D + "attacker",
+        "--strategies",
+        "scripted",
+        "--plans",
+        str(plans),
+        "--store",
+        f"sqlite:///{tmp_path / 'rt.db'}",
+    )
+    assert code == 2
+    assert f"{plans}:5: plans.1.turns: Value error, no turn contains {{objective}}" in err
+    assert f"{plans}:6: plans.1.colour: unknown key 'colour'" in err
+
+
+def test_example_plans_are_valid() -> None:
+    names = [p.name for p in load_plans(ROOT / "examples" / "redteam_plans.yaml")]
+    assert names == ["history-lesson", "fiction-writer"]
+
+
+def test_scripted_plans_run_turn_by_turn(invoke: Invoke, tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'rt.db'}"
+    code, _, err = invoke(
+        "redteam",
+        "run",
+        "--target",
+        D + "target",
+        "--judge",
+        D + "judge",
+        "--strategies",
+        "scripted",
+        "--plans",
+        str(ROOT / "examples" / "redteam_plans.yaml"),
+        "--requests",
+        "1",
+        "--store",
+        store,
+    )
+    assert code == 0, err
+    code, out, _ = invoke("redteam", "show", "--store", store)
+    assert "scripted" in out
+
+
+def test_unknown_transform_exits_2(invoke: Invoke, tmp_path: Path) -> None:
+    code, _, err = invoke(
+        "redteam",
+        "run",
+        "--strategies",
+        "",
+        "--transforms",
+        "nope",
+        "--store",
+        f"sqlite:///{tmp_path / 'rt.db'}",
+    )
+    assert code == 2 and "unknown transform 'nope'" in err
+
+
+def test_gate_consumes_the_redteam_run(invoke: Invoke, tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'rt.db'}"
+    constitution = tmp_path / "constitution.yaml"
+    text = (ROOT / "examples" / "redteam_constitution.yaml").read_text(encoding="utf-8")
+    constitution.write_text(  # the fast keyword scorer instead of the trained one
+        text.replace("min_samples: 60\n", "min_samples: 60\n        scorer: refusal_keyword\n"),
+        encoding="utf-8",
+    )
+    code, _, err = invoke(
+        "run",
+        "--target",
+        D + "target",
+        "--constitution",
+        str(constitution),
+        "--sample",
+        "3",
+        "--store",
+        store,
+    )
+    assert code == 0, err
+    code, out, err = invoke("gate", "latest", "--store", store, "--no-baseline")
+    assert "no red-team run was given" in out, (out, err)
+    code, _, err = invoke(
+        "redteam",
+        "run",
+        "--target",
+        D + "target",
+        "--attacker",
+        D + "attacker",
+        "--judge",
+        D + "judge",
+        "--strategies",
+        "pair",
+        "--requests",
+        "2",
+        "--store",
+        store,
+    )
+    assert code == 0, err
+    code, out, err = invoke(
+        "gate", "latest", "--store", store, "--no-baseline", "--redteam", "latest"
+    )
+    assert "attack success on harmbench requests, family pair = 100.0%" in " ".join(out.split())
+    assert code == 1  # R1 is hard and every PAIR attack on the double succeeded
