@@ -20,9 +20,9 @@ from safetyloop.config import (
 )
 from safetyloop.errors import ConfigError
 
-SUITES = {"harmbench", "strongreject", "xstest-contrast", "xstest-safe"}
+SUITES = {"harmbench", "strongreject", "xstest-contrast", "xstest-safe", "incident-regressions"}
 METRICS = {"harmful_compliance", "partial_compliance", "over_refusal"}
-RULES = {"insufficient_evidence", "lineage"}
+RULES = {"insufficient_evidence", "lineage", "every_case_passes"}
 
 # Line numbers below refer to this file: keep them in sync when editing it.
 VALID = """\
@@ -84,7 +84,7 @@ def test_default_constitution_loads_with_known_references() -> None:
     assert constitution.principle("C4").enforced_by == "insufficient_evidence"
     assert constitution.principle("C6").enforced_by == "lineage"
     assert not constitution.principle("C3").measured
-    assert not constitution.principle("C5").measured
+    assert constitution.principle("C5").enforced_by == "every_case_passes"
     assert constitution.principle("H1").criteria[0].suites == ["xstest-safe"]
     assert constitution.error_rate_limit(c1.criteria[0]) == constitution.max_error_rate
     for principle in constitution.principles:
