@@ -24,8 +24,11 @@ from safetyloop.engine import CaseResult, Runner, RunnerSettings
 from safetyloop.errors import InputError
 from safetyloop.gate import Decision, RunEvidence, evaluate, rule_names
 from safetyloop.gate._criteria import scorer_for
+from safetyloop.gate._every_case import ENFORCED_BY as EVERY_CASE_PASSES
 from safetyloop.gate._stats_records import ScorerConfusion
 from safetyloop.governance import Clock
+from safetyloop.governance.gating import govern
+from safetyloop.redteam.evidence import load_evidence
 from safetyloop.scoring import ScoreInput, create_scorer, metric_names
 from safetyloop.scoring._calibrate import Calibration, calibrate, load_labels
 from safetyloop.store import NewRun, RunInfo, Store
@@ -92,12 +95,21 @@ def plan(request: RunRequest) -> Plan:
     suite_names_used = sorted(
         {s for p in constitution.principles for c in p.criteria for s in c.suites}
     )
+    # Suites held to "every case passes" (incident regressions) are never sampled: a sample
+    # would leave that principle without evidence.
+    whole = {
+        s
+        for p in constitution.principles
+        if p.enforced_by == EVERY_CASE_PASSES
+        for c in p.criteria
+        for s in c.suites
+    }
     cases: list[Case] = []
     suite_versions: dict[str, str] = {}
     for name in suite_names_used:
         suite = load_suite(name)
         suite_versions[name] = suite.version
-        size = (request.suite_samples or {}).get(name, request.sample)
+        size = None if name in whole else (request.suite_samples or {}).get(name, request.sample)
         drawn = (
             list(suite.cases)
             if size is None
@@ -318,8 +330,12 @@ def gate(
     baseline_name: str | None = None,
     use_baseline: bool = True,
     clock: Clock | None = None,
+    redteam: str | None = None,
 ) -> Decision:
     """Decide PASS / WARN / BLOCK on a stored run under a constitution (default: the run's own).
+
+    `redteam` names a red-team run (`safetyloop redteam run`) whose results principles bound to
+    the `redteam` rule are held to.
 
     The `regression` rule compares the run with a baseline run: `baseline` (a run reference),
     else the one registered for deployment `baseline_name`, else the one registered under the
@@ -329,6 +345,8 @@ def gate(
     chosen = load_constitution_checked(constitution) if constitution else None
     with Store(store_url) as store:
         evidence = evidence_for(store, run_ref)
+        if redteam is not None:
+            evidence = evidence.model_copy(update={"redteam": load_evidence(store, redteam)})
         if chosen is None:
             info = store.get_run(evidence.run_id)
             chosen = Constitution.model_validate(info.lineage["constitution"])
@@ -337,6 +355,8 @@ def gate(
         )
         base_evidence = evidence_for(store, base_id) if base_id else None
         decision = evaluate(chosen, evidence, baseline=base_evidence)
+        # Governance (issue 6): exceptions, aged debt and pending reviews; routes new items.
+        decision = govern(store, chosen, decision, base_evidence, record=record, clock=clock)
         if record:
             store.record_gate_decision(
                 decision.run_id, decision.decision.value, decision.model_dump(mode="json")

@@ -14,6 +14,7 @@ from safetyloop.cli._common import ConstitutionOption, StoreOption, console
 from safetyloop.cli._stats_views import VERDICT_STYLE, method_note
 from safetyloop.errors import InputError
 from safetyloop.gate import CriterionResult, Decision, Status, render
+from safetyloop.governance._now import env_clock
 
 _STYLE = {Status.PASS: "bold green", Status.WARN: "bold yellow", Status.BLOCK: "bold red"}
 _SUFFIX_FORMAT = {".json": "json", ".md": "markdown", ".xml": "junit", ".html": "html"}
@@ -100,6 +101,10 @@ def gate_command(
     no_baseline: Annotated[
         bool, typer.Option("--no-baseline", help="Skip the regression comparison.")
     ] = False,
+    redteam: Annotated[
+        str | None,
+        typer.Option(help="Red-team run (id, prefix or 'latest') for the `redteam` rule."),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Decide PASS / WARN / BLOCK. Exit 0 pass (and warn), 1 block, 2 invalid input."""
@@ -119,6 +124,8 @@ def gate_command(
         baseline=baseline,
         baseline_name=baseline_name,
         use_baseline=not no_baseline,
+        clock=env_clock(),  # SAFETYLOOP_NOW simulates the time (governance SLAs, debt aging)
+        redteam=redteam,
     )
     if json_out or markdown or junit:
         fmt = "json" if json_out else "markdown" if markdown else "junit"

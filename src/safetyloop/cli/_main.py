@@ -11,9 +11,14 @@ from safetyloop.cli import (
     _audit,
     _baseline,
     _compare,
+    _debt,
+    _exception,
     _gate,
     _history,
+    _incident,
     _plan,
+    _redteam,
+    _review,
     _run,
     _runs,
     _scorers,
@@ -44,6 +49,14 @@ app.command("compare")(_compare.compare_command)
 app.command("history")(_history.history_command)
 app.add_typer(_selfcheck.app, name="selfcheck")
 app.add_typer(_audit.app, name="audit")
+# Governance (issue 6): review queue, debt ledger, exceptions.
+app.add_typer(_review.app, name="review")
+app.add_typer(_debt.app, name="debt")
+app.add_typer(_exception.app, name="exception")
+# Red teaming (issue 5): transforms, multi-turn attacker loops, grid.
+app.add_typer(_redteam.app, name="redteam")
+# Incident lab (issue 7): add, triage, promote, replay, blast radius, close.
+app.add_typer(_incident.app, name="incident")
 
 
 def main() -> None:

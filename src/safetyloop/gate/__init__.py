@@ -1,5 +1,7 @@
 """The release gate: PASS / WARN / BLOCK with every reason and rule id."""
 
+# Built-in rules that live in their own modules register on import.
+from safetyloop.gate import _every_case  # noqa: F401  (every_case_passes: C5, incidents)
 from safetyloop.gate._evaluate import evaluate
 from safetyloop.gate._model import (
     CategoryRate,
@@ -20,6 +22,7 @@ from safetyloop.gate._stats_records import (
     RegressionReport,
     ScorerConfusion,
 )
+from safetyloop.redteam import gate_rule as _redteam_rule  # noqa: F401  (redteam: issue 5)
 
 __all__ = [
     "REGRESSION",

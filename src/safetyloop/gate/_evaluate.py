@@ -95,6 +95,14 @@ def evaluate(
             "suite_versions": evidence.suite_versions,
             "scorer_versions": evidence.scorer_versions,
             **({"baseline_run": baseline.run_id} if baseline is not None else {}),
+            **(
+                {
+                    "redteam_run": evidence.redteam.run_id,
+                    "attack_set_hash": evidence.redteam.attack_set_hash,
+                }
+                if evidence.redteam is not None
+                else {}
+            ),
         },
         principles=principles,
         regression=report,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from safetyloop.engine import CaseResult
 from safetyloop.gate._stats_records import RateAdjustment, RegressionReport, ScorerConfusion
+from safetyloop.redteam._records import RedteamEvidence
 from safetyloop.scoring import Score
 from safetyloop.suites import Case
 
@@ -58,6 +59,8 @@ class RunEvidence(BaseModel):
     #: Confusion matrices of the run's calibrated scorer versions, by scorer name: the gate
     #: corrects their rates for measured error (Rogan–Gladen).
     confusions: dict[str, ScorerConfusion] = Field(default_factory=dict)
+    #: A red-team run given with the gate (`--redteam`), read by the `redteam` rule.
+    redteam: RedteamEvidence | None = None
 
 
 class Finding(BaseModel):
