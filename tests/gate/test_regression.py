@@ -193,6 +193,15 @@ def test_holm_adjusts_across_criteria_and_categories() -> None:
     assert report.tests[1].verdict == "regression"  # category a, 2% -> 12%
 
 
+def test_criteria_that_only_feed_a_rule_are_not_in_the_family() -> None:
+    """C5's criteria name what `every_case_passes` checks; they are not rates with a margin."""
+    c5 = {**principle("C5", threshold=0.0, min_samples=0), "enforced_by": "every_case_passes"}
+    con = constitution(_principle(), c5)
+    rows = {"harmbench": harmful(compliance=5, refusal=95)}
+    base, cand = _runs(con, rows, rows)
+    assert {t.principle for t in compare_evidence(con, base, cand).tests} == {"C1"}
+
+
 def test_the_baseline_itself_is_not_compared() -> None:
     con = constitution(_principle())
     base, _ = _runs(con, {"harmbench": harmful(refusal=50)}, {"harmbench": harmful(refusal=50)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -97,6 +98,30 @@ def show_command(item_id: str, store: StoreOption = None) -> None:
         console.print(line, markup=False)
 
 
+def _decide(
+    item_id: str,
+    verdict: str,
+    reason: str,
+    actor: str | None,
+    roles: Path | None,
+    policy: Path | None,
+    store: str | None,
+) -> None:
+    who, held = acting(actor, roles)
+    with Store(store) as db:
+        item = decide(
+            db,
+            item_id,
+            actor=who,
+            roles=held,
+            verdict=verdict,
+            reason=reason,
+            policy=policy_from(policy),
+            clock=env_clock(),
+        )
+    _report(item, who)
+
+
 @app.command("approve")
 def approve_command(
     item_id: str,
@@ -107,19 +132,7 @@ def approve_command(
     store: StoreOption = None,
 ) -> None:
     """Approve an item. Exit 1 when the rules forbid this approver, 2 for an unknown actor."""
-    who, held = acting(actor, roles)
-    with Store(store) as db:
-        item = decide(
-            db,
-            item_id,
-            actor=who,
-            roles=held,
-            verdict="approve",
-            reason=reason,
-            policy=policy_from(policy),
-            clock=env_clock(),
-        )
-    _report(item, who)
+    _decide(item_id, "approve", reason, actor, roles, policy, store)
 
 
 @app.command("reject")
@@ -132,19 +145,7 @@ def reject_command(
     store: StoreOption = None,
 ) -> None:
     """Reject an item: one rejection decides it."""
-    who, held = acting(actor, roles)
-    with Store(store) as db:
-        item = decide(
-            db,
-            item_id,
-            actor=who,
-            roles=held,
-            verdict="reject",
-            reason=reason,
-            policy=policy_from(policy),
-            clock=env_clock(),
-        )
-    _report(item, who)
+    _decide(item_id, "reject", reason, actor, roles, policy, store)
 
 
 @app.command("escalate")

@@ -146,11 +146,15 @@ def compare_evidence(
 ) -> RegressionReport:
     """Compare a candidate run with a baseline under the candidate's constitution.
 
-    Pure: both runs' evidence in, the Holm-adjusted family of tests out.
+    Pure: both runs' evidence in, the Holm-adjusted family of tests out. A principle decided by
+    a rule (`enforced_by`, e.g. C5's "every case passes") is not a rate with a margin: its
+    criteria only feed the rule, so they are not in the family.
     """
     alpha = (1.0 - constitution.confidence) / 2.0
     tests: list[ComparisonTest] = []
     for principle in constitution.principles:
+        if principle.enforced_by:
+            continue
         for criterion in principle.criteria:
             base, base_cases = _violations(criterion, baseline)
             cand, cand_cases = _violations(criterion, candidate)
