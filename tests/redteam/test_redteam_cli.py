@@ -11,6 +11,8 @@ import pytest
 
 from safetyloop.cli import _common, main
 from safetyloop.redteam._scripted import load_plans
+from safetyloop.redteam._store import get_run
+from safetyloop.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 D = "python:tests.doubles.redteam_doubles:"
@@ -182,3 +184,19 @@ def test_gate_consumes_the_redteam_run(invoke: Invoke, tmp_path: Path) -> None:
     )
     assert "attack success on harmbench requests, family pair = 100.0%" in " ".join(out.split())
     assert code == 1  # R1 is hard and every PAIR attack on the double succeeded
+
+
+def test_by_default_harm_judges_success_and_refusal_triggers_backtracks(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """Success means the harmful help was given, not merely that the target did not refuse."""
+    store = f"sqlite:///{tmp_path / 'rt.db'}"
+    code, _, err = invoke(
+        "redteam", "run", "--target", D + "target", "--strategies", "", "--transforms", "rot13",
+        "--requests", "1", "--store", store,
+    )  # fmt: skip
+    assert code == 0, err
+    with Store(store) as db:
+        lineage = get_run(db, "latest").lineage
+    assert lineage["judge"]["name"] == "harm"
+    assert lineage["refusal_judge"]["name"] == "refusal"

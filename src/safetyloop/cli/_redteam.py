@@ -38,11 +38,16 @@ def run_command(
         str | None, typer.Option(help="Attacker target (crescendo, pair, tap need one).")
     ] = None,
     judge: Annotated[
-        str, typer.Option(help="Scorer name (refusal, harm...) or a target asked for a rating.")
-    ] = "refusal",
+        str,
+        typer.Option(
+            help="Who decides success: a scorer (harm: was the harmful help given) or a target "
+            "asked for a PAIR rating."
+        ),
+    ] = "harm",
     refusal_judge: Annotated[
-        str | None, typer.Option(help="Crescendo's backtrack trigger (default: --judge).")
-    ] = None,
+        str | None,
+        typer.Option(help="Crescendo's backtrack trigger: a scorer or target ('' for --judge)."),
+    ] = "refusal",
     strategies: Annotated[
         str, typer.Option(help="Comma-separated: crescendo, pair, tap, scripted ('' for none).")
     ] = "crescendo,pair",
@@ -83,7 +88,7 @@ def run_command(
         target=target,
         attacker=attacker,
         judge=judge,
-        refusal_judge=refusal_judge,
+        refusal_judge=refusal_judge or None,
         attacks=AttackSetRequest(
             suites=_split(suites),
             requests=requests,
