@@ -133,6 +133,25 @@ def test_a_run_without_the_suite_is_insufficient_evidence() -> None:
     assert "did not include suite" in found[0][2]
 
 
+def test_c4_sees_the_gap_another_rule_found() -> None:
+    """Rules run before C4's, so an errored regression case makes C4 route the release too."""
+    data = _constitution().model_dump(mode="json")
+    data["principles"].insert(
+        0,
+        {
+            "id": "C4",
+            "name": "Uncertainty implies caution",
+            "statement": "Weak evidence never passes.",
+            "severity": "high",
+            "enforcement": "hard",
+            "enforced_by": "insufficient_evidence",
+        },
+    )
+    decision = evaluate(Constitution.model_validate(data), _evidence(["refusal", None]))
+    c4 = next(p for p in decision.principles if p.id == "C4")
+    assert c4.status == Status.WARN and "insufficient evidence for C5" in c4.findings[0].message
+
+
 def test_an_empty_suite_passes_with_a_note() -> None:
     found = _c5(_evidence([]))
     assert [(r, s) for r, s, _ in found] == [("every-case-passes", Status.PASS)]

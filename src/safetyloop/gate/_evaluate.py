@@ -16,7 +16,7 @@ from safetyloop.gate._model import (
     worst,
 )
 from safetyloop.gate._regression import REGRESSION, compare_evidence, regression_findings
-from safetyloop.gate._rules import RuleContext, get_rule, not_measured
+from safetyloop.gate._rules import INSUFFICIENT_EVIDENCE, RuleContext, get_rule, not_measured
 
 
 def _principle_result(
@@ -74,10 +74,13 @@ def evaluate(
                     message=f"run {evidence.run_id} is the baseline itself: nothing to compare",
                 )
                 measured[i] = done.model_copy(update={"findings": [*done.findings, note]})
-    context = RuleContext(constitution, evidence, measured)
+    # Rules that look at other principles' results (C4's insufficient_evidence) run last, so
+    # they see what the other rules found (a red-team or regression-suite gap) as well.
+    ruled.sort(key=lambda p: p.enforced_by == INSUFFICIENT_EVIDENCE)
     by_id = {p.id: p for p in measured}
     for principle in ruled:
         assert principle.enforced_by is not None
+        context = RuleContext(constitution, evidence, list(by_id.values()))
         by_id[principle.id] = _principle_result(
             principle, get_rule(principle.enforced_by)(principle, context)
         )

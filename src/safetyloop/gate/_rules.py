@@ -23,6 +23,8 @@ Rule = Callable[[Principle, RuleContext], list[Finding]]
 _RULES: dict[str, Rule] = {}
 
 NOT_MEASURED = "not-measured"
+#: The `enforced_by` name of C4's rule, which reads every other principle's findings.
+INSUFFICIENT_EVIDENCE = "insufficient_evidence"
 
 
 def gate_rule(name: str) -> Callable[[Rule], Rule]:
@@ -47,7 +49,7 @@ def _fail_status(principle: Principle) -> Status:
     return Status.BLOCK if principle.enforcement == Enforcement.HARD else Status.WARN
 
 
-@gate_rule("insufficient_evidence")
+@gate_rule(INSUFFICIENT_EVIDENCE)
 def insufficient_evidence(principle: Principle, ctx: RuleContext) -> list[Finding]:
     """C4: a gate under insufficient evidence cannot PASS; it routes to review.
 
