@@ -31,7 +31,7 @@ from safetyloop.governance.gating import govern
 from safetyloop.redteam.evidence import load_evidence
 from safetyloop.scoring import ScoreInput, create_scorer, metric_names
 from safetyloop.scoring._calibrate import Calibration, calibrate, load_labels
-from safetyloop.store import NewRun, RunInfo, Store
+from safetyloop.store import NewRun, RunInfo, Store, project_store
 from safetyloop.suites import Case, load_suite, stratified_sample, suite_names
 from safetyloop.targets import GenerateParams, Target, build_target
 
@@ -107,7 +107,8 @@ def plan(request: RunRequest) -> Plan:
     cases: list[Case] = []
     suite_versions: dict[str, str] = {}
     for name in suite_names_used:
-        suite = load_suite(name)
+        with project_store(request.store_url):  # store-backed suites read the run's store
+            suite = load_suite(name)
         suite_versions[name] = suite.version
         size = None if name in whole else (request.suite_samples or {}).get(name, request.sample)
         drawn = (
@@ -354,7 +355,8 @@ def gate(
             resolve_baseline(store, evidence, baseline, baseline_name) if use_baseline else None
         )
         base_evidence = evidence_for(store, base_id) if base_id else None
-        decision = evaluate(chosen, evidence, baseline=base_evidence)
+        with project_store(store.url):  # C5 compares with the regression suite in this store
+            decision = evaluate(chosen, evidence, baseline=base_evidence)
         # Governance (issue 6): exceptions, aged debt and pending reviews; routes new items.
         decision = govern(store, chosen, decision, base_evidence, record=record, clock=clock)
         if record:

@@ -7,19 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from safetyloop.incidents._suite import forget_cached_suite
 from safetyloop.store import Store
 
 
 @pytest.fixture(autouse=True)
 def _isolated_suite(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """The `incident-regressions` suite reads the test's own store, and no cached copy of it
-    outlives the test (other tests must see their own, empty, suite)."""
+    """The `incident-regressions` suite reads the test's own store."""
     monkeypatch.setenv("SAFETYLOOP_STORE_URL", f"sqlite:///{tmp_path / 'store.db'}")
     monkeypatch.setenv("SAFETYLOOP_ACTOR", "tester")
-    forget_cached_suite()
     yield
-    forget_cached_suite()
 
 
 @pytest.fixture

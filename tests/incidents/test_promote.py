@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.doubles.stub_chat_server import StubChatServer, ok, status
 from tests.incidents.incident_helpers import example, example_path
 
+from safetyloop.api import RunRequest, plan
 from safetyloop.incidents._lab import add_incident
 from safetyloop.incidents._promote import build_cases, promote
 from safetyloop.incidents._repo import regression_cases
-from safetyloop.incidents._suite import SUITE_NAME, forget_cached_suite, regression_suite
+from safetyloop.incidents._suite import SUITE_NAME, regression_suite
 from safetyloop.redteam.transforms import get_transform
-from safetyloop.store import Store
+from safetyloop.store import Store, project_store
 from safetyloop.suites import Expected, load_suite
 from safetyloop.targets import build_target
 
@@ -51,8 +54,7 @@ def test_the_suite_is_versioned_by_content_and_promotion_is_idempotent(store: St
     add_incident(store, example_path("INC-2026-005"))
     second = promote(store, "INC-2026-005", transforms=[])
     assert second.suite_size == 3 and second.suite_version != first.suite_version
-    forget_cached_suite()
-    assert load_suite(SUITE_NAME).version == second.suite_version
+    assert load_suite(SUITE_NAME).version == second.suite_version  # never a stale copy
 
 
 def test_build_cases_is_deterministic_per_seed() -> None:
@@ -92,3 +94,18 @@ def test_the_incident_tables_work_on_postgresql(pg_url: str) -> None:
         cases = regression_cases(db)
         assert [c.id for c in cases] == result.case_ids
         assert list(cases[0].messages) == example("INC-2026-002").prefix
+
+
+def test_runs_read_the_suite_from_the_store_they_use(tmp_path: Path) -> None:
+    """`run --store URL` plans the regression cases of that store, not of another one."""
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    with Store(other) as db:
+        add_incident(db, example_path("INC-2026-004"))
+        promoted = promote(db, "INC-2026-004", transforms=["rot13"])
+    assert load_suite(SUITE_NAME).cases == ()  # SAFETYLOOP_STORE_URL names an empty store
+    with project_store(other):
+        assert load_suite(SUITE_NAME).version == promoted.suite_version
+    drawn = plan(
+        RunRequest(target="python:tests.doubles.redteam_doubles:target", store_url=other, sample=1)
+    )
+    assert sorted(c.id for c in drawn.cases if c.suite == SUITE_NAME) == promoted.case_ids

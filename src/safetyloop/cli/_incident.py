@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -195,7 +194,6 @@ def promote_command(
             paraphrases=paraphrases,
             seed=seed,
         )
-        url = db.url
     console.print(
         f"promoted {incident_id}: {len(result.case_ids)} cases ({len(result.added)} new) -> "
         f"suite {result.suite} version {result.suite_version[:12]} ({result.suite_size} cases)",
@@ -206,12 +204,6 @@ def promote_command(
     for note in result.skipped:
         err_console.print(f"variant not made: {note}", markup=False)
     console.print(f"debt item: {result.debt_id or 'none'} ({result.debt_note})", markup=False)
-    if store and os.environ.get("SAFETYLOOP_STORE_URL") != store:
-        err_console.print(
-            f"note: runs read the {result.suite} suite from SAFETYLOOP_STORE_URL; set it to "
-            f"{url} so they see these cases",
-            markup=False,
-        )
 
 
 def _params(max_tokens: int, temperature: float, seed: int) -> GenerateParams:

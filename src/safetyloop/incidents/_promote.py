@@ -20,7 +20,7 @@ from safetyloop.governance import Clock, current_actor
 from safetyloop.incidents import _debt
 from safetyloop.incidents._record import Incident
 from safetyloop.incidents._repo import add_cases, get_incident, update_incident
-from safetyloop.incidents._suite import SUITE_NAME, forget_cached_suite, regression_suite
+from safetyloop.incidents._suite import SUITE_NAME, regression_suite
 from safetyloop.redteam.transforms import get_transform
 from safetyloop.store import Store
 from safetyloop.suites import Case, Expected, Message
@@ -161,7 +161,6 @@ def promote(
     cases = build_cases(incident, transforms, texts, seed)
     by = actor or current_actor()
     added = add_cases(store, incident_id, cases, clock)
-    forget_cached_suite()
     suite = regression_suite(store)
     update_incident(store, incident_id, clock=clock, status="promoted")
     debt_id, note = stored.debt_id, "no debt item: run triage first"

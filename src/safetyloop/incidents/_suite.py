@@ -4,24 +4,23 @@ It is registered through the `safetyloop.suites` entry point, so constitutions n
 bundled suite (the default C5 does). Its version is the content hash of its cases (sorted by id),
 so promoting a case gives the suite a new version and runs record exactly which one they ran.
 
-The cases live in the store named by SAFETYLOOP_STORE_URL (default: `.safetyloop/safetyloop.db`
-under the working folder). When that default store does not exist yet the suite is empty: there
-are no incidents, and nothing is created just by looking.
+The cases live in the project's store (`store.project_store_url`): the store the run or gate at
+hand uses (`--store`), else SAFETYLOOP_STORE_URL, else `.safetyloop/safetyloop.db` under the
+working folder. When that default store does not exist yet the suite is empty: there are no
+incidents, and nothing is created just by looking. The suite is never cached: it is read afresh
+at each lookup, so a promotion or another store is seen at once.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
-from pathlib import Path
 
 from safetyloop.incidents._repo import regression_cases
-from safetyloop.store import Store
-from safetyloop.store._store import DEFAULT_DIR
-from safetyloop.suites import Case, Suite, SuiteInfo, _registry
+from safetyloop.store import Store, project_store_url
+from safetyloop.suites import Case, Suite, SuiteInfo
 from safetyloop.suites._registry import SuiteLoader
 
-__all__ = ["SUITE_NAME", "forget_cached_suite", "incident_regressions", "regression_suite"]
+__all__ = ["SUITE_NAME", "incident_regressions", "regression_suite"]
 
 SUITE_NAME = "incident-regressions"
 DESCRIPTION = "Regression cases promoted from production incidents (this project's store)"
@@ -29,17 +28,9 @@ SOURCE = "safetyloop incident promote (records under the project's store)"
 LICENSE = "project-internal"
 
 
-def _store_url() -> str | None:
-    url = os.environ.get("SAFETYLOOP_STORE_URL")
-    if url:
-        return url
-    path = Path.cwd() / DEFAULT_DIR / "safetyloop.db"
-    return f"sqlite:///{path}" if path.exists() else None
-
-
 def _promoted_cases() -> Iterable[Case]:
     """The promoted cases of the project's store (none when there is no store yet)."""
-    url = _store_url()
+    url = project_store_url()
     if url is None:
         return []
     with Store(url) as store:
@@ -49,7 +40,7 @@ def _promoted_cases() -> Iterable[Case]:
 #: The entry point's value. Not registered with `@suite` at import time: the registry registers
 #: it when a lookup first needs it, like any plugin (no "name already taken" warning).
 incident_regressions = SuiteLoader(
-    SuiteInfo(SUITE_NAME, DESCRIPTION, SOURCE, LICENSE), _promoted_cases
+    SuiteInfo(SUITE_NAME, DESCRIPTION, SOURCE, LICENSE), _promoted_cases, cached=False
 )
 
 
@@ -63,9 +54,3 @@ def regression_suite(store: Store) -> Suite:
         license=LICENSE,
         cases=tuple(regression_cases(store)),
     )
-
-
-def forget_cached_suite() -> None:
-    """Drop the registry's per-process copy after a promotion, so the next lookup sees it."""
-    with _registry._lock:
-        _registry._cache.pop(SUITE_NAME, None)

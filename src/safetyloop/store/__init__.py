@@ -8,6 +8,8 @@ from safetyloop.store._store import (
     RunInfo,
     Store,
     default_url,
+    project_store,
+    project_store_url,
 )
 
 __all__ = [
@@ -18,4 +20,6 @@ __all__ = [
     "RunInfo",
     "Store",
     "default_url",
+    "project_store",
+    "project_store_url",
 ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,31 @@ def default_url(project_dir: Path | None = None) -> str:
     folder = (project_dir or Path.cwd()) / DEFAULT_DIR
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / 'safetyloop.db'}"
+
+
+_project_url: ContextVar[str | None] = ContextVar("safetyloop_project_store", default=None)
+
+
+@contextmanager
+def project_store(url: str | None) -> Iterator[None]:
+    """Within the block, `project_store_url()` is `url`: the store a run or a gate is using,
+    so that store-backed suites (incident regressions) are read from that same store."""
+    token = _project_url.set(url)
+    try:
+        yield
+    finally:
+        _project_url.reset(token)
+
+
+def project_store_url() -> str | None:
+    """The store that store-backed suites read: the one given to `project_store`, else
+    SAFETYLOOP_STORE_URL, else the working folder's default store if it exists (None: there is
+    no store yet, and nothing is created just by looking)."""
+    url = _project_url.get() or os.environ.get("SAFETYLOOP_STORE_URL")
+    if url:
+        return url
+    path = Path.cwd() / DEFAULT_DIR / "safetyloop.db"
+    return f"sqlite:///{path}" if path.exists() else None
 
 
 def _now() -> datetime:

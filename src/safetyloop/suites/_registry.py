@@ -50,11 +50,13 @@ class SuiteInfo:
 class SuiteLoader:
     """A registered suite: its info and the zero-argument callable that builds it.
 
-    Calling it builds the `Suite` afresh; `load_suite` is the cached way in.
+    Calling it builds the `Suite` afresh; `load_suite` is the cached way in, unless `cached` is
+    False (a suite read from a store changes between lookups).
     """
 
     info: SuiteInfo
     build_cases: Callable[[], Iterable[Case]]
+    cached: bool = True
 
     def __call__(self) -> Suite:
         return Suite(
@@ -223,6 +225,8 @@ def _load_registered(name: str, loader: Callable[[], Suite]) -> Suite:
         raise InputError(f"suite {name!r}: loader returned {type(loaded).__name__}, not a Suite")
     if loaded.name != name:
         raise InputError(f"suite {name!r}: loader returned a suite named {loaded.name!r}")
+    if not getattr(loader, "cached", True):
+        return loaded
     with _lock:
         return _cache.setdefault(name, loaded)
 
