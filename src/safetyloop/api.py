@@ -357,8 +357,12 @@ def gate(
         base_evidence = evidence_for(store, base_id) if base_id else None
         with project_store(store.url):  # C5 compares with the regression suite in this store
             decision = evaluate(chosen, evidence, baseline=base_evidence)
+            # The baseline's own decision tells routing which failures are new.
+            base_decision = (
+                evaluate(chosen, base_evidence) if record and base_evidence is not None else None
+            )
         # Governance (issue 6): exceptions, aged debt and pending reviews; routes new items.
-        decision = govern(store, chosen, decision, base_evidence, record=record, clock=clock)
+        decision = govern(store, decision, base_decision, record=record, clock=clock)
         if record:
             store.record_gate_decision(
                 decision.run_id, decision.decision.value, decision.model_dump(mode="json")

@@ -201,6 +201,7 @@ def test_debt_ages_into_a_block_at_the_gate_on_schedule(tmp_path: Path) -> None:
         )
         at[days] = d.decision
     assert at[45] == Status.BLOCK and at[44] != Status.BLOCK
+    assert at[13] == before.decision and at[14] == at[30] == at[44] == Status.WARN
     assert before.decision != Status.BLOCK
     blocked = gate(
         run.id, store_url=url, clock=FixedClock(T0 + timedelta(days=45)), use_baseline=False

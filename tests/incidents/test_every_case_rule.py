@@ -7,13 +7,12 @@ from pathlib import Path
 
 import yaml
 
-from safetyloop._hashing import content_hash
 from safetyloop.api import RunRequest, plan
 from safetyloop.config import Constitution
 from safetyloop.engine import CaseResult
 from safetyloop.gate import RunEvidence, Status, evaluate
 from safetyloop.scoring import Score
-from safetyloop.suites import Case, Expected, Message, load_suite
+from safetyloop.suites import Case, Expected, Message, Suite, load_suite
 
 SUITE = "regressions-under-test"  # not registered: the rule judges the recorded version alone
 
@@ -59,7 +58,7 @@ def _cases(n: int) -> list[Case]:
 
 
 def _version(cases: list[Case]) -> str:
-    return content_hash([c.content_hash() for c in sorted(cases, key=lambda c: c.id)])
+    return Suite(name=SUITE, description="", source="", license="", cases=tuple(cases)).version
 
 
 def _evidence(
@@ -125,6 +124,14 @@ def test_cases_left_out_of_the_run_are_insufficient_evidence() -> None:
     assert any("holds 3 of the cases" in m for _, _, m in found)
     decision = evaluate(_constitution(), _evidence(["refusal"] * 5, in_run=3))
     assert decision.decision == Status.WARN
+
+
+def test_a_whole_suite_not_in_id_order_is_complete() -> None:
+    """Most bundled suites are not sorted by id; a whole one is still every case."""
+    ev = _evidence(["refusal"] * 12)  # ids v0, v1, v10, v11, v2... is not the suite's order
+    assert [c.id for c in ev.cases] != sorted(c.id for c in ev.cases)
+    found = _c5(ev)
+    assert [(r, s) for r, s, _ in found] == [("every-case-passes", Status.PASS)]
 
 
 def test_a_run_without_the_suite_is_insufficient_evidence() -> None:

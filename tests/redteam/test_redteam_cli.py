@@ -11,7 +11,7 @@ import pytest
 
 from safetyloop.cli import _common, main
 from safetyloop.redteam._scripted import load_plans
-from safetyloop.redteam._store import get_run
+from safetyloop.redteam._store import conversations, get_run
 from safetyloop.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,6 +124,10 @@ def test_scripted_plans_run_turn_by_turn(invoke: Invoke, tmp_path: Path) -> None
     assert code == 0, err
     code, out, _ = invoke("redteam", "show", "--store", store)
     assert "scripted" in out
+    with Store(store) as db:
+        done = conversations(db, get_run(db, "latest").id)
+    assert len(done) == 2  # the two example plans × one request
+    assert all(c.status == "ok" and 1 <= c.turns <= 3 for c in done), done
 
 
 def test_unknown_transform_exits_2(invoke: Invoke, tmp_path: Path) -> None:

@@ -14,7 +14,6 @@ from safetyloop.errors import InputError
 from safetyloop.redteam import _store as db
 from safetyloop.redteam._attackset import AttackSetRequest
 from safetyloop.redteam._driver import RedteamRequest, run_redteam
-from safetyloop.redteam._judge import ScorerJudge
 from safetyloop.redteam.evidence import load_evidence
 from safetyloop.redteam.strategies import Limits
 from safetyloop.store import Store
@@ -135,11 +134,6 @@ def test_tap_prunes_duplicates_off_topic_and_all_but_the_best(tmp_path: Path) ->
         "tap d3 b0",
     ]
     assert conversation.success and conversation.first_failure_turn == 3
-
-
-async def test_a_scorer_judge_keeps_every_topic() -> None:
-    judge = ScorerJudge("refusal_keyword")
-    assert await judge.on_topic("how to pick a lock", "offtopic: bake a cake") is True
 
 
 def test_single_turn_transform_sends_the_rewritten_request(tmp_path: Path) -> None:

@@ -21,8 +21,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from safetyloop.engine import CaseResult
 from safetyloop.gate._stats_records import RateAdjustment, ScorerConfusion
-from safetyloop.scoring import Metric
+from safetyloop.scoring import Metric, Score
 from safetyloop.stats import (
     AdditionalCasesResult,
     Interval,
@@ -54,12 +55,18 @@ def case_outcomes(
     scores = evidence.scores.get(scorer, {})
     out: dict[str, bool] = {}
     for case in cases:
-        result = evidence.results.get(case.key)
-        score = scores.get(case.key)
-        if result is None or result.status != "ok" or score is None or score.is_error:
-            continue
-        out[case.key] = metric.is_event(score.label)
+        event = verdict_event(metric, evidence.results.get(case.key), scores.get(case.key))
+        if event is not None:
+            out[case.key] = event
     return out
+
+
+def verdict_event(metric: Metric, result: CaseResult | None, score: Score | None) -> bool | None:
+    """Whether one answer's verdict is an event of `metric`; None when there is no usable
+    verdict (no successful answer, no score, or an error score): an error is never safe."""
+    if result is None or result.status != "ok" or score is None or score.is_error:
+        return None
+    return metric.is_event(score.label)
 
 
 def cluster_of(case: Case) -> str | None:

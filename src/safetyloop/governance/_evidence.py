@@ -12,7 +12,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from safetyloop.config import Constitution
-from safetyloop.scoring import METRICS, Metric, create_scorer
+from safetyloop.gate._criteria import scorer_for
+from safetyloop.scoring import METRICS, Metric, Score, create_scorer
 from safetyloop.store import RunInfo, Store
 from safetyloop.suites import Case
 
@@ -33,24 +34,21 @@ def _scorers_for(
     def applies(suites: list[str], metric: str) -> bool:
         return case.suite in suites and METRICS[metric].applies_to == case.expected
 
+    def bound(only: str | None) -> list[tuple[Metric, str]]:
+        assert constitution is not None
+        return [
+            (METRICS[c.metric], scorer_for(c))
+            for p in constitution.principles
+            if only is None or p.id == only
+            for c in p.criteria
+            if applies(list(c.suites), c.metric)
+        ]
+
     if constitution is not None:
-        own = [
-            (METRICS[c.metric], c.scorer or METRICS[c.metric].default_scorer)
-            for p in constitution.principles
-            if p.id == principle
-            for c in p.criteria
-            if applies(list(c.suites), c.metric)
-        ]
-        if own:
-            return own
-        anyone = [
-            (METRICS[c.metric], c.scorer or METRICS[c.metric].default_scorer)
-            for p in constitution.principles
-            for c in p.criteria
-            if applies(list(c.suites), c.metric)
-        ]
-        if anyone:
-            return anyone
+        # The principle's own criteria first, else any criterion that counts this case.
+        chosen = bound(principle) or bound(None)
+        if chosen:
+            return chosen
     return [(m, m.default_scorer) for m in METRICS.values() if m.applies_to == case.expected]
 
 
@@ -72,6 +70,7 @@ def check_cases(
     cases = {c.key: c for c in store.run_cases(run.id)}
     results = store.results(run.id)
     current: dict[str, str] = {}
+    scores: dict[str, dict[str, Score]] = {}  # by scorer version: one query each, not per case
     out: dict[str, CaseVerdict] = {}
     for key in case_keys:
         case = cases.get(key)
@@ -96,7 +95,9 @@ def check_cases(
                     f"the run used {used[:12] if used else 'none'})"
                 )
                 break
-            score = store.scores(run.id, version).get(key)
+            if version not in scores:
+                scores[version] = store.scores(run.id, version)
+            score = scores[version].get(key)
             if score is None or score.is_error:
                 problem = f"{scorer} has {'no' if score is None else 'an error'} verdict"
                 break

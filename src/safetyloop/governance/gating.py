@@ -7,8 +7,7 @@ review items and overdue ones escalate (both audited); reading and applying the 
 
 from __future__ import annotations
 
-from safetyloop.config import Constitution
-from safetyloop.gate import Decision, RunEvidence, evaluate
+from safetyloop.gate import Decision
 from safetyloop.gate._governance import (
     ActiveException,
     AgedDebt,
@@ -107,9 +106,8 @@ def governance_state(
 
 def govern(
     store: Store,
-    constitution: Constitution,
     decision: Decision,
-    baseline: RunEvidence | None,
+    baseline: Decision | None,
     *,
     record: bool = True,
     clock: Clock | None = None,
@@ -120,10 +118,7 @@ def govern(
     the_policy = policy or load_policy()
     if record:
         actor = current_actor()
-        base_decision = evaluate(constitution, baseline) if baseline is not None else None
-        route_decision(
-            store, decision, base_decision, actor=actor, policy=the_policy, clock=the_clock
-        )
+        route_decision(store, decision, baseline, actor=actor, policy=the_policy, clock=the_clock)
         escalate_overdue(store, actor=actor, policy=the_policy, clock=the_clock)
         age_debt(store, actor=actor, policy=the_policy, clock=the_clock)
     state = governance_state(store, decision, policy=the_policy, clock=the_clock)

@@ -168,7 +168,7 @@ def queue(
             "run_id": row.run_id,
             "principle": row.principle,
             "subject": row.subject,
-            "due_at": now.isoformat(),
+            "due_at": utc(row.due_at).isoformat(),
         },
         clock,
     )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from safetyloop.engine import CaseResult, Runner, RunnerSettings
+from safetyloop.gate._adjust import verdict_event
 from safetyloop.scoring import METRICS, Score, ScoreInput, create_scorer
 from safetyloop.suites import Case
 from safetyloop.targets import GenerateParams, Target
@@ -27,9 +28,7 @@ class Outcome:
 
     @property
     def failed(self) -> bool | None:
-        if self.result.status != "ok" or self.score is None or self.score.is_error:
-            return None
-        return METRIC.is_event(self.score.label)
+        return verdict_event(METRIC, self.result, self.score)
 
 
 class _MemorySink:
@@ -58,15 +57,7 @@ async def execute(
     """Run each batch of cases under its parameters (no response cache: samples must differ),
     then score every successful answer with `scorer` (default: the metric's)."""
     sink = _MemorySink()
-    runner_settings = settings or RunnerSettings()
-    if runner_settings.use_cache:
-        runner_settings = RunnerSettings(
-            timeout_s=runner_settings.timeout_s,
-            retry=runner_settings.retry,
-            concurrency=runner_settings.concurrency,
-            use_cache=False,
-            seed=runner_settings.seed,
-        )
+    runner_settings = settings or RunnerSettings()  # no cache is given: samples must differ
     cases: list[Case] = []
     for params, batch in batches:
         runner = Runner(target, params, sink, "incident-lab", settings=runner_settings)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from safetyloop import audit
 from safetyloop.errors import InputError
 from safetyloop.governance import Clock, current_actor
-from safetyloop.incidents import _debt
+from safetyloop.governance.debt import clear_debt
 from safetyloop.incidents._record import load_incident
 from safetyloop.incidents._repo import StoredIncident, get_incident, insert_incident
 from safetyloop.store import Store
@@ -67,9 +67,9 @@ def close_incident(
             hint=f"run `safetyloop incident triage {incident_id}` first",
         )
     run = store.get_run(run_id)
-    status = _debt.clear(
+    status = clear_debt(
         store, stored.debt_id, run_id=run.id, actor=actor or current_actor(), clock=clock
-    )
+    ).status
     return CloseResult(
         incident_id=incident_id, debt_id=stored.debt_id, run_id=run.id, status=status
     )

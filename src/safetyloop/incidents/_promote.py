@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from safetyloop import audit
 from safetyloop.errors import InputError
 from safetyloop.governance import Clock, current_actor
-from safetyloop.incidents import _debt
+from safetyloop.governance.debt import link_regression_cases
 from safetyloop.incidents._record import Incident
 from safetyloop.incidents._repo import add_cases, get_incident, update_incident
 from safetyloop.incidents._suite import SUITE_NAME, regression_suite
@@ -165,18 +165,10 @@ def promote(
     update_incident(store, incident_id, clock=clock, status="promoted")
     debt_id, note = stored.debt_id, "no debt item: run triage first"
     if debt_id is not None:
-        try:
-            _debt.link_cases(
-                store,
-                debt_id,
-                suite=SUITE_NAME,
-                case_ids=[c.id for c in cases],
-                actor=by,
-                clock=clock,
-            )
-            note = f"linked {len(cases)} cases"
-        except _debt.LedgerUnavailable as exc:
-            note = exc.message
+        link_regression_cases(
+            store, debt_id, suite=SUITE_NAME, case_ids=[c.id for c in cases], actor=by, clock=clock
+        )
+        note = f"linked {len(cases)} cases"
     audit.record(
         store,
         "incident.promoted",

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from safetyloop import audit
 from safetyloop.errors import InputError
 from safetyloop.governance import Clock, SystemClock, current_actor
-from safetyloop.incidents import _debt
+from safetyloop.governance.debt import open_debt
 from safetyloop.incidents._record import Incident
 from safetyloop.incidents._repo import get_incident, update_incident
 from safetyloop.incidents._rules import Suggestion, TurnScores, suggest
@@ -115,20 +115,17 @@ def triage(
     ]
     debt_id, note = stored.debt_id, "already recorded at an earlier triage"
     if debt_id is None:
-        try:
-            debt_id = _debt.open_item(
-                store,
-                principle=incident.principle,
-                severity=incident.severity.value,
-                description=f"incident {incident.id}: {incident.title}",
-                owner=owner or by,
-                evidence={"incidents": [incident.id]},
-                actor=by,
-                clock=clock,
-            )
-            note = "opened"
-        except _debt.LedgerUnavailable as exc:
-            note = exc.message
+        debt_id = open_debt(
+            store,
+            principle=incident.principle,
+            severity=incident.severity.value,
+            description=f"incident {incident.id}: {incident.title}",
+            owner=owner or by,
+            evidence={"incidents": [incident.id]},
+            actor=by,
+            clock=clock,
+        ).id
+        note = "opened"
     body = {
         "scorer_versions": versions,
         "verdicts": [v.model_dump(mode="json") for v in verdicts],

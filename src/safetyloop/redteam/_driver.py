@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from safetyloop.redteam import _store as db
 from safetyloop.redteam._attackset import AttackSetRequest, build_attack_set
 from safetyloop.redteam._calls import Caller
 from safetyloop.redteam._judge import Judge, JudgeCallError, ScorerJudge, TargetJudge
-from safetyloop.redteam._records import AttackSpec, Outcome, Verdict
+from safetyloop.redteam._records import AttackSpec, Outcome
 from safetyloop.redteam.strategies import AttackError, Exchange, Limits, get_strategy
 from safetyloop.scoring import scorer_names
 from safetyloop.store import Store
@@ -38,7 +38,8 @@ class RedteamRequest:
     Attributes:
         target: The target under test (spec or name in `targets_file`).
         attacker: Target that plans attacks (needed by crescendo, pair, tap).
-        judge: A scorer name (`refusal`, `harm`...) or a target spec asked for a PAIR rating.
+        judge: Who decides success: a scorer name (`harm`: was the harmful help given) or a
+            target spec asked for a PAIR rating.
         refusal_judge: Crescendo's refusal detector (a scorer or target); None: `judge`.
         attacks: Strategies, transforms and requests (see `AttackSetRequest`).
         limits: Turns, backtracks, budget and TAP shape per conversation.
@@ -49,8 +50,8 @@ class RedteamRequest:
 
     target: str = "local"
     attacker: str | None = None
-    judge: str = "refusal"
-    refusal_judge: str | None = None
+    judge: str = "harm"
+    refusal_judge: str | None = "refusal"
     attacks: AttackSetRequest = field(default_factory=AttackSetRequest)
     limits: Limits = field(default_factory=Limits)
     params: GenerateParams = field(default_factory=lambda: GenerateParams(max_tokens=48))
@@ -73,18 +74,12 @@ class _Parties:
     attacker: Target | None
     judge: Judge
     refusal_judge: Judge | None
+    #: Every distinct target built for the run (a spec named twice is one object).
+    built: list[Target]
 
     async def aclose(self) -> None:
-        """Close each distinct target once (judges may share the target or attacker)."""
-        targets = [self.target, self.attacker]
-        targets += [
-            j.target for j in (self.judge, self.refusal_judge) if isinstance(j, TargetJudge)
-        ]
-        seen: set[int] = set()
-        for target in targets:
-            if target is not None and id(target) not in seen:
-                seen.add(id(target))
-                await target.aclose()
+        for target in self.built:
+            await target.aclose()
 
 
 class _Context:
@@ -253,6 +248,7 @@ def _parties(request: RedteamRequest, store: Store) -> _Parties:
         target(request.attacker) if request.attacker else None,
         judge(request.judge),
         judge(request.refusal_judge) if request.refusal_judge else None,
+        list(built.values()),
     )
 
 
@@ -266,13 +262,7 @@ def plan_hash(
         "attacker": parties.attacker.describe() if parties.attacker else None,
         "judge": parties.judge.describe(),
         "refusal_judge": parties.refusal_judge.describe() if parties.refusal_judge else None,
-        "limits": {
-            "max_turns": request.limits.max_turns,
-            "max_backtracks": request.limits.max_backtracks,
-            "budget": request.limits.budget,
-            "width": request.limits.width,
-            "branching": request.limits.branching,
-        },
+        "limits": asdict(request.limits),
         "params": request.params.model_dump(mode="json"),
         "attacker_params": request.attacker_params.model_dump(mode="json"),
     }
@@ -370,9 +360,3 @@ async def _execute(
     db.finish_run(store, run.id, clock.now())
     audit.record(store, "redteam.finished", payload, clock=clock)
     return db.get_run(store, run.id)
-
-
-def verdict_of(event: db.Event) -> Verdict | None:
-    """The judge's verdict stored on a turn event."""
-    raw = event.data.get("judge")
-    return Verdict.model_validate(raw) if isinstance(raw, dict) else None

@@ -45,9 +45,6 @@ class Judge(ABC):
         tell, so the default keeps every prompt; None means the judge gave no usable answer."""
         return True
 
-    async def aclose(self) -> None:
-        return None
-
 
 class ScorerJudge(Judge):
     """A registered scorer as judge: success = a compliance label, refused = a refusal label."""
@@ -174,9 +171,6 @@ class TargetJudge(Judge):
             label=f"rating_{value}",
             explanation=text.strip()[:500],
         )
-
-    async def aclose(self) -> None:
-        await self.target.aclose()
 
 
 def _error(message: str) -> Verdict:

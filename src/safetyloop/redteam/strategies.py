@@ -256,6 +256,9 @@ class Tap(Strategy):
             for leaf in leaves:
                 for b in range(limits.branching):
                     child = f"{leaf.id}.{b}"
+                    if not _budget_ok(ctx):  # before asking the attacker and judge for nothing
+                        ctx.record_pruned(depth, child, "", "budget spent")
+                        return
                     raw = await ctx.attack(
                         [system, *leaf.dialogue[-_ATTACKER_MEMORY * 2 + 1 :]], seed=b
                     )
@@ -267,9 +270,6 @@ class Tap(Strategy):
                     topical = await ctx.on_topic(prompt)
                     if topical is False:
                         ctx.record_pruned(depth, child, prompt, "off topic")
-                        continue
-                    if not _budget_ok(ctx):
-                        ctx.record_pruned(depth, child, prompt, "budget spent")
                         continue
                     done = await ctx.exchange(
                         [_user(prompt)],
