@@ -49,3 +49,8 @@ def print_error(error: SafetyloopError) -> None:
             err_console.print(f"  {problem}", markup=False, soft_wrap=True)
     if error.hint:
         err_console.print(f"[dim]hint:[/] {error.hint}", markup=True)
+
+
+def split_csv(value: str) -> list[str]:
+    """A comma-separated option as its non-empty, stripped parts."""
+    return [part.strip() for part in value.split(",") if part.strip()]

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from safetyloop.cli._common import StoreOption, TargetsFileOption, console, err_console
+from safetyloop.cli._common import StoreOption, TargetsFileOption, console, err_console, split_csv
 from safetyloop.engine import RunnerSettings
 from safetyloop.errors import InputError
 from safetyloop.incidents import _blast, _lab, _promote, _replay, _triage
@@ -35,10 +35,6 @@ def _pct(interval: Interval) -> str:
         f"{interval.point:.0%} [{interval.low:.0%}, {interval.high:.0%}] "
         f"({interval.confidence:.0%} {interval.method})"
     )
-
-
-def _split(value: str | None) -> list[str] | None:
-    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
 
 
 def _print_triage(result: _triage.TriageResult) -> None:
@@ -189,7 +185,7 @@ def promote_command(
         result = _promote.promote(
             db,
             incident_id,
-            transforms=_split(transforms) or [],
+            transforms=split_csv(transforms),
             paraphraser=writer,
             paraphrases=paraphrases,
             seed=seed,
@@ -319,7 +315,7 @@ def blast_radius_command(
             incident_id,
             build_target(target, targets_file),
             traffic=entries,
-            suites=_split(suites),
+            suites=split_csv(suites) if suites is not None else None,
             k_nearest=k_nearest,
             baseline_sample=baseline_sample,
             params=_params(max_tokens, 0.0, seed),

@@ -11,7 +11,7 @@ from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from safetyloop.cli._common import StoreOption, TargetsFileOption, console
+from safetyloop.cli._common import StoreOption, TargetsFileOption, console, split_csv
 from safetyloop.engine import RetryPolicy, RunnerSettings
 from safetyloop.redteam import _store as db
 from safetyloop.redteam._attackset import AttackSetRequest
@@ -25,10 +25,6 @@ from safetyloop.store import Store
 from safetyloop.targets import GenerateParams
 
 app = typer.Typer(help="Red teaming: attack a target, then read the grid.", no_args_is_help=True)
-
-
-def _split(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 @app.command("run")
@@ -90,10 +86,10 @@ def run_command(
         judge=judge,
         refusal_judge=refusal_judge or None,
         attacks=AttackSetRequest(
-            suites=_split(suites),
+            suites=split_csv(suites),
             requests=requests,
-            strategies=_split(strategies),
-            transforms=_split(transforms),
+            strategies=split_csv(strategies),
+            transforms=split_csv(transforms),
             templates=templates,
             plans=plans,
             seed=seed,

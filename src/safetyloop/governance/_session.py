@@ -15,16 +15,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from safetyloop.errors import SafetyloopError, StorageError
-from safetyloop.governance._audit import AuditEntry, chain_entry
+from safetyloop.governance._audit import AuditEntry
 from safetyloop.governance._clock import Clock
 from safetyloop.store import Store
-from safetyloop.store._schema import AuditRow
-from safetyloop.store._store import AUDIT_LOCK_KEY
+from safetyloop.store._store import chain_audit
 
 
 class Refused(SafetyloopError):
@@ -36,10 +34,7 @@ def governed(store: Store) -> Iterator[Session]:
     """A session holding the audit write lock from its first statement until it commits."""
     try:
         with store.session() as s:
-            if store.engine.dialect.name == "postgresql":
-                s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
-            elif store.engine.dialect.name == "sqlite":
-                s.execute(text("UPDATE audit_log SET seq = seq WHERE 1 = 0"))
+            store.lock_audit(s)
             yield s
     except IntegrityError as exc:
         raise StorageError(
@@ -51,25 +46,7 @@ def append(
     s: Session, actor: str, action: str, payload: dict[str, Any], clock: Clock
 ) -> AuditEntry:
     """Chain an audit entry inside the governed session `s` (see `governed`)."""
-    s.flush()
-    row = s.scalars(select(AuditRow).order_by(AuditRow.seq.desc()).limit(1)).first()
-    previous = None
-    if row is not None:
-        at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)  # SQLite drops the zone
-        previous = AuditEntry(
-            seq=row.seq,
-            actor=row.actor,
-            at=at,
-            action=row.action,
-            payload=row.payload,
-            payload_hash=row.payload_hash,
-            prev_hash=row.prev_hash,
-            entry_hash=row.entry_hash,
-        )
-    entry = chain_entry(previous, actor, action, payload, clock.now())
-    s.add(AuditRow(**entry.model_dump()))
-    s.flush()
-    return entry
+    return chain_audit(s, actor, action, payload, clock)
 
 
 def new_id(prefix: str) -> str:

@@ -490,13 +490,8 @@ class Store:
         for attempt in range(AUDIT_ATTEMPTS):
             try:
                 with self.session() as s:
-                    self._lock_audit(s)
-                    last = s.scalars(select(AuditRow).order_by(AuditRow.seq.desc()).limit(1))
-                    row = last.first()
-                    entry = chain_entry(
-                        _audit_entry(row) if row else None, actor, action, payload, clock.now()
-                    )
-                    s.add(AuditRow(**entry.model_dump()))
+                    self.lock_audit(s)
+                    entry = chain_audit(s, actor, action, payload, clock)
                 return entry
             except IntegrityError as exc:
                 if attempt == AUDIT_ATTEMPTS - 1:
@@ -506,7 +501,9 @@ class Store:
                     ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _lock_audit(self, s: Session) -> None:
+    def lock_audit(self, s: Session) -> None:
+        """Take the audit write lock as `s`'s first statement; it holds until `s` commits, so
+        a state change and its audit entry can be one critical section (governance)."""
         if self.engine.dialect.name == "postgresql":
             s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
         elif self.engine.dialect.name == "sqlite":
@@ -518,6 +515,18 @@ class Store:
         """Every audit entry, in seq order, exactly as stored (verification needs the raw rows)."""
         with self.session() as s:
             return [_audit_entry(r) for r in s.scalars(select(AuditRow).order_by(AuditRow.seq))]
+
+
+def chain_audit(
+    s: Session, actor: str, action: str, payload: dict[str, Any], clock: Clock
+) -> AuditEntry:
+    """Chain the next audit entry onto the last one, inside `s` (which holds `lock_audit`)."""
+    s.flush()
+    row = s.scalars(select(AuditRow).order_by(AuditRow.seq.desc()).limit(1)).first()
+    entry = chain_entry(_audit_entry(row) if row else None, actor, action, payload, clock.now())
+    s.add(AuditRow(**entry.model_dump()))
+    s.flush()
+    return entry
 
 
 def _audit_entry(row: AuditRow) -> AuditEntry:
