@@ -77,13 +77,15 @@ def _exception(row: ExceptionRow) -> GateException:
 def release_author(store: Store, run_id: str) -> str | None:
     """Who started run `run_id`, from its `run.started` audit entry (None if never audited)."""
     with store.session() as s:
-        rows = s.scalars(
-            select(AuditRow).where(AuditRow.action == "run.started").order_by(AuditRow.seq)
+        return s.scalar(
+            select(AuditRow.actor)
+            .where(
+                AuditRow.action == "run.started",
+                AuditRow.payload["run_id"].as_string() == run_id,
+            )
+            .order_by(AuditRow.seq)
+            .limit(1)
         )
-        for row in rows:
-            if row.payload.get("run_id") == run_id:
-                return row.actor
-    return None
 
 
 def _blocked(store: Store, run_id: str) -> dict[str, str]:
