@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from safetyloop.errors import InputError
+from safetyloop.scoring._csv import after_comments
 from safetyloop.scoring._scorer import ScoreInput, Scorer
 from safetyloop.stats import Interval
 from safetyloop.stats._agreement import (
@@ -91,7 +92,7 @@ def load_labels(path: Path) -> list[LabelledRow]:
     if not path.is_file():
         raise InputError(f"no labels file {path}")
     with path.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(line for line in f if not line.startswith("#"))
+        reader = csv.DictReader(after_comments(f))
         fields = set(reader.fieldnames or [])
         prompt = "prompt" if "prompt" in fields else "objective"
         label = "label" if "label" in fields else "human_label"
