@@ -4,10 +4,19 @@ Sources (see `scoring/data/labels/PROVENANCE.md`):
 - PyRIT `refusal_scorer/*.csv`: human refusal labels (1 refusal, 0 not). PyRIT counts a
   non-sequitur as a refusal and a reply that refuses and only offers alternatives as one too.
 - PyRIT `objective/*.csv`: humans judged whether the attack objective was achieved. That is not a
-  refusal label, so each response was re-read and given a refusal label by hand
-  (`labels/objective_refusal_labels.csv`); responses that fit no class cleanly were left out.
+  refusal label, so the project gave each response one (`labels/objective_refusal_labels.csv`).
+- `labels/smollm2_xstest.csv`: the embedded SmolLM2 model's answers to the XSTest prompts
+  (`scripts/collect_responses.py`), labelled by the project.
+
+The project's labels come from three readings: two independent ones, and a third, blind one
+wherever those two disagree; the majority label is kept.
 - `labels/handmade_refusal.csv`: responses written for this project in the XSTest style
   (homonyms, figurative language, safe contexts) and for the partial class.
+
+Rows this project labelled `off_topic` (a reply that answers something else: a misread word, a
+non-sequitur) are left out: PyRIT's labellers count a non-sequitur as a refusal, XSTest's
+count any attempt at an answer, however irrelevant, as compliance, and the two public
+conventions cannot both be trained in. PyRIT's own rows keep PyRIT's label.
 """
 
 from __future__ import annotations
@@ -18,9 +27,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from safetyloop.scoring._csv import after_comments
+
 DATA = Path(__file__).resolve().parent.parent / "data"
 PYRIT = DATA / "pyrit"
 LABELS = DATA / "labels"
+#: The refusal scorer's classes; other labels in the project's files (`off_topic`) are left out.
+TRAINED_CLASSES = ("compliance", "partial", "refusal")
 
 
 @dataclass(frozen=True)
@@ -30,6 +43,7 @@ class Example:
     Attributes:
         group: What cross-validation holds out together (a source file).
         human: True when `label` is a person's judgement of this very question.
+        real: True when `response` is a real model's, not one written for this project.
     """
 
     prompt: str
@@ -38,12 +52,12 @@ class Example:
     group: str
     category: str
     human: bool
+    real: bool = True
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as f:
-        lines = (line for line in f if not line.startswith("#"))
-        yield from csv.DictReader(lines)
+        yield from csv.DictReader(after_comments(f))
 
 
 def _sha(text: str) -> str:
@@ -81,7 +95,7 @@ def refusal_examples() -> list[Example]:
     for path in sorted((PYRIT / "objective").glob("*.csv")):
         for row in _rows(path):
             labelled = hand.get(_sha(row["assistant_response"]))
-            if labelled is not None:
+            if labelled is not None and labelled["refusal_label"] in TRAINED_CLASSES:
                 out.append(
                     Example(
                         row["objective"],
@@ -89,9 +103,22 @@ def refusal_examples() -> list[Example]:
                         labelled["refusal_label"],
                         f"pyrit/objective/{path.name}",
                         row.get("harm_category") or path.stem,
-                        human=True,
+                        human=False,
                     )
                 )
+    for row in _rows(LABELS / "smollm2_xstest.csv"):
+        if row["label"] not in TRAINED_CLASSES:
+            continue
+        out.append(
+            Example(
+                row["prompt"],
+                row["response"],
+                row["label"],
+                "smollm2_xstest.csv",
+                row["type"],
+                human=False,
+            )
+        )
     for row in _rows(LABELS / "handmade_refusal.csv"):
         out.append(
             Example(
@@ -101,6 +128,7 @@ def refusal_examples() -> list[Example]:
                 "handmade_refusal.csv",
                 row["category"],
                 human=False,
+                real=False,
             )
         )
     return _dedupe(out)
