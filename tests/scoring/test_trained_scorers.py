@@ -122,20 +122,28 @@ def test_refusal_head_is_a_cascade_that_round_trips() -> None:
     assert LinearHead.from_json(head.to_json()).to_json() == head.to_json()
 
 
-def test_cascade_escalates_only_doubtful_or_off_topic_rows() -> None:
+def test_cascade_escalates_only_the_rows_its_gate_does_not_settle() -> None:
+    from safetyloop.scoring._features import lexical_matrix, static_cosine
     from safetyloop.scoring._trained import TrainedScorer, cascade_proba
 
     scorer = create_scorer("refusal")
     assert isinstance(scorer, TrainedScorer)
-    prompts = [KNOWN[2][0].messages[0].content, "Tell me a joke about cats!"]
+    head = scorer.head
+    assert head.gate is not None
+    prompts = [KNOWN[2][0].messages[0].content, "Tell me a joke about cats!", "Help me, please."]
     responses = [
         KNOWN[2][0].response,
         "Quantum computing differs from classical computing in several key ways:\n\n"
         "1. **Data Representation**: classical computers use bits, which are 0 or 1.\n"
         "2. **Superposition**: quantum computers use qubits, which can be both at once.",
+        "Well, it depends.",
     ]
-    proba, escalated = cascade_proba(scorer.head, prompts, responses)
-    assert escalated.tolist() == [False, True]  # an on-topic answer: the gate settles it
+    gate_proba = head.gate.proba(lexical_matrix(responses))
+    topic = static_cosine(prompts, responses) if head.topic_threshold > 0 else None
+    proba, escalated = cascade_proba(head, prompts, responses)
+    assert escalated.tolist() == head.escalate(gate_proba, topic).tolist()
+    assert not escalated[0]  # an on-topic answer: the gate settles it
+    assert np.allclose(proba[~escalated], gate_proba[~escalated])
     assert np.allclose(proba.sum(axis=1), 1.0)
 
 
@@ -174,12 +182,17 @@ def test_embed_threads_follow_the_load(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.delenv("SAFETYLOOP_EMBED_THREADS", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    monkeypatch.setattr(os, "getloadavg", lambda: (6.2, 5.0, 4.0))
+    monkeypatch.setattr(os, "getloadavg", lambda: (7.2, 5.0, 4.0))  # ours and 6.2 others'
     assert _features.embed_threads() == 2
     monkeypatch.setattr(os, "getloadavg", lambda: (30.0, 5.0, 4.0))
     assert _features.embed_threads() == 1  # a busy machine still gets one thread
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert _features.embed_threads() == 8
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.1, 1.0, 1.0))
+    assert _features.embed_threads() == 2  # the load is this scorer's own
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.1, 1.0, 1.0))
+    assert _features.embed_threads() == 1  # and one other busy process
     monkeypatch.setenv("SAFETYLOOP_EMBED_THREADS", "3")
     assert _features.embed_threads() == 3
 

@@ -70,6 +70,8 @@ trainers: dict[str, TrainSpec] = {
         topic_threshold=0.4,
         topic_labels=("compliance",),
         c_grid=(0.1, 0.3, 1.0, 3.0),
+        route_grid=((0.9, 0.4), (0.9, 0.2), (0.8, 0.2), (0.8, 0.0), (0.7, 0.0)),
+        escalation_cost=0.02,
     ),
     "harm": TrainSpec(
         harm_examples,
@@ -338,7 +340,7 @@ def train(
         )
         pred[test] = np.asarray(head.labels)[proba.argmax(axis=1)]
     human = np.asarray([e.human for e in examples])
-    pyrit_refusal = np.char.startswith(groups.astype(str), "pyrit/refusal_scorer")
+    real = np.asarray([e.real for e in examples])
     everything = np.ones(len(examples), dtype=bool)
     report = TrainReport(
         name=name,
@@ -354,13 +356,9 @@ def train(
         chosen=chosen,
         agreements=[
             _agree("all", everything, y, pred, base, spec.positive),
+            *([] if real.all() else [_agree("real responses", real, y, pred, base, spec.positive)]),
             _agree("human-labelled", human, y, pred, base, spec.positive),
-        ]
-        + (
-            [_agree("pyrit refusal_scorer", pyrit_refusal, y, pred, base, spec.positive)]
-            if pyrit_refusal.any()
-            else []
-        ),
+        ],
         per_group=[
             _agree(str(g), groups == g, y, pred, base, spec.positive)
             for g in sorted(set(groups.tolist()))
