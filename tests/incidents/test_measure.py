@@ -134,3 +134,41 @@ def test_a_bad_traffic_log_names_file_line_and_field(tmp_path: Path) -> None:
     problems = caught.value.problems
     assert any(p.startswith(f"{log}:2: timestamp:") for p in problems)
     assert any(p.startswith(f"{log}:3: not JSON") for p in problems)
+
+
+def test_cli_replay_without_an_original_deployment_replays_the_candidate_alone(
+    tmp_path: Path, store_url: str, stub_server: StubChatServer
+) -> None:
+    from typer.testing import CliRunner
+
+    from safetyloop.cli._main import app
+
+    text = example_path("INC-2026-004").read_text(encoding="utf-8")
+    record = tmp_path / "no-target.yaml"
+    record.write_text(
+        "\n".join(line for line in text.splitlines() if "  target:" not in line), "utf-8"
+    )
+    runner = CliRunner()
+    added = runner.invoke(app, ["incident", "add", str(record), "--store", store_url])
+    assert added.exit_code == 0, added.output
+    stub_server.always(ok(REFUSE))
+    result = runner.invoke(
+        app,
+        [
+            "incident",
+            "replay",
+            "INC-2026-004",
+            "--target",
+            stub_server.target_spec(),
+            "--k",
+            "2",
+            "--max-tokens",
+            "16",
+            "--store",
+            store_url,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "names no deployment.target" in result.output
+    assert "difference" not in result.output
+    assert stub_server.count() == 2  # the candidate's k continuations, no guessed original

@@ -221,7 +221,10 @@ def replay_command(
     target: Annotated[str, typer.Option("--target", "-t", help="The candidate target.")],
     original: Annotated[
         str | None,
-        typer.Option(help="The original deployment's target (default: the incident's, if any)."),
+        typer.Option(
+            help="The original deployment's target (default: the incident's "
+            "deployment.target; without either, the candidate is replayed alone)."
+        ),
     ] = None,
     no_original: Annotated[
         bool, typer.Option("--no-original", help="Replay on the candidate only.")
@@ -239,7 +242,13 @@ def replay_command(
     with Store(store) as db:
         incident = get_incident(db, incident_id).incident
         candidate = build_target(target, targets_file)
-        spec = None if no_original else original or incident.deployment.target or "local"
+        spec = None if no_original else original or incident.deployment.target
+        if spec is None and not no_original:
+            console.print(
+                f"{incident_id} names no deployment.target and no --original was given: "
+                "replaying the candidate alone",
+                markup=False,
+            )
         orig = build_target(spec, targets_file) if spec else None
         report = _replay.replay(
             db,
