@@ -58,6 +58,11 @@ class Aging(BaseModel):
     escalate: int | None = Field(default=None, ge=0)
     block: int | None = Field(default=None, ge=0)
 
+    def steps(self) -> list[tuple[str, int]]:
+        """The thresholds that are set, in order, as (level, days)."""
+        levels = (("warn", self.warn), ("escalate", self.escalate), ("block", self.block))
+        return [(level, days) for level, days in levels if days is not None]
+
     @model_validator(mode="after")
     def _ordered(self) -> Aging:
         days = [d for d in (self.warn, self.escalate, self.block) if d is not None]

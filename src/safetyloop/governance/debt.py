@@ -271,13 +271,9 @@ def aging_level(item: DebtItem, policy: Policy, now: datetime) -> str:
     """`ok`, `warn`, `escalate` or `block`: the highest SLO threshold the open item has passed."""
     if item.status != "open":
         return "ok"
-    slo = policy.debt_aging[item.severity]
     age = item.age_days(now)
-    level = "ok"
-    for name, days in (("warn", slo.warn), ("escalate", slo.escalate), ("block", slo.block)):
-        if days is not None and age >= days:
-            level = name
-    return level
+    passed = [level for level, days in policy.debt_aging[item.severity].steps() if age >= days]
+    return passed[-1] if passed else "ok"
 
 
 def age_debt(

@@ -71,9 +71,8 @@ def governance_state(
     debts = []
     for d in list_debt(store, status="open"):
         level = aging_level(d, policy, now)
-        slo = policy.debt_aging[d.severity]
         later = [
-            x for x in (slo.warn, slo.escalate, slo.block) if x is not None and d.age_days(now) < x
+            days for _, days in policy.debt_aging[d.severity].steps() if d.age_days(now) < days
         ]
         debts.append(
             AgedDebt(
