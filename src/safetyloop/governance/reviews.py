@@ -367,11 +367,26 @@ def get_review(store: Store, item_id: str) -> ReviewItem:
 def list_reviews(
     store: Store, *, status: str | None = None, run_id: str | None = None
 ) -> list[ReviewItem]:
-    """Review items (all, or with `status` / of `run_id`), oldest first, with signatures."""
+    """Review items (all, or with `status` / of `run_id`), oldest first, with signatures.
+
+    Two queries, whatever the number of items: the items, then all their signatures.
+    """
+    where = []
+    if status is not None:
+        where.append(ReviewItemRow.status == status)
+    if run_id is not None:
+        where.append(ReviewItemRow.run_id == run_id)
     with store.session() as s:
-        query = select(ReviewItemRow).order_by(ReviewItemRow.created_at, ReviewItemRow.id)
-        if status is not None:
-            query = query.where(ReviewItemRow.status == status)
-        if run_id is not None:
-            query = query.where(ReviewItemRow.run_id == run_id)
-        return [_item(r, _signatures(s, r.id)) for r in s.scalars(query)]
+        rows = s.scalars(
+            select(ReviewItemRow).where(*where).order_by(ReviewItemRow.created_at, ReviewItemRow.id)
+        ).all()
+        signed: dict[str, list[ReviewSignatureRow]] = {r.id: [] for r in rows}
+        for g in s.scalars(
+            select(ReviewSignatureRow)
+            .join(ReviewItemRow, ReviewItemRow.id == ReviewSignatureRow.item_id)
+            .where(*where)
+            .order_by(ReviewSignatureRow.id)
+        ):
+            if g.item_id in signed:  # not an item created since the first query
+                signed[g.item_id].append(g)
+        return [_item(r, signed[r.id]) for r in rows]
