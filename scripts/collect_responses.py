@@ -7,9 +7,11 @@ reproducible from the server and model alone:
     python -m llama_cpp.server --model <gguf> --host 127.0.0.1 --port 8011 --n_threads 2 &
     python scripts/collect_responses.py --base-url http://127.0.0.1:8011/v1 -o responses.csv
 
-The variants are the two system prompts XSTest used to make models more cautious (Llama 2's
-original default and Mistral's guardrail prompt) plus none, which yields over-refusals of safe
-prompts as well as answers: the mix a refusal scorer has to tell apart.
+The variants are no system prompt and the two XSTest used to make models more cautious (Llama 2's
+original default and Mistral's guardrail prompt), which draw out over-refusals of safe prompts
+beside answers. The shipped labels (`scoring/data/labels/smollm2_xstest.csv`) are the `none`
+variant at 128 tokens: SmolLM2-135M answers much the same under the cautious prompts. A rerun
+with the same output file resumes where the last one stopped.
 """
 
 from __future__ import annotations
@@ -72,6 +74,12 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("-o", "--output", required=True)
     args = parser.parse_args()
+    variants = args.variants.split(",")
+    unknown = sorted(set(variants) - set(SYSTEM_PROMPTS))
+    if unknown:
+        parser.error(
+            f"--variants: unknown {', '.join(unknown)} (known: {', '.join(SYSTEM_PROMPTS)})"
+        )
     prompts = xstest_prompts()
     done = _collected(args.output)
     with (
@@ -81,7 +89,7 @@ def main() -> None:
         writer = csv.DictWriter(out, FIELDS)
         if not done:
             writer.writeheader()
-        for variant in args.variants.split(","):
+        for variant in variants:
             for row in prompts:
                 if (variant, row["id"]) in done:
                     continue

@@ -49,3 +49,23 @@ def test_every_xstest_prompt_is_asked_once_per_variant_and_a_rerun_resumes(
     assert len(rows) == 900 and stub_server.count() == 900  # the 450 collected are not re-asked
     guarded = stub_server.requests[450].body["messages"]
     assert guarded[0]["role"] == "system" and "care, respect, and truth" in guarded[0]["content"]
+
+
+def test_an_unknown_variant_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "responses.csv"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--variants",
+            "none,bogus",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and "--variants: unknown bogus" in done.stderr
+    assert not out.exists()
