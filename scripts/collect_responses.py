@@ -11,8 +11,7 @@ The variants are no system prompt and the two XSTest used to make models more ca
 original default and Mistral's guardrail prompt), which draw out over-refusals of safe prompts
 beside answers. The shipped labels (`scoring/data/labels/smollm2_xstest.csv`) are the `none`
 variant at 128 tokens: in a spot check SmolLM2-135M answered much the same under the cautious
-prompts. A rerun
-with the same output file resumes where the last one stopped.
+prompts. A rerun with the same output file resumes where the last one stopped.
 """
 
 from __future__ import annotations
