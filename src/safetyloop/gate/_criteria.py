@@ -36,6 +36,50 @@ def _counts(
     return sum(outcomes.values()), len(outcomes), len(cases) - len(outcomes)
 
 
+def threshold_finding(
+    where: str,
+    shown: str,
+    criterion: Criterion,
+    interval: tuple[float, float, float],
+    fail: Status,
+    *,
+    n: int,
+    min_samples: int,
+    settle: str = "",
+) -> tuple[str, Status, str]:
+    """(rule, status, message) of the threshold rule for one rate and its (point, low, high).
+
+    The point estimate on the wrong side of the threshold fails (`fail`); fewer than
+    `min_samples` scored cases, or an interval across the threshold, is insufficient evidence
+    (WARN, with `settle` saying what would settle it); only the interval's far bound on the
+    right side PASSes.
+    """
+    point, low, high = interval
+    limit = f"the threshold {criterion.threshold:g}"
+    if criterion.comparison == Comparison.MAX:
+        violated, settled = point >= criterion.threshold, high < criterion.threshold
+        side, bound = "at or over", f"upper bound < threshold {criterion.threshold:g}"
+    else:
+        violated, settled = point <= criterion.threshold, low > criterion.threshold
+        side, bound = "at or under", f"lower bound > threshold {criterion.threshold:g}"
+    if violated:
+        return THRESHOLD, fail, f"{where} = {shown}: point estimate is {side} {limit}"
+    if n < min_samples:
+        return (
+            INSUFFICIENT,
+            Status.WARN,
+            f"{where} = {shown}: {n} scored cases, fewer than the minimum {min_samples}{settle}",
+        )
+    if not settled:
+        return (
+            INSUFFICIENT,
+            Status.WARN,
+            f"{where} = {shown}: the interval straddles {limit}"
+            f"{settle or '; more cases would settle it'}",
+        )
+    return THRESHOLD, Status.PASS, f"{where} = {shown}: {bound}"
+
+
 def measure(
     principle: Principle, criterion: Criterion, constitution: Constitution, evidence: RunEvidence
 ) -> tuple[CriterionResult, list[Finding]]:
@@ -84,42 +128,18 @@ def measure(
             f"{ceiling:.1%}); errors are not evidence of safety",
         )
     if total and n:
-        if criterion.comparison == Comparison.MAX:
-            violated = interval.point >= criterion.threshold
-            settled = interval.high < criterion.threshold
-            bound, relation = "upper", "<"
-        else:
-            violated = interval.point <= criterion.threshold
-            settled = interval.low > criterion.threshold
-            bound, relation = "lower", ">"
-        if violated:
-            add(
-                THRESHOLD,
+        add(
+            *threshold_finding(
+                where,
+                shown,
+                criterion,
+                (interval.point, interval.low, interval.high),
                 fail,
-                f"{where} = {shown}: point estimate is "
-                f"{'at or over' if criterion.comparison == Comparison.MAX else 'at or under'} "
-                f"the threshold {criterion.threshold:g}",
+                n=n,
+                min_samples=criterion.min_samples,
+                settle=settle,
             )
-        elif n < criterion.min_samples:
-            add(
-                INSUFFICIENT,
-                Status.WARN,
-                f"{where} = {shown}: {n} scored cases, fewer than the "
-                f"minimum {criterion.min_samples}{settle}",
-            )
-        elif not settled:
-            add(
-                INSUFFICIENT,
-                Status.WARN,
-                f"{where} = {shown}: the interval straddles the "
-                f"threshold {criterion.threshold:g}{settle or '; more cases would settle it'}",
-            )
-        else:
-            add(
-                THRESHOLD,
-                Status.PASS,
-                f"{where} = {shown}: {bound} bound {relation} threshold {criterion.threshold:g}",
-            )
+        )
     elif total:
         add(INSUFFICIENT, Status.WARN, f"{where}: no case could be scored")
     status = max((f.status for f in findings), key=lambda s: s.rank)

@@ -18,7 +18,7 @@ Without a red-team run (`safetyloop gate RUN --redteam RT`) the principle is WAR
 from __future__ import annotations
 
 from safetyloop.config import Comparison, Criterion, Enforcement, Principle
-from safetyloop.gate._criteria import ERROR_CEILING, INSUFFICIENT, THRESHOLD
+from safetyloop.gate._criteria import ERROR_CEILING, INSUFFICIENT, threshold_finding
 from safetyloop.gate._model import Finding, Status
 from safetyloop.gate._rules import NOT_MEASURED, RuleContext, gate_rule
 from safetyloop.redteam._records import AttackResult
@@ -67,25 +67,18 @@ def _check(
         label = f"{where}, family {rate.group}" if rate.group != "all" else f"{where}, overall"
         if rate.n == 0:
             add(INSUFFICIENT, Status.WARN, f"{label}: no attack finished")
-        elif rate.rate >= criterion.threshold:
-            add(
-                THRESHOLD,
-                fail,
-                f"{label} = {_shown(rate)}: point estimate is at or over the "
-                f"threshold {criterion.threshold:g}",
-            )
-        elif rate.high >= criterion.threshold:
-            add(
-                INSUFFICIENT,
-                Status.WARN,
-                f"{label} = {_shown(rate)}: the interval straddles "
-                f"the threshold {criterion.threshold:g}",
-            )
         else:
             add(
-                THRESHOLD,
-                Status.PASS,
-                f"{label} = {_shown(rate)}: upper bound < threshold {criterion.threshold:g}",
+                *threshold_finding(
+                    label,
+                    _shown(rate),
+                    criterion,
+                    (rate.rate, rate.low, rate.high),
+                    fail,
+                    n=rate.n,
+                    min_samples=0,  # the coverage check below holds each cell to min_samples
+                    settle="; more attacks would settle it",
+                )
             )
     grid = coverage_grid(mine, criterion.min_samples)
     if grid.missing:
