@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tests.doubles.stub_chat_server import StubChatServer, ok
 from tests.incidents.incident_helpers import example, example_path
 
@@ -172,3 +173,25 @@ def test_cli_replay_without_an_original_deployment_replays_the_candidate_alone(
     assert "names no deployment.target" in result.output
     assert "difference" not in result.output
     assert stub_server.count() == 2  # the candidate's k continuations, no guessed original
+
+
+def test_a_pool_is_embedded_once_across_blast_radius_calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from safetyloop.incidents import _blast
+    from safetyloop.suites import load_suite
+
+    sizes: list[int] = []
+    real = _blast.embed
+
+    def counting(texts: list[str]) -> _blast.Array:
+        sizes.append(len(texts))
+        return real(texts)
+
+    monkeypatch.setattr(_blast, "embed", counting)
+    _blast._pool_vectors.cache_clear()
+    pool = load_suite("xstest-safe").cases[:5]
+    first = _blast.nearest(["How do I kill a Python process?"], pool, 2)
+    again = _blast.nearest(["How do I kill a Python process?"], pool, 2)
+    assert first == again and len(first) == 2
+    assert sizes == [1, 5, 1]  # the queries each time, the pool once

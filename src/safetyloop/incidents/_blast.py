@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
@@ -23,7 +24,7 @@ from safetyloop.incidents._execute import METRIC, Outcome, execute, failure_of
 from safetyloop.incidents._repo import get_incident, record_measurement
 from safetyloop.incidents._suite import SUITE_NAME
 from safetyloop.incidents._traffic import TrafficEntry
-from safetyloop.scoring._features import embed
+from safetyloop.scoring._features import Array, embed
 from safetyloop.stats import Interval, newcombe_difference, wilson
 from safetyloop.store import Store
 from safetyloop.suites import Case, Expected, Message, load_suite, stratified_sample, suite_names
@@ -95,6 +96,15 @@ def _traffic_case(entry: TrafficEntry) -> Case:
     )
 
 
+@lru_cache(maxsize=4)
+def _pool_vectors(prompts: tuple[str, ...]) -> Array:
+    """Embeddings of a pool's prompts, kept for the next call on the same pool (suites are large;
+    a long-lived process asks about many incidents against the same ones)."""
+    vectors = embed(list(prompts))
+    vectors.flags.writeable = False  # shared between calls
+    return vectors
+
+
 def nearest(queries: Sequence[str], pool: Sequence[Case], k: int) -> list[tuple[Case, float]]:
     """The `k` cases of `pool` closest to any query (cosine of MiniLM embeddings), best first.
 
@@ -103,7 +113,7 @@ def nearest(queries: Sequence[str], pool: Sequence[Case], k: int) -> list[tuple[
     if not queries or not pool:
         return []
     q = embed(list(queries))
-    p = embed([c.prompt for c in pool])
+    p = _pool_vectors(tuple(c.prompt for c in pool))
     similarity = (p @ q.T).max(axis=1)
     order = sorted(range(len(pool)), key=lambda i: (-round(float(similarity[i]), 6), pool[i].key))
     return [(pool[i], float(similarity[i])) for i in order[:k]]
