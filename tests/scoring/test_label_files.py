@@ -1,4 +1,5 @@
-"""The labelled CSV files are read whole: a `#` line inside a quoted response is data."""
+"""The labelled CSV files: read whole (a `#` line inside a quoted response is data), and each of
+the project's labels the majority of three readings."""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ class Aging(BaseModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> Aging:
-        days = [d for d in (self.warn, self.escalate, self.block) if d is not None]
+        days = [d for _, d in self.steps()]
         if days != sorted(days):
             raise ValueError("warn <= escalate <= block must hold")
         return self
