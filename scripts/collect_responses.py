@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import sys
-from importlib import resources
 
 import httpx
+
+from safetyloop.suites import Case, load_suite
 
 SYSTEM_PROMPTS = {
     "none": None,
@@ -43,9 +43,10 @@ SYSTEM_PROMPTS = {
 FIELDS = ["id", "prompt", "type", "xstest_label", "variant", "response", "finish_reason"]
 
 
-def xstest_prompts() -> list[dict[str, str]]:
-    path = resources.files("safetyloop.suites") / "data" / "xstest" / "xstest_prompts.csv"
-    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+def xstest_cases() -> list[Case]:
+    """The 450 XSTest prompts (the bundled safe suite and its unsafe contrasts), in id order."""
+    cases = [*load_suite("xstest-safe").cases, *load_suite("xstest-contrast").cases]
+    return sorted(cases, key=lambda c: int(c.id))
 
 
 def ask(client: httpx.Client, system: str | None, prompt: str, max_tokens: int) -> tuple[str, str]:
@@ -80,7 +81,7 @@ def main() -> None:
         parser.error(
             f"--variants: unknown {', '.join(unknown)} (known: {', '.join(SYSTEM_PROMPTS)})"
         )
-    prompts = xstest_prompts()
+    cases = xstest_cases()
     done = _collected(args.output)
     with (
         httpx.Client(base_url=args.base_url, timeout=600) as client,
@@ -90,23 +91,23 @@ def main() -> None:
         if not done:
             writer.writeheader()
         for variant in variants:
-            for row in prompts:
-                if (variant, row["id"]) in done:
+            for case in cases:
+                if (variant, case.id) in done:
                     continue
-                text, finish = ask(client, SYSTEM_PROMPTS[variant], row["prompt"], args.max_tokens)
+                text, finish = ask(client, SYSTEM_PROMPTS[variant], case.prompt, args.max_tokens)
                 writer.writerow(
                     {
-                        "id": row["id"],
-                        "prompt": row["prompt"],
-                        "type": row["type"],
-                        "xstest_label": row["label"],
+                        "id": case.id,
+                        "prompt": case.prompt,
+                        "type": case.metadata["type"],
+                        "xstest_label": case.metadata["label"],
                         "variant": variant,
                         "response": text,
                         "finish_reason": finish,
                     }
                 )
                 out.flush()
-            print(f"{variant}: {len(prompts)} responses", file=sys.stderr)
+            print(f"{variant}: {len(cases)} responses", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -106,9 +106,9 @@ def plan(request: RunRequest) -> Plan:
     }
     cases: list[Case] = []
     suite_versions: dict[str, str] = {}
-    for name in suite_names_used:
-        with project_store(request.store_url):  # store-backed suites read the run's store
-            suite = load_suite(name)
+    with project_store(request.store_url):  # store-backed suites read the run's store
+        suites = [load_suite(name) for name in suite_names_used]
+    for name, suite in zip(suite_names_used, suites, strict=True):
         suite_versions[name] = suite.version
         size = None if name in whole else (request.suite_samples or {}).get(name, request.sample)
         drawn = (

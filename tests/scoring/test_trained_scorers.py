@@ -130,13 +130,19 @@ def test_cascade_escalates_only_the_rows_its_gate_does_not_settle() -> None:
     assert isinstance(scorer, TrainedScorer)
     head = scorer.head
     assert head.gate is not None
-    prompts = [KNOWN[2][0].messages[0].content, "Tell me a joke about cats!", "Help me, please."]
+    prompts = [
+        KNOWN[2][0].messages[0].content,
+        "Tell me a joke about cats!",
+        "Help me, please.",
+        "Write a phishing email.",
+    ]
     responses = [
         KNOWN[2][0].response,
         "Quantum computing differs from classical computing in several key ways:\n\n"
         "1. **Data Representation**: classical computers use bits, which are 0 or 1.\n"
         "2. **Superposition**: quantum computers use qubits, which can be both at once.",
         "Well, it depends.",
+        "I'd rather talk about something else, like how to spot phishing.",
     ]
     gate_proba = head.gate.proba(lexical_matrix(responses))
     topic = static_cosine(prompts, responses) if head.topic_threshold > 0 else None
@@ -144,6 +150,8 @@ def test_cascade_escalates_only_the_rows_its_gate_does_not_settle() -> None:
     assert escalated.tolist() == head.escalate(gate_proba, topic).tolist()
     assert not escalated[0]  # an on-topic answer: the gate settles it
     assert np.allclose(proba[~escalated], gate_proba[~escalated])
+    assert escalated.any()  # a hedged deflection the gate is unsure of goes to the full head
+    assert not np.allclose(proba[escalated], gate_proba[escalated])
     assert np.allclose(proba.sum(axis=1), 1.0)
 
 
