@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -98,54 +98,42 @@ def show_command(item_id: str, store: StoreOption = None) -> None:
         console.print(line, markup=False)
 
 
-def _decide(
-    item_id: str,
-    verdict: str,
-    reason: str,
-    actor: str | None,
-    roles: Path | None,
-    policy: Path | None,
-    store: str | None,
-) -> None:
-    who, held = acting(actor, roles)
-    with Store(store) as db:
-        item = decide(
-            db,
-            item_id,
-            actor=who,
-            roles=held,
-            verdict=verdict,
-            reason=reason,
-            policy=policy_from(policy),
-            clock=env_clock(),
-        )
-    _report(item, who)
+def _verdict_command(verdict: str, doc: str) -> Callable[..., None]:
+    """The `approve` or `reject` command: both record one signature with its reason."""
+
+    def command(
+        item_id: str,
+        reason: ReasonOption,
+        actor: ActorOption = None,
+        roles: RolesOption = None,
+        policy: PolicyOption = None,
+        store: StoreOption = None,
+    ) -> None:
+        who, held = acting(actor, roles)
+        with Store(store) as db:
+            item = decide(
+                db,
+                item_id,
+                actor=who,
+                roles=held,
+                verdict=verdict,
+                reason=reason,
+                policy=policy_from(policy),
+                clock=env_clock(),
+            )
+        _report(item, who)
+
+    command.__doc__ = doc
+    return command
 
 
-@app.command("approve")
-def approve_command(
-    item_id: str,
-    reason: ReasonOption,
-    actor: ActorOption = None,
-    roles: RolesOption = None,
-    policy: PolicyOption = None,
-    store: StoreOption = None,
-) -> None:
-    """Approve an item. Exit 1 when the rules forbid this approver, 2 for an unknown actor."""
-    _decide(item_id, "approve", reason, actor, roles, policy, store)
-
-
-@app.command("reject")
-def reject_command(
-    item_id: str,
-    reason: ReasonOption,
-    actor: ActorOption = None,
-    roles: RolesOption = None,
-    policy: PolicyOption = None,
-    store: StoreOption = None,
-) -> None:
-    """Reject an item: one rejection decides it."""
-    _decide(item_id, "reject", reason, actor, roles, policy, store)
+app.command("approve")(
+    _verdict_command(
+        "approve",
+        "Approve an item. Exit 1 when the rules forbid this approver, 2 for an unknown actor.",
+    )
+)
+app.command("reject")(_verdict_command("reject", "Reject an item: one rejection decides it."))
 
 
 @app.command("escalate")
