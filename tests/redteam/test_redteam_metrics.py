@@ -95,10 +95,20 @@ def test_erosion_slope_matches_the_closed_form() -> None:
 
 def test_erosion_slope_says_why_it_cannot_be_estimated() -> None:
     assert erosion_slope([_r(turns=[(1, False), (2, False), (3, False)])]).reason.startswith(
-        "every turn had the same outcome"
+        "no events at all"
     )
     assert "fewer than 3" in erosion_slope([_r(turns=[(1, True)])]).reason
     assert math.isnan(erosion_slope([]).slope)
+
+
+def test_a_quasi_separated_erosion_fit_gives_its_reason_not_numbers() -> None:
+    # Never violated before turn 3, always after, mixed at turn 3: statsmodels would print a
+    # slope near -21 with an interval tens of thousands wide; the slope is infinite.
+    turns = [(1, False), (2, False), (3, False), (3, True), (4, True), (5, True)]
+    result = erosion_slope([_r(success=True, turns=turns), _r(success=True, turns=turns)])
+    assert not result.estimable and result.n == 12
+    assert result.reason.startswith("quasi-complete separation") and "turn = 3" in result.reason
+    assert math.isnan(result.slope) and math.isnan(result.low) and math.isnan(result.high)
 
 
 def test_coverage_grid_counts_cells_and_lists_the_thin_ones() -> None:

@@ -18,7 +18,7 @@ from safetyloop.report import plot_history
 def _trend_text(s: HistorySeries) -> str:
     t = s.trend
     if t is None or not t.estimable:
-        return f"no trend: {s.note}"
+        return f"trend cannot be estimated: {s.note}"
     text = (
         f"slope {t.slope:+.3f} log-odds/release [{t.slope_low:+.3f}, {t.slope_high:+.3f}], "
         f"p={t.p_value:.3g}"

@@ -196,8 +196,9 @@ def show_command(
     console.print(
         f"policy-erosion slope (log-odds per turn): {slope.slope:+.2f} "
         f"[{slope.low:+.2f}, {slope.high:+.2f}], {slope.n} turns"
-        if not slope.reason
-        else f"policy-erosion slope: not estimable ({slope.reason}; {slope.n} turns)"
+        if slope.estimable
+        else f"policy-erosion slope: cannot be estimated ({slope.reason}; {slope.n} turns)",
+        markup=False,
     )
     if grid.missing and minimum > 1:
         console.print(f"coverage: {len(grid.missing)} cells under {minimum} attacks")

@@ -6,7 +6,7 @@
   templates (a conservative stand-in for a two-way cluster bootstrap), never narrower than Wilson;
 - first-failure turn distribution;
 - policy-erosion slope: logistic regression of "the turn violated" on the turn index (log-odds
-  per turn) with a Wald interval;
+  per turn) with a Wald interval, or the reason it cannot be estimated;
 - coverage grid: cases per (family × harm category) cell against a minimum.
 
 Errors are excluded from every rate and counted apart.
@@ -14,16 +14,12 @@ Errors are excluded from every rate and counted apart.
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from safetyloop.redteam._records import AttackResult
-from safetyloop.stats import cluster_bootstrap, wilson
+from safetyloop.stats import cluster_bootstrap, logistic_slope, wilson
 
 GROUPINGS: dict[str, Callable[[AttackResult], str]] = {
     "family": lambda r: r.family,
@@ -108,8 +104,10 @@ def first_failure_turns(results: Sequence[AttackResult]) -> dict[int, int]:
 class Erosion:
     """Log-odds change of a violation per extra turn, with a Wald interval.
 
-    `slope` > 0 means the target gives way as the conversation goes on. `reason` says why there
-    is no estimate (too few turns, no variation, perfect separation); then the numbers are NaN.
+    `slope` > 0 means the target gives way as the conversation goes on. When it cannot be
+    estimated (too few turns, one outcome only, one turn index only, (quasi-)complete
+    separation, a fit that bounds nothing) `estimable` is False, `reason` says why and the
+    numbers are NaN: print the reason, never the numbers.
     """
 
     slope: float
@@ -118,32 +116,28 @@ class Erosion:
     n: int
     reason: str = ""
 
+    @property
+    def estimable(self) -> bool:
+        return not self.reason
+
 
 def erosion_slope(results: Sequence[AttackResult], confidence: float = 0.95) -> Erosion:
-    """Logistic regression (statsmodels GLM, binomial) of violation on turn index."""
-    import statsmodels.api as sm
-    from scipy import stats
-
+    """Logistic regression (binomial GLM, `stats.logistic_slope`) of violation on turn index."""
     points = [tp for r in results if r.success is not None for tp in r.turn_violations]
     nan = float("nan")
-    turns = np.array([t for t, _ in points], dtype=float)
-    violated = np.array([float(v) for _, v in points])
-    if len(points) < 3 or len(set(turns.tolist())) < 2:
-        return Erosion(nan, nan, nan, len(points), "fewer than 3 turns over 2 turn indices")
-    if violated.min() == violated.max():
-        return Erosion(nan, nan, nan, len(points), "every turn had the same outcome")
-    design = sm.add_constant(turns)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            fit = sm.GLM(violated, design, family=sm.families.Binomial()).fit()
-    except Exception as exc:  # perfect separation, non-convergence
-        return Erosion(nan, nan, nan, len(points), f"no fit: {type(exc).__name__}")
-    slope, se = float(fit.params[1]), float(fit.bse[1])
-    if not (math.isfinite(slope) and math.isfinite(se)):
-        return Erosion(nan, nan, nan, len(points), "no finite estimate")
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
-    return Erosion(slope, slope - z * se, slope + z * se, len(points))
+    if len(points) < 3:
+        return Erosion(nan, nan, nan, len(points), "fewer than 3 turns")
+    turns = sorted({t for t, _ in points})
+    fit = logistic_slope(
+        turns,
+        [sum(1 for t, v in points if t == turn and v) for turn in turns],
+        [sum(1 for t, _ in points if t == turn) for turn in turns],
+        confidence,
+        predictor="turn",
+    )
+    if not fit.estimable:
+        return Erosion(nan, nan, nan, len(points), fit.reason)
+    return Erosion(fit.slope, fit.low, fit.high, len(points))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from safetyloop.stats._intervals import (
     paired_difference,
     wilson,
 )
+from safetyloop.stats._logistic import SlopeFit, logistic_slope
 from safetyloop.stats._power import (
     AdditionalCasesResult,
     ComparisonPower,
@@ -48,12 +49,14 @@ __all__ = [
     "RoganGladenResult",
     "SampleSizeResult",
     "SelfCheckReport",
+    "SlopeFit",
     "TrendResult",
     "additional_cases_needed",
     "category_drift",
     "clopper_pearson",
     "cluster_bootstrap",
     "holm",
+    "logistic_slope",
     "mcnemar_exact",
     "newcombe_difference",
     "non_inferiority",

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import statsmodels.api as sm
-from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from safetyloop.stats._intervals import _check_confidence, _check_counts
+from safetyloop.stats._logistic import logistic_slope
 
 
 @dataclass(frozen=True)
@@ -19,8 +17,9 @@ class TrendResult:
     """Logistic trend of a violation rate over release order (index 0 = first release).
 
     Attributes:
-        estimable: False when the fit is not identified (no events at all, every case
-            violating, or perfect separation); the numeric fields are then NaN / None.
+        estimable: False when the slope cannot be estimated (no violations at all, every case
+            violating, (quasi-)complete separation, a fit that does not bound it: see
+            `stats.logistic_slope`); the numeric fields are then NaN / None and `note` says why.
         slope: change in log-odds of a violation per release (> 0: getting worse).
         slope_low: lower bound of the slope's Wald interval.
         slope_high: upper bound of the slope's Wald interval.
@@ -31,7 +30,7 @@ class TrendResult:
         crossing_index: fractional release index at which the fitted rate rises past the
             threshold; may lie in the past (already above) or the future. None when the slope
             is not positive (the fitted rate never rises to it) or the fit is not estimable.
-        note: why the fit is not estimable, empty otherwise.
+        note: why the slope cannot be estimated, empty otherwise.
     """
 
     estimable: bool
@@ -44,24 +43,6 @@ class TrendResult:
     fitted_rates: tuple[float, ...]
     crossing_index: float | None
     note: str = ""
-
-
-def _separated(events: np.ndarray, n: np.ndarray) -> bool:
-    """(Quasi-)complete separation on release order: the logistic MLE slope is infinite.
-
-    True when some release splits the others into "no violations" on one side and "every case
-    violates" on the other (that release itself may be mixed).
-    """
-    none = events == 0
-    every = events == n
-    r = events.size
-    for j in range(r):
-        before, after = slice(0, j), slice(j + 1, r)
-        if (none[before].all() and every[after].all()) or (
-            every[before].all() and none[after].all()
-        ):
-            return True
-    return False
 
 
 def trend_test(
@@ -86,43 +67,31 @@ def trend_test(
         raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
     for i, (e, n) in enumerate(release_events):
         _check_counts(e, n, f"release {i}")
-    idx = np.array([i for i, (_, n) in enumerate(release_events) if n > 0], dtype=np.float64)
-    ev = np.array([e for e, n in release_events if n > 0], dtype=np.float64)
-    ns = np.array([n for _, n in release_events if n > 0], dtype=np.float64)
-    if idx.size < 2:
+    if sum(n > 0 for _, n in release_events) < 2:
         raise ValueError("a trend needs at least two releases with cases")
-    nan = float("nan")
-
-    def not_estimable(note: str) -> TrendResult:
-        return TrendResult(False, nan, nan, nan, nan, nan, confidence, (), None, note)
-
-    if ev.sum() == 0:
-        return not_estimable("no violations in any release: the slope is not identified")
-    if ev.sum() == ns.sum():
-        return not_estimable("every case violates in every release: the slope is not identified")
-    if _separated(ev, ns):
-        return not_estimable(
-            "violations all on one side of some release (separation): the slope is infinite"
-        )
-    exog = sm.add_constant(idx, has_constant="add")
-    with warnings.catch_warnings():
-        # A saturated fit (two releases) trips statsmodels' "perfect prediction" heuristic and a
-        # zero residual-df division, neither of which concerns the binomial MLE; true separation
-        # is ruled out above.
-        warnings.simplefilter("ignore", PerfectSeparationWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        fit = sm.GLM(np.column_stack([ev, ns - ev]), exog, family=sm.families.Binomial()).fit()
-    a, b = (float(x) for x in fit.params)
-    ci = np.asarray(fit.conf_int(alpha=1.0 - confidence))
+    # Fitted on release numbers (1 = the first, as people count them), so a reason names the
+    # release the way every table shows it; the intercept is moved back to index 0 below.
+    fit = logistic_slope(
+        list(range(1, len(release_events) + 1)),
+        [e for e, _ in release_events],
+        [n for _, n in release_events],
+        confidence,
+        predictor="release",
+    )
+    if not fit.estimable:
+        nan = float("nan")
+        return TrendResult(False, nan, nan, nan, nan, nan, confidence, (), None, fit.reason)
+    b = fit.slope
+    a = fit.intercept + b  # log-odds at release index 0 (release number 1)
     x_all = np.arange(len(release_events), dtype=np.float64)
     fitted = 1.0 / (1.0 + np.exp(-(a + b * x_all)))
     crossing = (math.log(threshold / (1.0 - threshold)) - a) / b if b > 0 else None
     return TrendResult(
         estimable=True,
         slope=b,
-        slope_low=float(ci[1, 0]),
-        slope_high=float(ci[1, 1]),
-        p_value=float(fit.pvalues[1]),
+        slope_low=fit.low,
+        slope_high=fit.high,
+        p_value=fit.p_value,
         intercept=a,
         confidence=confidence,
         fitted_rates=tuple(float(x) for x in fitted),
