@@ -132,7 +132,17 @@ def adjusted_interval(
         )
         interval = boot.interval
         deff = boot.design_effect
-        deff_text = "n/a" if deff != deff else f"{deff:.2f}"  # NaN when either variance is 0
+        # A ratio of two variances: NaN, and said why, when either is zero.
+        deff_text = (
+            f"{deff:.2f}"
+            if deff == deff
+            else "cannot be estimated: "
+            + (
+                "every case has the same outcome"
+                if events in (0, n)
+                else "the cluster rates do not vary"
+            )
+        )
         adjustments.append(
             RateAdjustment(
                 kind="cluster-bootstrap",

@@ -26,7 +26,8 @@ class ClusterBootstrapResult:
         n_clusters: clusters (conversations, templates, scenarios) resampled.
         n_boot: bootstrap replicates.
         design_effect: bootstrap variance over the binomial variance of independent cases
-            (> 1: clustering inflates uncertainty); NaN when either variance is zero.
+            (> 1: clustering inflates uncertainty); NaN when either variance is zero (every case
+            has one outcome, or every cluster the same rate): it cannot be estimated.
     """
 
     interval: Interval
@@ -121,7 +122,9 @@ def cluster_bootstrap(
     high = max(b_high, plain.high, rate)
     binom_var = rate * (1.0 - rate) / total_n
     boot_var = float(boot.var(ddof=1))
-    deff = boot_var / binom_var if binom_var > 0 and boot_var > 0 else float("nan")
+    # Replicates that all share one rate differ only by rounding: that variance is zero too.
+    no_spread = boot_var <= 1e-12 * binom_var
+    deff = boot_var / binom_var if binom_var > 0 and not no_spread else float("nan")
     return ClusterBootstrapResult(
         interval=Interval(rate, low, high, confidence, f"cluster-bootstrap-{method}"),
         bootstrap_low=b_low,
