@@ -29,6 +29,7 @@ from safetyloop.gate._stats_records import ScorerConfusion
 from safetyloop.governance import Clock
 from safetyloop.governance.gating import govern
 from safetyloop.redteam.evidence import load_evidence
+from safetyloop.safeguards import safeguard_checks
 from safetyloop.scoring import ScoreInput, create_scorer, metric_names
 from safetyloop.scoring._calibrate import Calibration, calibrate, load_labels
 from safetyloop.store import NewRun, RunInfo, Store, project_store
@@ -285,6 +286,7 @@ def evidence_for(store: Store, run_ref: str) -> RunEvidence:
             name: store.scores(info.id, version) for name, version in info.scorer_versions.items()
         },
         confusions=_confusions(store, info.scorer_versions),
+        safeguards=safeguard_checks(info.lineage.get("target")),
     )
 
 

@@ -187,9 +187,9 @@ def test_targets_file_builds_a_guarded_python_target(tmp_path: Path) -> None:
     assert isinstance(target, GuardedTarget)
     assert target.name == "safe"
     assert target.inner.kind == "python"
-    assert target.describe()["config"]["inner"]["config"] == {
-        "callable": f"{DOUBLES}:simulated_echo"
-    }
+    inner = target.describe()["config"]["inner"]["config"]
+    assert inner["callable"] == f"{DOUBLES}:simulated_echo"
+    assert set(inner["code"]) == {DOUBLES}  # the version follows the inner target's code
 
 
 async def test_clean_prompt_passes_through_to_the_inner_target(tmp_path: Path) -> None:

@@ -16,7 +16,13 @@ from safetyloop.gate._model import (
     worst,
 )
 from safetyloop.gate._regression import REGRESSION, compare_evidence, regression_findings
-from safetyloop.gate._rules import INSUFFICIENT_EVIDENCE, RuleContext, get_rule, not_measured
+from safetyloop.gate._rules import (
+    INSUFFICIENT_EVIDENCE,
+    RuleContext,
+    every_principle_rules,
+    get_rule,
+    not_measured,
+)
 
 
 def _principle_result(
@@ -31,6 +37,13 @@ def _principle_result(
         criteria=criteria or [],
         findings=findings,
     )
+
+
+def _every_principle(principle: Principle, context: RuleContext) -> list[Finding]:
+    """Findings of the rules every principle with criteria is held to (`judge-is-guard`)."""
+    if not principle.criteria:
+        return []
+    return [f for rule in every_principle_rules() for f in rule(principle, context)]
 
 
 def evaluate(
@@ -63,6 +76,9 @@ def evaluate(
             findings.extend(found)
         if report is not None:
             findings.extend(regression_findings(principle, report))
+        findings.extend(
+            _every_principle(principle, RuleContext(constitution, evidence, list(measured)))
+        )
         measured.append(_principle_result(principle, findings, results))
     if baseline is not None and report is None:
         for i, done in enumerate(measured):
@@ -82,7 +98,11 @@ def evaluate(
         assert principle.enforced_by is not None
         context = RuleContext(constitution, evidence, list(by_id.values()))
         by_id[principle.id] = _principle_result(
-            principle, get_rule(principle.enforced_by)(principle, context)
+            principle,
+            [
+                *get_rule(principle.enforced_by)(principle, context),
+                *_every_principle(principle, context),
+            ],
         )
     principles = [by_id[p.id] for p in constitution.principles]
     return Decision(
@@ -97,6 +117,11 @@ def evaluate(
             "run_constitution_hash": evidence.constitution_hash,
             "suite_versions": evidence.suite_versions,
             "scorer_versions": evidence.scorer_versions,
+            **(
+                {"safeguards": [c.model_dump(mode="json") for c in evidence.safeguards]}
+                if evidence.safeguards
+                else {}
+            ),
             **({"baseline_run": baseline.run_id} if baseline is not None else {}),
             **(
                 {

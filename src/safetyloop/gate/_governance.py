@@ -12,6 +12,9 @@ rule by rule in every output format:
   ones and where they escalated to: WARN when any is tier 2 or 3 or past its SLA; tier-1 items
   within their SLA (a borderline verdict, thin evidence) are reported as PASS and hold nothing.
 
+* confirmed findings — a finding a person may settle (`judge-is-guard`) becomes PASS on its
+  principle once the review item it queued for this run is approved, naming the review.
+
 Non-PASS findings for a principle the constitution does not have go to a `governance`
 pseudo-principle (PASS ones about such principles are left out).
 """
@@ -23,10 +26,13 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from safetyloop.gate._independence import JUDGE_IS_GUARD
 from safetyloop.gate._model import Decision, Finding, PrincipleResult, Status, worst
 
 #: Rule ids of the governance step.
 EXCEPTION, DEBT_AGING, PENDING_REVIEW = "exception", "debt-aging", "pending-review"
+#: Rules whose WARN findings people settle by approving the review item the finding queued.
+CONFIRMABLE = frozenset({JUDGE_IS_GUARD})
 #: Where findings about principles outside the constitution are reported.
 GOVERNANCE_PRINCIPLE = "governance"
 
@@ -66,6 +72,17 @@ class PendingReview(BaseModel):
     escalated_to: str | None
 
 
+class ConfirmedReview(BaseModel):
+    """An approved review item of a `CONFIRMABLE` rule about this run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    rule: str
+    principle: str | None
+    approvers: list[str]
+
+
 class GovernanceState(BaseModel):
     """What governance holds for one gate decision, read from the store at `now`."""
 
@@ -75,6 +92,22 @@ class GovernanceState(BaseModel):
     exceptions: list[ActiveException] = []
     debts: list[AgedDebt] = []
     pending: list[PendingReview] = []
+    confirmed: list[ConfirmedReview] = []
+    """Approved items about this run whose rule's findings people settle (`CONFIRMABLE`)."""
+
+
+def _confirm(p: PrincipleResult, review: ConfirmedReview) -> PrincipleResult:
+    """`review`'s rule's WARN findings on `p` as PASS: people looked and confirmed."""
+    note = f"(confirmed by review {review.id}, approved by {', '.join(review.approvers)}) "
+    findings = [
+        f.model_copy(update={"status": Status.PASS, "message": note + f.message})
+        if f.rule == review.rule and f.status == Status.WARN
+        else f
+        for f in p.findings
+    ]
+    return p.model_copy(
+        update={"findings": findings, "status": worst([f.status for f in findings])}
+    )
 
 
 def _waive(p: PrincipleResult, exc: ActiveException) -> PrincipleResult:
@@ -161,6 +194,10 @@ def apply_governance(decision: Decision, state: GovernanceState) -> Decision:
     """The decision with exceptions applied and debt and pending reviews reported."""
     principles = list(decision.principles)
     index = {p.id: i for i, p in enumerate(principles)}
+    for review in state.confirmed:
+        i = index.get(review.principle or "")
+        if i is not None and review.rule in CONFIRMABLE:
+            principles[i] = _confirm(principles[i], review)
     for exc in state.exceptions:
         for pid in exc.principles:
             i = index.get(pid)

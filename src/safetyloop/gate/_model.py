@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from safetyloop.engine import CaseResult
 from safetyloop.gate._stats_records import RateAdjustment, RegressionReport, ScorerConfusion
 from safetyloop.redteam._records import RedteamEvidence
+from safetyloop.safeguards import SafeguardCheck
 from safetyloop.scoring import Score
 from safetyloop.suites import Case
 
@@ -61,6 +62,9 @@ class RunEvidence(BaseModel):
     confusions: dict[str, ScorerConfusion] = Field(default_factory=dict)
     #: A red-team run given with the gate (`--redteam`), read by the `redteam` rule.
     redteam: RedteamEvidence | None = None
+    #: The checks of the run's guarded target, from its lineage: `judge-is-guard` compares
+    #: their scorers with the criteria's.
+    safeguards: list[SafeguardCheck] = Field(default_factory=list)
 
 
 class Finding(BaseModel):

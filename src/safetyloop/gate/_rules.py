@@ -21,20 +21,29 @@ class RuleContext:
 
 Rule = Callable[[Principle, RuleContext], list[Finding]]
 _RULES: dict[str, Rule] = {}
+#: Rules the gate applies to every principle with criteria (not named by `enforced_by`).
+_EVERY_PRINCIPLE: dict[str, Rule] = {}
 
 NOT_MEASURED = "not-measured"
 #: The `enforced_by` name of C4's rule, which reads every other principle's findings.
 INSUFFICIENT_EVIDENCE = "insufficient_evidence"
 
 
-def gate_rule(name: str) -> Callable[[Rule], Rule]:
-    """Register a principle-level rule under `name` (the value of `enforced_by`)."""
+def gate_rule(name: str, *, every_principle: bool = False) -> Callable[[Rule], Rule]:
+    """Register a principle-level rule under `name` (the value of `enforced_by`); with
+    `every_principle`, a rule the gate applies to every principle that has criteria, beside
+    the principle's own findings (such a rule returns [] where it has nothing to say)."""
 
     def register(rule: Rule) -> Rule:
-        _RULES[name] = rule
+        (_EVERY_PRINCIPLE if every_principle else _RULES)[name] = rule
         return rule
 
     return register
+
+
+def every_principle_rules() -> list[Rule]:
+    """The rules applied to every principle with criteria, in name order."""
+    return [_EVERY_PRINCIPLE[name] for name in sorted(_EVERY_PRINCIPLE)]
 
 
 def rule_names() -> set[str]:

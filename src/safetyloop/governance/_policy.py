@@ -22,6 +22,7 @@ ROUTING_RULES = (
     "insufficient-evidence",
     "new-failure-mode",
     "borderline",
+    "judge-is-guard",
 )
 #: Debt severities, most severe first.
 SEVERITIES = ("critical", "high", "medium", "low")

@@ -5,6 +5,8 @@
 * `new-failure-mode` — a criterion failing (WARN/BLOCK) that passed on the baseline run, or a
   category whose rate reaches the criterion's threshold where the baseline's stayed under it.
 * `borderline` — a verdict the scorer marked borderline (inside its uncertainty band).
+* `judge-is-guard` — a principle judged only by the scorer its target's safeguard runs; an
+  approval confirms the evidence (see `gate._independence`).
 
 `block-override` items are queued by exception requests (`governance.exceptions`).
 """
@@ -12,6 +14,7 @@
 from __future__ import annotations
 
 from safetyloop.gate import CriterionResult, Decision, Status
+from safetyloop.gate._independence import JUDGE_IS_GUARD
 from safetyloop.governance.reviews import Proposal
 from safetyloop.store import BorderlineVerdict
 from safetyloop.suites import Case
@@ -49,6 +52,11 @@ def gate_proposals(
         thin = [f.message for f in p.findings if f.rule == "insufficient-evidence"]
         if thin:
             add("insufficient-evidence", p.id, f"{p.id} evidence", "; ".join(thin))
+        guarded = [
+            f.message for f in p.findings if f.rule == JUDGE_IS_GUARD and f.status == Status.WARN
+        ]
+        if guarded:
+            add(JUDGE_IS_GUARD, p.id, f"{p.id} judged by its own safeguard", "; ".join(guarded))
     if baseline is None:
         return out
     before = {

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from safetyloop.gate import Decision
 from safetyloop.gate._governance import (
+    CONFIRMABLE,
     ActiveException,
     AgedDebt,
+    ConfirmedReview,
     GovernanceState,
     PendingReview,
     apply_governance,
@@ -100,7 +102,20 @@ def governance_state(
         if r.run_id == decision.run_id
         or (r.rule == "block-override" and r.target == decision.target)
     ]
-    return GovernanceState(now=now, exceptions=exceptions, debts=debts, pending=pending)
+    # Approved items whose rule's findings people settle (judge-is-guard) confirm them.
+    confirmed = [
+        ConfirmedReview(
+            id=r.id,
+            rule=r.rule,
+            principle=r.principle,
+            approvers=[g.approver for g in r.signatures if g.verdict == "approve"],
+        )
+        for r in list_reviews(store, status="approved", run_id=decision.run_id)
+        if r.rule in CONFIRMABLE
+    ]
+    return GovernanceState(
+        now=now, exceptions=exceptions, debts=debts, pending=pending, confirmed=confirmed
+    )
 
 
 def govern(

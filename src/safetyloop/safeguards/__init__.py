@@ -1,5 +1,11 @@
 """Safeguards: input/output checks wrapped around any target, versioned like models."""
 
-from safetyloop.safeguards._guarded import CheckSpec, GuardedTarget, create_guarded
+from safetyloop.safeguards._guarded import (
+    CheckSpec,
+    GuardedTarget,
+    SafeguardCheck,
+    create_guarded,
+    safeguard_checks,
+)
 
-__all__ = ["CheckSpec", "GuardedTarget", "create_guarded"]
+__all__ = ["CheckSpec", "GuardedTarget", "SafeguardCheck", "create_guarded", "safeguard_checks"]

@@ -7,8 +7,8 @@ measure exactly what a safeguard change did against the bare model.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +28,33 @@ class CheckSpec(BaseModel):
     scorer: str
     config: dict[str, Any] = Field(default_factory=dict)
     fire_on: list[str] = Field(min_length=1)
+
+
+class SafeguardCheck(BaseModel):
+    """A check that guarded a run's target, as the run's lineage records it: the gate compares
+    its scorer with the scorers that judge the run (`gate._independence`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    target: str  #: name of the guarded target that runs the check
+    stage: Literal["input", "output"]
+    scorer: str
+    version: str
+    fire_on: list[str]
+
+
+def safeguard_checks(description: Mapping[str, Any] | None) -> list[SafeguardCheck]:
+    """Every check of every `guarded` layer in a target's stored `describe()`, outermost first."""
+    out: list[SafeguardCheck] = []
+    node = description
+    while isinstance(node, Mapping) and node.get("kind") == GuardedTarget.kind:
+        config = node.get("config") or {}
+        for stage in ("input", "output"):
+            check = config.get(f"{stage}_check")
+            if isinstance(check, Mapping):
+                out.append(SafeguardCheck(target=str(node.get("name", "")), stage=stage, **check))
+        node = config.get("inner")
+    return out
 
 
 class _Check:

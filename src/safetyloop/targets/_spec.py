@@ -2,7 +2,8 @@
 
 Command-line specs: `local`, `openai:MODEL@BASE_URL`, `python:package.module:function`.
 A YAML file lists `targets:` with `name`, `kind` and `params`; a `guarded` entry names its
-inner target in `params.target`.
+inner target in `params.target`. A `python` entry may give an explicit `version:`, which
+replaces the hash of its code as the target's version.
 """
 
 from __future__ import annotations
@@ -34,6 +35,17 @@ class TargetSpec(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     kind: str
     params: dict[str, Any] = Field(default_factory=dict)
+    #: A `python` target's version, replacing the hash of its code (the team owns bumping it).
+    version: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _version_is_for_python(self) -> TargetSpec:
+        if self.version is not None and self.kind != "python":
+            raise ValueError(
+                f"an explicit version is for python targets; a {self.kind} target's version "
+                "is the hash of its configuration"
+            )
+        return self
 
 
 class TargetsFile(BaseModel):
@@ -131,6 +143,8 @@ def _build(ref: str, declared: dict[str, TargetSpec], seen: tuple[str, ...]) -> 
         raise InputError(f"targets refer to each other in a cycle: {' -> '.join((*seen, ref))}")
     spec = declared.get(ref) or parse_target_spec(ref)
     params = dict(spec.params)
+    if spec.version is not None:
+        params["version"] = spec.version
     if spec.kind == "guarded":
         inner = params.get("target")
         if not isinstance(inner, str):
