@@ -70,6 +70,13 @@ def test_run_then_show_prints_the_grid_and_excerpts(invoke: Invoke, tmp_path: Pa
     assert "crescendo" in out and "encoding" in out
     assert "first-failure turn: turn 3: 2" in out
     assert "turn 2 (backtracked) user: step 2 blocked" in out
+    # Violations only from turn 3 on: the erosion slope is infinite, so the reason is printed,
+    # never a number with an interval tens of thousands wide.
+    assert (
+        "policy-erosion slope: cannot be estimated (complete separation: every outcome at "
+        "turn <= 2 is 0 and every one at turn >= 3 is 1" in out
+    )
+    assert "policy-erosion slope (log-odds per turn)" not in out
 
 
 def test_plans_file_errors_name_file_line_and_key(invoke: Invoke, tmp_path: Path) -> None:
