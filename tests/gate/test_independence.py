@@ -71,7 +71,7 @@ def _evidence(checks: list[SafeguardCheck], scorer_versions: dict[str, str]) -> 
 def _check(scorer: str, version: str, stage: str = "output") -> SafeguardCheck:
     return SafeguardCheck(
         target="safe",
-        stage=stage,  # type: ignore[arg-type]
+        stage=stage,
         scorer=scorer,
         version=version,
         fire_on=["compliance"],
