@@ -104,7 +104,8 @@ class Runner:
 
     async def _run_case(self, case: Case) -> CaseResult:
         key = cache_key(self.target, case, self.params)
-        if self.cache and self.settings.use_cache:
+        use_cache = self.cache is not None and self.settings.use_cache and self.target.cacheable
+        if self.cache and use_cache:
             hit = self.cache.cache_get(key)
             if hit is not None:
                 return CaseResult(
@@ -149,7 +150,7 @@ class Runner:
             attempts.append(
                 Attempt(number=number, outcome="ok", duration_s=time.perf_counter() - t0)
             )
-            if self.cache and self.settings.use_cache:
+            if self.cache and use_cache:
                 self.cache.cache_put(
                     key,
                     CachedResponse(
@@ -172,7 +173,7 @@ class Runner:
     async def _call(self, case: Case) -> TargetResponse:
         try:
             return await asyncio.wait_for(
-                self.target.generate(case.messages, self.params), self.settings.timeout_s
+                self.target.answer(case, self.params), self.settings.timeout_s
             )
         except TimeoutError as exc:
             raise TargetError(

@@ -3,6 +3,7 @@
 from safetyloop.targets._registry import create_target, target_kind, target_kinds
 from safetyloop.targets._spec import TargetSpec, build_target, load_targets_file, parse_target_spec
 from safetyloop.targets._target import GenerateParams, Target, TargetError, TargetResponse
+from safetyloop.targets._transcripts import Transcript, TranscriptFile, read_transcripts
 
 __all__ = [
     "GenerateParams",
@@ -10,10 +11,13 @@ __all__ = [
     "TargetError",
     "TargetResponse",
     "TargetSpec",
+    "Transcript",
+    "TranscriptFile",
     "build_target",
     "create_target",
     "load_targets_file",
     "parse_target_spec",
+    "read_transcripts",
     "target_kind",
     "target_kinds",
 ]

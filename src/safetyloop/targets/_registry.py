@@ -27,7 +27,7 @@ def target_kind(kind: str) -> Callable[[TargetFactory], TargetFactory]:
 
 def _load_builtin_and_plugins() -> None:
     # Built-in providers register on import; each imports its optional SDK lazily.
-    from safetyloop.targets import _local, _openai, _python  # noqa: F401
+    from safetyloop.targets import _local, _openai, _python, _recorded  # noqa: F401
 
     for ep in entry_points(group=_ENTRY_POINT_GROUP):
         if ep.name not in _FACTORIES:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from safetyloop._hashing import content_hash
-from safetyloop.suites import Message
+from safetyloop.suites import Case, Message
 
 
 class GenerateParams(BaseModel):
@@ -71,6 +71,9 @@ class Target(ABC):
     kind: ClassVar[str]
     #: How many requests the runner may have in flight to this target at once.
     max_concurrency: int = 4
+    #: Whether the runner may serve an answer from its response cache (keyed on the
+    #: conversation); False for targets whose answer depends on the case, not only on it.
+    cacheable: ClassVar[bool] = True
 
     def __init__(self, name: str, config: dict[str, Any]) -> None:
         self.name = name
@@ -94,6 +97,11 @@ class Target(ABC):
     @abstractmethod
     async def generate(self, messages: Sequence[Message], params: GenerateParams) -> TargetResponse:
         """Answer the conversation, or raise `TargetError`."""
+
+    async def answer(self, case: Case, params: GenerateParams) -> TargetResponse:
+        """Answer one case; the runner calls this. By default, `generate` on its conversation
+        (a target that looks answers up by case, like `recorded`, overrides it)."""
+        return await self.generate(case.messages, params)
 
     async def aclose(self) -> None:
         """Release connections, threads or models."""
