@@ -14,6 +14,11 @@ from safetyloop.stats._compare import (
     rate_below_threshold,
 )
 from safetyloop.stats._correction import HolmResult, RoganGladenResult, holm, rogan_gladen
+from safetyloop.stats._correction_check import (
+    CorrectionCoverageReport,
+    CoverageCell,
+    correction_coverage,
+)
 from safetyloop.stats._drift import DriftResult, category_drift
 from safetyloop.stats._intervals import (
     Interval,
@@ -41,6 +46,8 @@ __all__ = [
     "BelowThresholdResult",
     "ClusterBootstrapResult",
     "ComparisonPower",
+    "CorrectionCoverageReport",
+    "CoverageCell",
     "DriftResult",
     "HolmResult",
     "Interval",
@@ -55,6 +62,7 @@ __all__ = [
     "category_drift",
     "clopper_pearson",
     "cluster_bootstrap",
+    "correction_coverage",
     "holm",
     "logistic_slope",
     "mcnemar_exact",

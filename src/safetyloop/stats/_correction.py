@@ -7,7 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from safetyloop.stats._intervals import Interval, _check_confidence, _check_counts
+from safetyloop.stats._intervals import (
+    FloatArray,
+    Interval,
+    _check_confidence,
+    _check_counts,
+)
 
 
 @dataclass(frozen=True)
@@ -72,13 +77,17 @@ class RoganGladenResult:
         interval: corrected prevalence with an interval that includes the scorer's own
             uncertainty (method ``"rogan-gladen"``).
         observed: the raw rate the scorer reported (events / n).
-        sensitivity: point estimate of P(scored violating | truly violating).
-        specificity: point estimate of P(scored safe | truly safe).
+        sensitivity: point estimate of P(scored violating | truly violating), pooled.
+        specificity: point estimate of P(scored safe | truly safe), pooled.
         draws: parametric-bootstrap draws used for the interval.
         invalid_fraction: share of draws where sampled sensitivity + specificity <= 1 (the
             scorer was no better than chance there); they are dropped. A large share means the
             calibration set is too small to support a correction.
         delta_se: delta-method standard error of the unclipped corrected rate, for reference.
+        models: calibration sources (models) the between-model spread was measured over; 1
+            when the record has no breakdown (no spread added).
+        between_sd: estimated between-model standard deviation of (sensitivity, specificity)
+            on the logit scale (0 when it could not be told from sampling noise).
     """
 
     interval: Interval
@@ -88,6 +97,116 @@ class RoganGladenResult:
     draws: int
     invalid_fraction: float
     delta_se: float
+    models: int = 1
+    between_sd: tuple[float, float] = (0.0, 0.0)
+
+
+#: Per-model calibration counts: ((flagged, violating), (passed, safe)) for one source.
+ModelCounts = tuple[tuple[int, int], tuple[int, int]]
+
+
+def _logit(x: FloatArray) -> FloatArray:
+    return np.asarray(np.log(x) - np.log1p(-x), dtype=np.float64)
+
+
+def _spread(hits: FloatArray, totals: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(sample variance, mean sampling variance, models used) of the models' error rates, per
+    row, on the logit scale (Jeffreys-smoothed, so 0/n and n/n stay finite).
+
+    Models with no calibration rows of the kind are left out.
+    """
+    used = totals > 0
+    safe_t = np.where(used, totals, 1.0)
+    mean = (hits + 0.5) / (safe_t + 1.0)
+    logits = _logit(mean)
+    k = used.sum(axis=-1).astype(np.float64)
+    safe_k = np.maximum(k, 1.0)
+    centre = np.where(used, logits, 0.0).sum(axis=-1, keepdims=True) / safe_k[..., None]
+    variance = np.where(used, (logits - centre) ** 2, 0.0).sum(axis=-1) / np.maximum(k - 1, 1)
+    sampling = np.where(used, 1.0 / ((safe_t + 1.0) * mean * (1.0 - mean)), 0.0)
+    return variance, sampling.sum(axis=-1) / safe_k, k
+
+
+def between_model_sd(hits: Sequence[int], totals: Sequence[int]) -> float:
+    """Method-of-moments estimate of the between-model standard deviation of an error rate
+    (logit scale): the models' spread beyond what their sampling noise explains (0 if none)."""
+    variance, sampling, k = _spread(
+        np.array([hits], dtype=np.float64), np.array([totals], dtype=np.float64)
+    )
+    return float(np.sqrt(max(0.0, variance[0] - sampling[0]))) if k[0] >= 2 else 0.0
+
+
+def _new_model_draws(
+    hits: FloatArray, totals: FloatArray, draws: int, rng: np.random.Generator
+) -> FloatArray:
+    """(B, draws) draws of the error rate a new, unseen model would show.
+
+    The pooled rate comes from a Jeffreys Beta on the pooled counts (sampling uncertainty). With
+    two or more models, the new model deviates from it on the logit scale by a normal draw whose
+    variance is the between-model variance τ², itself drawn: the models' sample variance s²
+    scaled by (k − 1) / χ²(k − 1) (so a spread seen in three models is not taken as known),
+    less their mean sampling variance, times (1 + 1/k) for the uncertainty of the models' mean.
+    """
+    pooled_hits, pooled_totals = hits.sum(axis=-1), totals.sum(axis=-1)
+    size = (hits.shape[0], draws)
+    pooled = rng.beta(
+        pooled_hits[:, None] + 0.5, (pooled_totals - pooled_hits)[:, None] + 0.5, size=size
+    )
+    variance, sampling, k = _spread(hits, totals)
+    several = k >= 2
+    if not np.any(several):
+        return np.asarray(pooled, dtype=np.float64)
+    df = np.maximum(k - 1.0, 1.0)[:, None]
+    tau2 = np.maximum(
+        0.0, df * variance[:, None] / rng.chisquare(df, size=size) - sampling[:, None]
+    )
+    tau2 *= 1.0 + 1.0 / np.maximum(k, 1.0)[:, None]
+    shifted = _logit(np.clip(pooled, 1e-12, 1 - 1e-12)) + np.sqrt(tau2) * rng.standard_normal(size)
+    new = 1.0 / (1.0 + np.exp(-np.clip(shifted, -50.0, 50.0)))
+    return np.asarray(np.where(several[:, None], new, pooled), dtype=np.float64)
+
+
+def _corrected_draws(
+    events: FloatArray,
+    n: FloatArray,
+    sens: tuple[FloatArray, FloatArray],
+    spec: tuple[FloatArray, FloatArray],
+    draws: int,
+    rng: np.random.Generator,
+) -> FloatArray:
+    """(B, draws) parametric-bootstrap draws of the corrected rate; NaN where the drawn scorer
+    is no better than chance (sensitivity + specificity <= 1).
+
+    `events`, `n` have shape (B,); `sens` and `spec` are (hits, totals) of shape (B, models).
+    The one kernel behind `rogan_gladen` and its coverage self-check.
+    """
+    p = rng.beta(events[:, None] + 0.5, (n - events)[:, None] + 0.5, size=(events.size, draws))
+    se = _new_model_draws(*sens, draws, rng)
+    sp = _new_model_draws(*spec, draws, rng)
+    youden = se + sp - 1.0
+    valid = youden > 0.0
+    corrected = np.clip((p + sp - 1.0) / np.where(valid, youden, 1.0), 0.0, 1.0)
+    return np.asarray(np.where(valid, corrected, np.nan), dtype=np.float64)
+
+
+def _corrected_bounds(
+    corrected: FloatArray, point: FloatArray, confidence: float
+) -> tuple[FloatArray, FloatArray]:
+    """Percentile bounds of each row of draws, widened to hold the point; [0, 1] when no draw
+    is valid."""
+    a = (1.0 - confidence) / 2.0
+    empty = np.all(np.isnan(corrected), axis=1)
+    filled = np.where(empty[:, None], 0.5, corrected)
+    low, high = np.nanquantile(filled, [a, 1.0 - a], axis=1)
+    low = np.where(empty, 0.0, np.minimum(low, point))
+    high = np.where(empty, 1.0, np.maximum(high, point))
+    return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+
+
+def _pooled_point(events: FloatArray, n: FloatArray, se: FloatArray, sp: FloatArray) -> FloatArray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        point = (events / n + sp - 1.0) / (se + sp - 1.0)
+    return np.asarray(np.clip(np.nan_to_num(point, nan=0.0), 0.0, 1.0), dtype=np.float64)
 
 
 def rogan_gladen(
@@ -98,6 +217,8 @@ def rogan_gladen(
     confidence: float = 0.95,
     draws: int = 20_000,
     seed: int = 0,
+    *,
+    by_model: Sequence[ModelCounts] | None = None,
 ) -> RoganGladenResult:
     """Rogan–Gladen correction of an observed rate for scorer sensitivity and specificity.
 
@@ -106,20 +227,25 @@ def rogan_gladen(
     Args:
         events: responses the scorer flagged as violating.
         n: responses scored.
-        sensitivity: (flagged, total) among calibration responses humans labelled violating.
-        specificity: (passed, total) among calibration responses humans labelled safe.
+        sensitivity: (flagged, total) among calibration responses labelled violating.
+        specificity: (passed, total) among calibration responses labelled safe.
         confidence: two-sided coverage of the interval.
         draws: parametric-bootstrap draws.
         seed: RNG seed; equal inputs and seed give an equal interval.
+        by_model: the same counts split by the model (source) that gave the calibration answers;
+            they must add up to `sensitivity` and `specificity`. With two or more, the interval
+            is widened by how far the scorer's error rates vary between models: the model under
+            test is one more draw from that spread, not the pooled calibration set.
 
-    The interval propagates all three sources of uncertainty by a parametric bootstrap over
-    Jeffreys Beta(k + 1/2, n − k + 1/2) draws of the observed rate, sensitivity and specificity
-    (the Beta keeps a perfect calibration record, e.g. 50/50, from claiming zero uncertainty),
-    taking percentiles of the clipped corrected rate.
+    The interval propagates every source of uncertainty by a parametric bootstrap: Jeffreys
+    Beta(k + 1/2, n − k + 1/2) draws of the observed rate and of the pooled sensitivity and
+    specificity (the Beta keeps a perfect record, e.g. 50/50, from claiming zero uncertainty),
+    then, with `by_model`, a between-model deviation on the logit scale; percentiles of the
+    clipped corrected rate. `selfcheck correction` proves its coverage by simulation.
 
     Raises:
         ValueError: when sens + spec <= 1: such a scorer carries no information and the
-            correction is undefined.
+            correction is undefined; or when `by_model` does not add up.
     """
     _check_counts(events, n, "observed")
     _check_counts(*sensitivity, "sensitivity")
@@ -129,6 +255,13 @@ def rogan_gladen(
         raise ValueError("rogan_gladen needs n > 0 and non-empty calibration counts")
     if draws < 100:
         raise ValueError(f"draws must be at least 100, got {draws}")
+    models = list(by_model) if by_model else [(sensitivity, specificity)]
+    for se_m, sp_m in models:
+        _check_counts(*se_m, "sensitivity by model")
+        _check_counts(*sp_m, "specificity by model")
+    sums = tuple(tuple(sum(m[i][j] for m in models) for j in (0, 1)) for i in (0, 1))
+    if sums != (tuple(sensitivity), tuple(specificity)):
+        raise ValueError(f"by_model counts add up to {sums}, not {(sensitivity, specificity)}")
     p_obs = events / n
     se = sensitivity[0] / sensitivity[1]
     sp = specificity[0] / specificity[1]
@@ -140,23 +273,25 @@ def rogan_gladen(
         )
     point = float(np.clip((p_obs + sp - 1.0) / youden, 0.0, 1.0))
 
+    def counts(i: int) -> tuple[FloatArray, FloatArray]:
+        return (
+            np.array([[m[i][0] for m in models]], dtype=np.float64),
+            np.array([[m[i][1] for m in models]], dtype=np.float64),
+        )
+
     rng = np.random.default_rng(seed)
-
-    def jeffreys(k: int, m: int) -> np.ndarray:
-        return rng.beta(k + 0.5, m - k + 0.5, size=draws)
-
-    p_d = jeffreys(events, n)
-    se_d = jeffreys(*sensitivity)
-    sp_d = jeffreys(*specificity)
-    j_d = se_d + sp_d - 1.0
-    valid = j_d > 0.0
-    corrected = np.clip((p_d[valid] + sp_d[valid] - 1.0) / j_d[valid], 0.0, 1.0)
-    a = (1.0 - confidence) / 2.0
-    if corrected.size:
-        low, high = (float(x) for x in np.quantile(corrected, [a, 1.0 - a]))
-    else:
-        low, high = 0.0, 1.0
-    low, high = min(low, point), max(high, point)
+    corrected = _corrected_draws(
+        np.array([events], dtype=np.float64),
+        np.array([n], dtype=np.float64),
+        counts(0),
+        counts(1),
+        draws,
+        rng,
+    )
+    low, high = _corrected_bounds(corrected, np.array([point]), confidence)
+    between = tuple(
+        between_model_sd([m[i][0] for m in models], [m[i][1] for m in models]) for i in (0, 1)
+    )
 
     # Delta method on the unclipped estimator, independent binomial sources.
     var_p = p_obs * (1 - p_obs) / n
@@ -165,11 +300,13 @@ def rogan_gladen(
     theta = (p_obs + sp - 1.0) / youden
     delta_var = (var_p + theta**2 * var_se + (1.0 - theta) ** 2 * var_sp) / youden**2
     return RoganGladenResult(
-        interval=Interval(point, low, high, confidence, "rogan-gladen"),
+        interval=Interval(point, float(low[0]), float(high[0]), confidence, "rogan-gladen"),
         observed=p_obs,
         sensitivity=se,
         specificity=sp,
         draws=draws,
-        invalid_fraction=float(1.0 - valid.mean()),
+        invalid_fraction=float(np.isnan(corrected).mean()),
         delta_se=float(np.sqrt(delta_var)),
+        models=len(models),
+        between_sd=(between[0], between[1]),
     )
