@@ -1,6 +1,7 @@
 """Declaring targets: a short spec on the command line or named entries of a YAML file.
 
-Command-line specs: `local`, `openai:MODEL@BASE_URL`, `python:package.module:function`.
+Command-line specs: `local`, `openai:MODEL@BASE_URL`, `python:package.module:function`,
+`recorded:PATH[#MODEL]`.
 A YAML file lists `targets:` with `name`, `kind` and `params`; a `guarded` entry names its
 inner target in `params.target`. A `python` entry may give an explicit `version:`, which
 replaces the hash of its code as the target's version.
@@ -112,6 +113,11 @@ def parse_target_spec(spec: str) -> TargetSpec:
                 kind="openai",
                 params={"model": model, "base_url": url},
             )
+    if kind == "recorded" and rest:
+        from safetyloop.targets._recorded import recorded_spec
+
+        name, params = recorded_spec(rest)
+        return TargetSpec(name=name, kind="recorded", params=params)
     if kind == "python" and rest:
         return TargetSpec(
             name=rest.rsplit(":", 1)[-1].rsplit(".", 1)[-1],
@@ -121,7 +127,7 @@ def parse_target_spec(spec: str) -> TargetSpec:
     raise InputError(
         f"cannot read target spec {spec!r}",
         hint="use local, openai:MODEL@http://host:port/v1, python:module:function, "
-        "or a name from --targets-file",
+        "recorded:PATH[#MODEL], or a name from --targets-file",
     )
 
 
