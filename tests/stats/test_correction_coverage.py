@@ -1,0 +1,78 @@
+"""The Rogan–Gladen correction covers the true rate: a seeded grid of simulated worlds (zero
+rates and 30-row calibration sets included, with and without between-model shift); the full
+grid runs in `safetyloop selfcheck correction`."""
+
+from __future__ import annotations
+
+import pytest
+
+from safetyloop.stats import RoganGladenResult, correction_coverage, rogan_gladen
+
+# Corners of the full grid: zero and high rates, the weakest and strongest scorers, the
+# smallest and largest calibration sets, no shift and a between-model shift of 0.5 (logit).
+CORNERS = {
+    "rates": (0.0, 0.1),
+    "sensitivities": (0.7, 0.98),
+    "specificities": (0.8, 0.99),
+    "calibration_sizes": (30, 1000),
+    "shifts": (0.0, 0.5),
+}
+
+
+def test_every_corner_covers_at_the_floor() -> None:
+    report = correction_coverage(400, seed=5, draws=500, **CORNERS)
+    assert len(report.cells) == 32
+    assert {c.rate for c in report.cells} >= {0.0}
+    assert {c.calibration_rows for c in report.cells} >= {30}
+    assert {c.shift for c in report.cells} == {0.0, 0.5}
+    # 400 simulations a cell: allow two Monte-Carlo standard errors under the 0.94 floor
+    for cell in report.cells:
+        assert cell.coverage >= report.floor - 2 * cell.mc_se, cell
+    mean = sum(c.coverage for c in report.cells) / len(report.cells)
+    assert mean >= 0.95
+
+
+def test_without_the_spread_a_shifted_model_is_not_covered() -> None:
+    """One calibration model cannot show the spread; three can, and the correction uses it."""
+    world = {
+        "rates": (0.1,),
+        "sensitivities": (0.7,),
+        "specificities": (0.8,),
+        "calibration_sizes": (1000,),
+        "shifts": (0.5,),
+    }
+    one = correction_coverage(400, seed=2, draws=500, models=1, **world).cells[0]
+    three = correction_coverage(400, seed=2, draws=500, models=3, **world).cells[0]
+    assert one.coverage < 0.9
+    assert three.coverage >= 0.94 - 2 * three.mc_se
+    assert three.mean_width > one.mean_width
+
+
+def test_coverage_report_is_deterministic() -> None:
+    small = {k: v[:1] for k, v in CORNERS.items()}
+    assert correction_coverage(50, seed=1, draws=200, **small) == correction_coverage(
+        50, seed=1, draws=200, **small
+    )
+
+
+def test_by_model_counts_must_add_up() -> None:
+    with pytest.raises(ValueError, match="add up"):
+        rogan_gladen(10, 100, (90, 100), (95, 100), by_model=[((45, 50), (45, 50))] * 2)
+
+
+def test_the_wider_models_disagree_the_wider_the_interval() -> None:
+    pooled = rogan_gladen(30, 200, (90, 100), (95, 100), seed=3)
+    same = rogan_gladen(
+        30, 200, (90, 100), (95, 100), seed=3, by_model=[((45, 50), (48, 50)), ((45, 50), (47, 50))]
+    )
+    apart = rogan_gladen(
+        30, 200, (90, 100), (95, 100), seed=3, by_model=[((50, 50), (48, 50)), ((40, 50), (47, 50))]
+    )
+
+    def width(r: RoganGladenResult) -> float:
+        return r.interval.high - r.interval.low
+
+    assert same.models == apart.models == 2
+    assert same.between_sd[0] == 0.0 < 0.5 < apart.between_sd[0]
+    assert width(pooled) <= width(same) < width(apart) - 0.05
+    assert apart.interval.point == pooled.interval.point  # the point is the pooled estimate
