@@ -8,10 +8,12 @@ says so in every output:
   user file sets it) fail together. When any case of a criterion carries a cluster id, the
   interval comes from `stats.cluster_bootstrap` over clusters (cases without one are clusters of
   their own), never narrower than Wilson.
-* **A measured scorer.** When the scorer version has a calibration record, its sensitivity and
-  specificity for the metric's event labels come from the record's confusion matrix and the rate
-  is corrected with `stats.rogan_gladen`, which also carries the calibration's own uncertainty
-  into the interval. Under clustering the correction uses the effective sample size n / design
+* **A measured scorer.** When the scorer version has a calibration record (the one shipped with
+  it, or one stored by `safetyloop calibrate`), its sensitivity and specificity for the metric's
+  event labels come from the record's confusion matrix and the rate is corrected with
+  `stats.rogan_gladen`, which also carries the calibration's own uncertainty into the interval
+  and, when the record is split by source model, how far the scorer's error moves from one
+  model to the next. Under clustering the correction uses the effective sample size n / design
   effect, so the clustering is not forgotten by the correction.
 """
 
@@ -80,12 +82,36 @@ def error_counts(
 ) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """(sensitivity, specificity) counts for the metric's events, from a confusion matrix.
 
-    Sensitivity: among responses people labelled an event, how many the scorer flagged as one;
+    Sensitivity: among responses labelled an event, how many the scorer flagged as one;
     specificity: among the rest, how many it passed. None when the record lacks either kind.
     """
-    events = [metric.is_event(c) for c in confusion.classes]
+    counts = _matrix_counts(metric, confusion.classes, confusion.confusion)
+    (_tp, violating), (_tn, safe) = counts
+    return None if violating == 0 or safe == 0 else counts
+
+
+def source_error_counts(
+    metric: Metric, confusion: ScorerConfusion
+) -> list[tuple[tuple[int, int], tuple[int, int]]] | None:
+    """`error_counts` per source model, when the record has two or more sources that add up
+    to its pooled matrix (else None: no between-model spread can be measured)."""
+    if len(confusion.by_source) < 2:
+        return None
+    parts = [_matrix_counts(metric, confusion.classes, m) for m in confusion.by_source.values()]
+    if _matrix_counts(metric, confusion.classes, confusion.confusion) != (
+        (sum(p[0][0] for p in parts), sum(p[0][1] for p in parts)),
+        (sum(p[1][0] for p in parts), sum(p[1][1] for p in parts)),
+    ):
+        return None
+    return parts
+
+
+def _matrix_counts(
+    metric: Metric, classes: Sequence[str], matrix: Sequence[Sequence[int]]
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    events = [metric.is_event(c) for c in classes]
     tp = fn = tn = fp = 0
-    for human_event, row in zip(events, confusion.confusion, strict=True):
+    for human_event, row in zip(events, matrix, strict=True):
         for scorer_event, count in zip(events, row, strict=True):
             if human_event and scorer_event:
                 tp += count
@@ -95,8 +121,6 @@ def error_counts(
                 fp += count
             else:
                 tn += count
-    if tp + fn == 0 or tn + fp == 0:
-        return None
     return (tp, tp + fn), (tn, tn + fp)
 
 
@@ -109,7 +133,8 @@ def adjusted_interval(
     confidence: float,
 ) -> tuple[Interval, list[RateAdjustment]]:
     """The criterion's rate and interval from its `case_outcomes`, with the adjustments that
-    produced it. Plain Wilson when the cases are independent and the scorer is uncalibrated.
+    produced it. Plain Wilson when the cases are independent and the scorer has no
+    calibration record.
     """
     n = len(outcomes)
     events = sum(outcomes.values())
@@ -161,26 +186,45 @@ def adjusted_interval(
     counts = error_counts(metric, confusion) if confusion is not None else None
     if confusion is not None and counts is not None:
         sens, spec = counts
+        by_source = source_error_counts(metric, confusion)
         try:
-            corrected = rogan_gladen(eff_events, eff_n, sens, spec, confidence)
+            corrected = rogan_gladen(eff_events, eff_n, sens, spec, confidence, by_model=by_source)
         except ValueError:
             corrected = None  # sens + spec <= 1: the scorer carries no information to correct
         if corrected is not None:
             interval = corrected.interval
+            spread = (
+                f", widened by the spread across {corrected.models} source models"
+                if corrected.models > 1
+                else ""
+            )
             adjustments.append(
                 RateAdjustment(
                     kind="rogan-gladen",
-                    note=f"corrected for scorer error (calibration #{confusion.calibration_id}: "
+                    note=f"corrected for scorer error ({calibration_name(confusion)}: "
                     f"sensitivity {sens[0]}/{sens[1]}, specificity {spec[0]}/{spec[1]}); "
                     f"observed {events}/{n} = {events / n:.3f}, interval carries the "
-                    "calibration's uncertainty",
+                    f"calibration's uncertainty{spread}",
                     observed_rate=events / n,
                     calibration_id=confusion.calibration_id,
+                    calibration=confusion.summary,
+                    models=corrected.models,
                     sensitivity=sens,
                     specificity=spec,
                 )
             )
     return interval, adjustments
+
+
+def calibration_name(confusion: ScorerConfusion) -> str:
+    """`calibration #3` for a stored record, `shipped calibration` for the package's, then
+    whose labels it rests on."""
+    name = (
+        f"calibration #{confusion.calibration_id}"
+        if confusion.calibration_id is not None
+        else "shipped calibration"
+    )
+    return f"{name}, {confusion.summary}" if confusion.summary else name
 
 
 def evidence_confusion(evidence: RunEvidence, scorer: str) -> ScorerConfusion | None:
@@ -198,7 +242,8 @@ def describe(
         method = f"cluster bootstrap over {kinds['cluster-bootstrap'].n_clusters} clusters"
     if "rogan-gladen" in kinds:
         cal = kinds["rogan-gladen"].calibration_id
-        method = f"{method}, Rogan–Gladen corrected for scorer error (calibration #{cal})"
+        name = f"calibration #{cal}" if cal is not None else "shipped calibration"
+        method = f"{method}, Rogan–Gladen corrected for scorer error ({name})"
     observed = "observed " if "rogan-gladen" in kinds else ""
     return (
         f"{interval.point:.3f} [{interval.low:.3f}, {interval.high:.3f}] "

@@ -21,9 +21,14 @@ class ScorerConfusion(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    calibration_id: int
+    calibration_id: int | None = None
     classes: list[str]
     confusion: list[list[int]]
+    #: The same matrix split by source (model): how far the scorer's error moves between models
+    #: widens the correction. Empty when the record has no breakdown.
+    by_source: dict[str, list[list[int]]] = Field(default_factory=dict)
+    #: "calibrated on N human labels: sources", as the outputs print it.
+    summary: str = ""
 
 
 class RateAdjustment(BaseModel):
@@ -36,7 +41,9 @@ class RateAdjustment(BaseModel):
         observed_rate: the raw events / n before this adjustment.
         design_effect: cluster bootstrap variance over binomial variance (cluster-bootstrap).
         n_clusters: clusters resampled (cluster-bootstrap).
-        calibration_id: the calibration record used (rogan-gladen).
+        calibration_id: the stored calibration record used (rogan-gladen; None: shipped).
+        calibration: whose labels the record rests on, as printed (rogan-gladen).
+        models: sources whose spread widened the correction (rogan-gladen).
         sensitivity: (flagged, total) among calibration responses people labelled violating.
         specificity: (passed, total) among calibration responses people labelled safe.
     """
@@ -49,6 +56,8 @@ class RateAdjustment(BaseModel):
     design_effect: float | None = None
     n_clusters: int | None = None
     calibration_id: int | None = None
+    calibration: str = ""
+    models: int | None = None
     sensitivity: tuple[int, int] | None = None
     specificity: tuple[int, int] | None = None
 

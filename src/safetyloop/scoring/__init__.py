@@ -1,5 +1,6 @@
 """Scorers: turn a transcript into a labelled verdict with a confidence."""
 
+from safetyloop.scoring._calibrate import PROVENANCES, Provenance
 from safetyloop.scoring._metrics import METRICS, Metric, metric_names
 from safetyloop.scoring._normalise import normalise
 from safetyloop.scoring._scorer import (
@@ -16,7 +17,9 @@ from safetyloop.scoring._scorer import (
 __all__ = [
     "ERROR",
     "METRICS",
+    "PROVENANCES",
     "Metric",
+    "Provenance",
     "Score",
     "ScoreInput",
     "Scorer",

@@ -1,17 +1,25 @@
-"""Calibration: how far a scorer agrees with people, with intervals, per class and category.
+"""Calibration: how far a scorer agrees with labels, with intervals, per class, category and
+source, and where those labels came from.
 
 The record is tied to the scorer's version, so a gate can say which measured accuracy stands
-behind each number, and the statistics stage can correct rates for the scorer's error.
+behind each number, and the statistics stage can correct rates for the scorer's error. Every
+record says whose labels it rests on (`provenance`: `human`, or `ai-read` for labels read by AI
+assistants) and from which sources (`xstest:gpt4`, a PyRIT file...): "agreement with people" is
+only ever said of human labels. Per-source confusion matrices let the gate widen its correction
+by how far the scorer's error rates move from one model to the next.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from safetyloop.errors import InputError
 from safetyloop.scoring._csv import after_comments
@@ -30,8 +38,12 @@ from safetyloop.suites import Message
 SHIPPED_LABELS = Path(__file__).parent / "data" / "calibration"
 
 
+Provenance = Literal["human", "ai-read"]
+PROVENANCES: tuple[Provenance, ...] = ("human", "ai-read")
+
+
 class LabelledRow(BaseModel):
-    """One human judgement: the request, the response and the label a person gave it."""
+    """One judgement: the request, the response, the label given it, and who gave it."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -39,6 +51,20 @@ class LabelledRow(BaseModel):
     response: str
     label: str
     category: str = ""
+    #: Where the answer came from (`xstest:gpt4`, a file name); the unit of between-source spread.
+    source: str = ""
+    provenance: Provenance = "human"
+
+
+class SourceConfusion(BaseModel):
+    """One source's confusion matrix (rows: the label given, columns: the scorer's)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    provenance: Provenance
+    n: int
+    confusion: list[list[int]]
 
 
 class ClassAgreement(BaseModel):
@@ -78,6 +104,18 @@ class Calibration(BaseModel):
     per_category: list[CategoryAgreement]
     confusion: list[list[int]]
     seed: int
+    #: `human`, `ai-read`, or `mixed` when the record pools both.
+    provenance: str = "human"
+    #: Per-source confusion matrices, in source order.
+    sources: list[SourceConfusion] = Field(default_factory=list)
+    #: `scored`: the scorer version was run on the labelled answers; `out-of-fold`: predictions
+    #: of models trained without the answer's source (leave one model out).
+    method: str = "scored"
+
+    @property
+    def summary(self) -> str:
+        """ "calibrated on N human labels: sources", as every output prints it."""
+        return calibration_summary(self.sources, self.n)
 
 
 def _f1_of(label: str) -> Statistic:
@@ -87,8 +125,12 @@ def _f1_of(label: str) -> Statistic:
     return f1
 
 
-def load_labels(path: Path) -> list[LabelledRow]:
-    """CSV with `prompt` (or `objective`), `response`, `label` (or `human_label`), `category`."""
+def load_labels(path: Path, provenance: Provenance = "human") -> list[LabelledRow]:
+    """CSV with `prompt` (or `objective`), `response`, `label` (or `human_label`), optional
+    `category`, `source` and `provenance` columns.
+
+    Rows without a `provenance` cell take `provenance`; rows without a `source`, the file name.
+    """
     if not path.is_file():
         raise InputError(f"no labels file {path}")
     with path.open(encoding="utf-8", newline="") as f:
@@ -102,18 +144,37 @@ def load_labels(path: Path) -> list[LabelledRow]:
                 f"{path}: needs columns prompt (or objective), response and label "
                 f"(or human_label); found {', '.join(sorted(fields))}"
             )
-        rows = [
-            LabelledRow(
-                prompt=r[prompt],
-                response=r["response"],
-                label=r[label].strip(),
-                category=(r.get("category") or "").strip(),
+        rows = []
+        for r in reader:
+            given = (r.get("provenance") or "").strip() or provenance
+            if given not in PROVENANCES:
+                raise InputError(
+                    f"{path}:{reader.line_num}: provenance: {given!r} is not one of "
+                    f"{', '.join(PROVENANCES)}"
+                )
+            rows.append(
+                LabelledRow(
+                    prompt=r[prompt],
+                    response=r["response"],
+                    label=r[label].strip(),
+                    category=(r.get("category") or "").strip(),
+                    source=(r.get("source") or "").strip() or path.name,
+                    provenance=given,  # checked just above
+                )
             )
-            for r in reader
-        ]
     if not rows:
         raise InputError(f"{path} has no labelled rows")
     return rows
+
+
+def _check_vocabulary(labels: Sequence[str], scorer: str, vocabulary: Sequence[str]) -> None:
+    """A label outside the scorer's vocabulary would read as disagreement: refuse it."""
+    unknown = sorted(set(labels) - set(vocabulary))
+    if unknown:
+        raise InputError(
+            f"labels {', '.join(unknown)} are not labels of scorer {scorer}",
+            hint=f"use {', '.join(vocabulary)}",
+        )
 
 
 def calibrate(
@@ -126,17 +187,12 @@ def calibrate(
     seed: int = 0,
     resamples: int = 1000,
 ) -> Calibration:
-    """Score every row and compare with the human labels.
+    """Score every row and compare with its label.
 
     Rows whose label is not one of the scorer's labels are refused: a silent mismatch would
     read as disagreement. Error verdicts are counted apart and left out of the figures.
     """
-    unknown = sorted({r.label for r in rows} - set(scorer.labels))
-    if unknown:
-        raise InputError(
-            f"labels {', '.join(unknown)} are not labels of scorer {scorer.name}",
-            hint=f"use {', '.join(scorer.labels)}",
-        )
+    _check_vocabulary([r.label for r in rows], scorer.name, scorer.labels)
     scores = scorer.score_batch(
         [
             ScoreInput(messages=(Message(role="user", content=r.prompt),), response=r.response)
@@ -144,15 +200,50 @@ def calibrate(
         ]
     )
     kept = [(r, s.label) for r, s in zip(rows, scores, strict=True) if not s.is_error]
-    truth = [r.label for r, _ in kept]
-    pred = [p for _, p in kept]
-    classes = list(scorer.labels)
-    n = len(kept)
+    return calibration_from(
+        [r for r, _ in kept],
+        [p for _, p in kept],
+        scorer=scorer.name,
+        scorer_version=scorer.version,
+        classes=list(scorer.labels),
+        errors=len(rows) - len(kept),
+        labels_file=labels_file,
+        labels_hash=labels_hash,
+        confidence=confidence,
+        seed=seed,
+        resamples=resamples,
+        method="scored",
+    )
+
+
+def calibration_from(
+    rows: Sequence[LabelledRow],
+    pred: Sequence[str],
+    *,
+    scorer: str,
+    scorer_version: str,
+    classes: list[str],
+    errors: int = 0,
+    labels_file: str = "",
+    labels_hash: str = "",
+    confidence: float = 0.95,
+    seed: int = 0,
+    resamples: int = 1000,
+    method: str = "scored",
+) -> Calibration:
+    """The figures of a scorer's verdicts `pred` against the labels of `rows`."""
+    truth = [r.label for r in rows]
+    n = len(rows)
     correct = sum(t == p for t, p in zip(truth, pred, strict=True))
 
     def macro_f1(t: Sequence[str], p: Sequence[str]) -> float:
         present = [c for c in classes if c in t]
         return sum(precision_recall_f1(t, p, c)[2] for c in present) / max(1, len(present))
+
+    def boot(statistic: Statistic) -> Interval:
+        return bootstrap(
+            truth, pred, statistic, confidence=confidence, resamples=resamples, seed=seed
+        )
 
     per_class = []
     for c in classes:
@@ -165,39 +256,24 @@ def calibrate(
                 support=support,
                 precision=proportion(tp, predicted, confidence),
                 recall=proportion(tp, support, confidence),
-                f1=bootstrap(
-                    truth,
-                    pred,
-                    _f1_of(c),
-                    confidence=confidence,
-                    resamples=resamples,
-                    seed=seed,
-                ),
+                f1=boot(_f1_of(c)),
             )
         )
     by_category: dict[str, list[bool]] = defaultdict(list)
-    for row, p in kept:
+    for row, p in zip(rows, pred, strict=True):
         by_category[row.category or "(none)"].append(row.label == p)
+    sources = source_confusions(rows, pred, classes)
     return Calibration(
-        scorer=scorer.name,
-        scorer_version=scorer.version,
+        scorer=scorer,
+        scorer_version=scorer_version,
         labels_file=labels_file,
         labels_hash=labels_hash,
         n=n,
-        errors=len(rows) - n,
+        errors=errors,
         classes=classes,
         accuracy=proportion(correct, n, confidence),
-        kappa=bootstrap(
-            truth,
-            pred,
-            lambda t, p: cohen_kappa(t, p, classes),
-            confidence=confidence,
-            resamples=resamples,
-            seed=seed,
-        ),
-        macro_f1=bootstrap(
-            truth, pred, macro_f1, confidence=confidence, resamples=resamples, seed=seed
-        ),
+        kappa=boot(lambda t, p: cohen_kappa(t, p, classes)),
+        macro_f1=boot(macro_f1),
         per_class=per_class,
         per_category=[
             CategoryAgreement(category=k, n=len(v), accuracy=proportion(sum(v), len(v), confidence))
@@ -205,4 +281,217 @@ def calibrate(
         ],
         confusion=confusion(truth, pred, classes),
         seed=seed,
+        provenance=_pooled_provenance(sources),
+        sources=sources,
+        method=method,
+    )
+
+
+def source_confusions(
+    rows: Sequence[LabelledRow], pred: Sequence[str], classes: Sequence[str]
+) -> list[SourceConfusion]:
+    """One confusion matrix per (source, provenance), in first-seen order."""
+    groups: dict[tuple[str, Provenance], tuple[list[str], list[str]]] = {}
+    for row, p in zip(rows, pred, strict=True):
+        truth, predicted = groups.setdefault((row.source, row.provenance), ([], []))
+        truth.append(row.label)
+        predicted.append(p)
+    return [
+        SourceConfusion(source=s, provenance=prov, n=len(t), confusion=confusion(t, p, classes))
+        for (s, prov), (t, p) in groups.items()
+    ]
+
+
+def _pooled_provenance(sources: Sequence[SourceConfusion]) -> str:
+    kinds = {s.provenance for s in sources}
+    return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+def calibration_summary(sources: Sequence[SourceConfusion], n: int) -> str:
+    """ "calibrated on 1350 human labels: xstest:gpt4, ..." — whose labels, how many, from where.
+
+    Labels read by AI assistants are named `ai-read`, never counted as people's.
+    """
+    if not sources:
+        return f"calibrated on {n} labels of unrecorded provenance"
+    counts = {p: sum(s.n for s in sources if s.provenance == p) for p in PROVENANCES}
+    parts = [f"{counts[p]} {p} labels" for p in PROVENANCES if counts[p]]
+    names = ", ".join(dict.fromkeys(s.source for s in sources))
+    return f"calibrated on {' and '.join(parts)}: {names}"
+
+
+#: Out-of-fold predictions the scorers' training writes (`<scorer>_lomo.csv`): columns
+#: `source,provenance,id,prompt,response,label,predicted`.
+PREDICTION_COLUMNS = ("source", "provenance", "id", "prompt", "response", "label", "predicted")
+
+
+def load_predictions(path: Path) -> tuple[list[LabelledRow], list[str]]:
+    """Labelled rows and the scorer's out-of-fold prediction for each, from a predictions CSV.
+
+    Raises:
+        InputError: a missing file or column, or a bad cell (named by file:line and column).
+    """
+    if not path.is_file():
+        raise InputError(f"no predictions file {path}")
+    rows: list[LabelledRow] = []
+    pred: list[str] = []
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in PREDICTION_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(
+                f"{path}:1: missing columns {', '.join(missing)}",
+                hint=f"columns: {','.join(PREDICTION_COLUMNS)}",
+            )
+        for r in reader:
+            where = f"{path}:{reader.line_num}"
+            if r["provenance"] not in PROVENANCES:
+                raise InputError(
+                    f"{where}: provenance: {r['provenance']!r} is not one of "
+                    f"{', '.join(PROVENANCES)}"
+                )
+            for column in ("source", "label", "predicted"):
+                if not r[column].strip():
+                    raise InputError(f"{where}: {column}: must not be empty")
+            rows.append(
+                LabelledRow(
+                    prompt=r["prompt"],
+                    response=r["response"],
+                    label=r["label"].strip(),
+                    source=r["source"].strip(),
+                    provenance=r["provenance"],  # checked above
+                )
+            )
+            pred.append(r["predicted"].strip())
+    if not rows:
+        raise InputError(f"{path} has no predictions")
+    return rows, pred
+
+
+def calibrate_predictions(
+    scorer: Scorer,
+    path: Path,
+    *,
+    provenance: Provenance | None = None,
+    confidence: float = 0.95,
+    seed: int = 0,
+    resamples: int = 1000,
+) -> Calibration:
+    """The record of `scorer`'s version from out-of-fold predictions (leave one model out).
+
+    Each prediction was made by a model trained without the answer's source, so the figures are
+    what the scorer does on models it never saw. With `provenance`, only rows of that
+    provenance are used (the shipped records use `human` rows only).
+    """
+    rows, pred = load_predictions(path)
+    if provenance is not None:
+        kept = [(r, p) for r, p in zip(rows, pred, strict=True) if r.provenance == provenance]
+        if not kept:
+            raise InputError(f"{path} has no {provenance} rows")
+        rows, pred = [r for r, _ in kept], [p for _, p in kept]
+    _check_vocabulary([r.label for r in rows], scorer.name, scorer.labels)
+    _check_vocabulary(pred, scorer.name, scorer.labels)
+    return calibration_from(
+        rows,
+        pred,
+        scorer=scorer.name,
+        scorer_version=scorer.version,
+        classes=list(scorer.labels),
+        labels_file=str(path),
+        labels_hash=_file_hash(path),
+        confidence=confidence,
+        seed=seed,
+        resamples=resamples,
+        method="out-of-fold",
+    )
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def shipped_predictions(scorer: str) -> Path:
+    """Where the training writes `scorer`'s out-of-fold predictions inside the package."""
+    return SHIPPED_LABELS / f"{scorer}_lomo.csv"
+
+
+class ErrorRecord(BaseModel):
+    """What the gate applies of a calibration: the confusion matrices and whose labels they are.
+
+    Attributes:
+        origin: `shipped` (from the package's out-of-fold predictions) or `store #ID`.
+        classes: label order of every matrix (rows: the label given, columns: the scorer's).
+        confusion: pooled over `sources`.
+        sources: one matrix per source: the between-source spread widens the correction.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    scorer: str
+    scorer_version: str
+    origin: str
+    record_id: int | None = None
+    n: int
+    accuracy: float
+    kappa: float
+    classes: list[str]
+    confusion: list[list[int]]
+    sources: list[SourceConfusion] = Field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        return calibration_summary(self.sources, self.n)
+
+    @classmethod
+    def of(cls, calibration: Calibration, origin: str, record_id: int | None = None) -> ErrorRecord:
+        return cls(
+            scorer=calibration.scorer,
+            scorer_version=calibration.scorer_version,
+            origin=origin,
+            record_id=record_id,
+            n=calibration.n,
+            accuracy=calibration.accuracy.point,
+            kappa=calibration.kappa.point,
+            classes=calibration.classes,
+            confusion=calibration.confusion,
+            sources=calibration.sources,
+        )
+
+
+def shipped_record(scorer: Scorer) -> ErrorRecord | None:
+    """The shipped record of `scorer`'s version: its out-of-fold predictions on human labels.
+
+    None when the package ships no predictions for it, or `scorer` is not the shipped version
+    (a configured or retrained scorer needs its own `safetyloop calibrate`).
+    """
+    path = shipped_predictions(scorer.name)
+    if not path.is_file():
+        return None
+    record = _shipped(scorer.name, scorer.version, _file_hash(path))
+    return record if record is not None and record.scorer_version == scorer.version else None
+
+
+@cache
+def _shipped(name: str, version: str, digest: str) -> ErrorRecord | None:
+    from safetyloop.scoring._scorer import create_scorer
+
+    if create_scorer(name).version != version:
+        return None  # the predictions stand for the shipped weights, not a configured scorer
+    rows, pred = load_predictions(shipped_predictions(name))
+    human = [(r, p) for r, p in zip(rows, pred, strict=True) if r.provenance == "human"]
+    kept = human or list(zip(rows, pred, strict=True))  # ai-read only: the record says so
+    truth, predicted = [r.label for r, _ in kept], [p for _, p in kept]
+    classes = list(create_scorer(name).labels)
+    _check_vocabulary(truth + predicted, name, classes)
+    correct = sum(t == p for t, p in zip(truth, predicted, strict=True))
+    return ErrorRecord(
+        scorer=name,
+        scorer_version=version,
+        origin="shipped",
+        n=len(kept),
+        accuracy=correct / len(kept),
+        kappa=cohen_kappa(truth, predicted, classes),
+        classes=classes,
+        confusion=confusion(truth, predicted, classes),
+        sources=source_confusions([r for r, _ in kept], predicted, classes),
     )
