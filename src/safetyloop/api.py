@@ -22,7 +22,7 @@ from safetyloop.config import (
 )
 from safetyloop.engine import CaseResult, Runner, RunnerSettings
 from safetyloop.errors import InputError
-from safetyloop.gate import Decision, RunEvidence, evaluate, rule_names
+from safetyloop.gate import Decision, RunEvidence, ScorerCalibration, evaluate, rule_names
 from safetyloop.gate._criteria import scorer_for
 from safetyloop.gate._every_case import ENFORCED_BY as EVERY_CASE_PASSES
 from safetyloop.gate._stats_records import ScorerConfusion
@@ -31,7 +31,15 @@ from safetyloop.governance.gating import govern
 from safetyloop.redteam.evidence import load_evidence
 from safetyloop.safeguards import safeguard_checks
 from safetyloop.scoring import ScoreInput, create_scorer, metric_names
-from safetyloop.scoring._calibrate import Calibration, calibrate, load_labels
+from safetyloop.scoring._calibrate import (
+    Calibration,
+    ErrorRecord,
+    Provenance,
+    calibrate,
+    calibrate_predictions,
+    load_labels,
+    shipped_record,
+)
 from safetyloop.store import NewRun, RunInfo, Store, project_store
 from safetyloop.suites import Case, load_suite, stratified_sample, suite_names
 from safetyloop.targets import GenerateParams, Target, build_target
@@ -75,6 +83,9 @@ class RunRequest:
     borderline_below: float = BORDERLINE_BELOW
     #: Cases per suite, overriding `sample` for the suites named (see `planning.suite_samples`).
     suite_samples: dict[str, int] | None = None
+    #: Run only these case keys (`suite/id`) of the constitution's suites: the cases a file of
+    #: recorded answers covers (`selfcheck truth`). Unknown keys are refused.
+    case_keys: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +129,14 @@ def plan(request: RunRequest) -> Plan:
             else stratified_sample(suite.cases, size, request.seed)
         )
         cases.extend(drawn)
+    if request.case_keys is not None:
+        unknown = request.case_keys - {c.key for c in cases}
+        if unknown:
+            raise InputError(
+                f"{len(unknown)} case keys are not cases of the constitution's suites: "
+                f"{', '.join(sorted(unknown)[:5])}"
+            )
+        cases = [c for c in cases if c.key in request.case_keys]
     scorers = {scorer_for(c) for p in constitution.principles for c in p.criteria}
     scorer_versions = {name: create_scorer(name).version for name in sorted(scorers)}
     plan_hash = content_hash(
@@ -285,23 +304,51 @@ def evidence_for(store: Store, run_ref: str) -> RunEvidence:
         scores={
             name: store.scores(info.id, version) for name, version in info.scorer_versions.items()
         },
-        confusions=_confusions(store, info.scorer_versions),
+        **_calibrations(store, info.scorer_versions),
         safeguards=safeguard_checks(info.lineage.get("target")),
     )
 
 
-def _confusions(store: Store, scorer_versions: dict[str, str]) -> dict[str, ScorerConfusion]:
-    """Confusion matrices of the newest calibration of each of the run's scorer versions."""
-    out: dict[str, ScorerConfusion] = {}
+def _calibrations(store: Store, scorer_versions: dict[str, str]) -> dict[str, Any]:
+    """`calibrations` and `confusions` of the run's scorer versions: the newest record stored
+    for the version (`safetyloop calibrate`), else the one shipped with it (out-of-fold
+    predictions on human labels); a version with neither has no calibration record."""
+    calibrations: dict[str, ScorerCalibration] = {}
+    confusions: dict[str, ScorerConfusion] = {}
     for name, version in scorer_versions.items():
-        record = store.latest_calibration(version)
-        if record is not None and record.body.get("classes") and record.body.get("confusion"):
-            out[name] = ScorerConfusion(
-                calibration_id=record.id,
-                classes=list(record.body["classes"]),
-                confusion=[list(row) for row in record.body["confusion"]],
-            )
-    return out
+        record = error_record(store, name, version)
+        if record is None:
+            continue
+        calibrations[name] = ScorerCalibration(
+            id=record.record_id,
+            n=record.n,
+            accuracy=record.accuracy,
+            kappa=record.kappa,
+            origin=record.origin,
+            summary=record.summary,
+        )
+        confusions[name] = ScorerConfusion(
+            calibration_id=record.record_id,
+            classes=record.classes,
+            confusion=record.confusion,
+            by_source={s.source: s.confusion for s in record.sources},
+            summary=record.summary,
+        )
+    return {"calibrations": calibrations, "confusions": confusions}
+
+
+def error_record(store: Store, scorer_name: str, version: str) -> ErrorRecord | None:
+    """The calibration the gate applies to `version` of `scorer_name` (see `_calibrations`)."""
+    stored = store.latest_calibration(version)
+    if stored is not None and stored.body.get("classes") and stored.body.get("confusion"):
+        return ErrorRecord.of(
+            Calibration.model_validate(stored.body), f"store #{stored.id}", stored.id
+        )
+    try:
+        scorer = create_scorer(scorer_name)
+    except InputError:
+        return None  # a scorer that needs configuration ships no record
+    return shipped_record(scorer) if scorer.version == version else None
 
 
 def resolve_baseline(
@@ -384,23 +431,35 @@ def gate(
 
 def calibrate_scorer(
     scorer_name: str,
-    labels: Path,
+    labels: Path | None = None,
     *,
+    predictions: Path | None = None,
+    provenance: Provenance = "human",
     config: dict[str, Any] | None = None,
     store_url: str | None = None,
     seed: int = 0,
     record: bool = True,
 ) -> tuple[Calibration, int | None]:
-    """Measure a scorer against a human-labelled CSV and store the record for its version."""
+    """Measure a scorer and store the record for its version; the gate then applies it.
+
+    Either `labels` (a labelled CSV the scorer is run on; rows without a `provenance` column
+    take `provenance`) or `predictions` (out-of-fold predictions of the scorer's training,
+    columns `source,provenance,id,prompt,response,label,predicted`).
+    """
+    if (labels is None) == (predictions is None):
+        raise InputError("give either a labels file or a predictions file")
     scorer = create_scorer(scorer_name, config)
-    rows = load_labels(labels)
-    result = calibrate(
-        scorer,
-        rows,
-        labels_file=str(labels),
-        labels_hash=content_hash(labels.read_text(encoding="utf-8")),
-        seed=seed,
-    )
+    if predictions is not None:
+        result = calibrate_predictions(scorer, predictions, seed=seed)
+    else:
+        assert labels is not None
+        result = calibrate(
+            scorer,
+            load_labels(labels, provenance),
+            labels_file=str(labels),
+            labels_hash=content_hash(labels.read_text(encoding="utf-8")),
+            seed=seed,
+        )
     if not record:
         return result, None
     with Store(store_url) as store:

@@ -60,10 +60,11 @@ def _table(decision: Decision) -> Table:
 
 
 def _scorer_cell(c: CriterionResult) -> str:
-    """Which scorer produced the number, and how well it agrees with people."""
+    """Which scorer produced the number, its measured agreement, and whose labels measured it."""
     if c.calibration is None:
-        return f"{c.scorer} (uncalibrated)"
-    return f"{c.scorer} (acc {c.calibration.accuracy:.2f}, κ {c.calibration.kappa:.2f})"
+        return f"{c.scorer} (no calibration record)"
+    cal = c.calibration
+    return f"{c.scorer} (acc {cal.accuracy:.2f}, κ {cal.kappa:.2f}; {cal.summary})"
 
 
 def gate_command(

@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from safetyloop.api import calibrate_scorer
 from safetyloop.cli._common import StoreOption, console
 from safetyloop.errors import InputError
-from safetyloop.scoring import create_scorer, scorer_names
+from safetyloop.scoring import PROVENANCES, create_scorer, scorer_names
 
 app = typer.Typer(help="Scorers: list them, retrain the shipped classifiers.", no_args_is_help=True)
 
@@ -74,24 +75,55 @@ def train_command(
 def calibrate_command(
     scorer: Annotated[str, typer.Option("--scorer", help="Scorer name.")],
     labels: Annotated[
-        Path,
+        Path | None,
         typer.Option(
-            "--labels", help="CSV: prompt (or objective), response, label, optional category."
+            "--labels",
+            help="CSV the scorer is run on: prompt (or objective), response, label, optional "
+            "category, source and provenance.",
         ),
-    ],
+    ] = None,
+    predictions: Annotated[
+        Path | None,
+        typer.Option(
+            "--predictions",
+            help="Out-of-fold predictions instead (source,provenance,id,prompt,response,label,"
+            "predicted), e.g. the scorer's shipped <scorer>_lomo.csv.",
+        ),
+    ] = None,
+    provenance: Annotated[
+        str,
+        typer.Option(
+            help="Who labelled a --labels file without a provenance column: 'human', or "
+            "'ai-read' for labels read by AI assistants."
+        ),
+    ] = "human",
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
     store: StoreOption = None,
 ) -> None:
-    """Measure a scorer against human labels; store the record for its version."""
-    result, record_id = calibrate_scorer(scorer, labels, store_url=store, seed=seed)
+    """Measure a scorer against labels; store the record for its version (the gate applies it)."""
+    if provenance not in PROVENANCES:
+        raise InputError(
+            f"--provenance must be one of {', '.join(PROVENANCES)}, not {provenance!r}"
+        )
+    result, record_id = calibrate_scorer(
+        scorer,
+        labels,
+        predictions=predictions,
+        provenance=provenance,  # checked above
+        store_url=store,
+        seed=seed,
+    )
 
     def ci(i: object) -> str:
         point, low, high = (getattr(i, k) for k in ("point", "low", "high"))
         return f"{point:.3f} [{low:.3f}, {high:.3f}]"
 
     console.print(
-        f"[bold]{result.scorer}[/] {result.scorer_version[:12]} on {labels}: "
-        f"n={result.n}, errors={result.errors}"
+        Text.assemble(
+            (result.scorer, "bold"),
+            f" {result.scorer_version[:12]} on {labels or predictions} ({result.method}): "
+            f"n={result.n}, errors={result.errors}; {result.summary}",
+        )
     )
     console.print(
         f"accuracy {ci(result.accuracy)} (Wilson) · κ {ci(result.kappa)} · "
@@ -116,4 +148,12 @@ def calibrate_command(
     for g in result.per_category:
         per_category.add_row(g.category, str(g.n), ci(g.accuracy))
     console.print(per_category)
+    if len(result.sources) > 1:
+        by_source = Table(title="per source (the gate widens its correction by their spread)")
+        for column in ("source", "provenance", "n", "accuracy"):
+            by_source.add_column(column)
+        for src in result.sources:
+            correct = sum(src.confusion[i][i] for i in range(len(src.confusion)))
+            by_source.add_row(src.source, src.provenance, str(src.n), f"{correct / src.n:.3f}")
+        console.print(by_source)
     console.print(f"stored calibration #{record_id}")

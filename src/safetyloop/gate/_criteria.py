@@ -170,6 +170,7 @@ def measure(
             else None
         ),
         adjustments=adjustments,
+        calibration=evidence.calibrations.get(scorer),
     )
     return result, findings
 

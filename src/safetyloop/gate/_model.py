@@ -31,14 +31,23 @@ def worst(statuses: list[Status]) -> Status:
 
 
 class ScorerCalibration(BaseModel):
-    """The measured agreement with people behind a scorer version's numbers."""
+    """The measured agreement behind a scorer version's numbers, and whose labels it rests on.
+
+    Attributes:
+        id: the stored record's id; None for the record shipped with the scorer.
+        origin: `shipped` or `store #ID`.
+        summary: "calibrated on N human labels: sources" (`ai-read` labels said as such), the
+            wording every output prints.
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    id: int
+    id: int | None = None
     n: int
     accuracy: float
     kappa: float
+    origin: str = ""
+    summary: str = ""
 
 
 class RunEvidence(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,6 +69,18 @@ def plot_history(history: History, path: Path) -> Path:
                     label=f"trend (slope {trend.slope:+.2f}/release)",
                 )
                 ax.set_xlim(0.5, end + 0.5)
+            elif series.note:  # say why there is no trend line, as the CLI does
+                ax.text(
+                    0.98,
+                    0.98,
+                    textwrap.fill(f"trend cannot be estimated: {series.note}", 48),
+                    transform=ax.transAxes,
+                    ha="right",
+                    va="top",
+                    fontsize=6,
+                    color="#555555",
+                    bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"},
+                )
             ax.set_title(f"{series.principle} · {series.metric}", fontsize=10)
             ax.set_xlabel("release (oldest first)")
             ax.set_ylabel("rate")

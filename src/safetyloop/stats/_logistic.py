@@ -97,8 +97,8 @@ def degenerate_reason(
         cut = _fmt(last_non if last_non == first_event else last_event)
         low, high = ("0", "1") if last_non == first_event else ("1", "0")
         return (
-            f"quasi-complete separation: every outcome below {predictor} = {cut} is {low} and "
-            f"every one above it is {high} (mixed only at {predictor} = {cut}), so the "
+            f"quasi-complete separation: no outcome below {predictor} = {cut} is {high} and "
+            f"none above it is {low} (both occur only at {predictor} = {cut}), so the "
             "maximum-likelihood slope is infinite"
         )
     return ""
