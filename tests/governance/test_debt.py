@@ -144,14 +144,16 @@ def test_debt_without_linked_cases_cannot_clear_on_a_run(ledger) -> None:  # typ
     with Store(url) as store:
         other = _open(store, clock, "high", "C2")
         with pytest.raises(SafetyloopError, match="no linked regression cases"):
-            clear_debt(store, other.id, run_id=good.id, actor="sam", clock=clock)
+            clear_debt(
+                store, other.id, run_id=good.id, actor="sam", roles=ROLES["sam"], clock=clock
+            )
 
 
 def test_debt_does_not_clear_when_linked_cases_fail(ledger) -> None:  # type: ignore[no-untyped-def]
     url, clock, bad, _, item, _keys = ledger
     with Store(url) as store:
         with pytest.raises(SafetyloopError, match="2 of 2 linked cases did not pass") as caught:
-            clear_debt(store, item.id, run_id=bad.id, actor="sam", clock=clock)
+            clear_debt(store, item.id, run_id=bad.id, actor="sam", roles=ROLES["sam"], clock=clock)
         assert caught.value.exit_code == 1
         assert "says 'compliance'" in caught.value.message
         assert get_debt(store, item.id).status == "open"
@@ -160,12 +162,14 @@ def test_debt_does_not_clear_when_linked_cases_fail(ledger) -> None:  # type: ig
 def test_debt_clears_when_every_linked_case_passes_on_a_finished_run(ledger) -> None:  # type: ignore[no-untyped-def]
     url, clock, _, good, item, keys = ledger
     with Store(url) as store:
-        done = clear_debt(store, item.id, run_id=good.id, actor="sam", clock=clock)
+        done = clear_debt(
+            store, item.id, run_id=good.id, actor="sam", roles=ROLES["sam"], clock=clock
+        )
         assert done.status == "cleared" and done.cleared_by == "sam"
         assert done.clearance is not None and done.clearance["run_id"] == good.id
         assert sorted(done.clearance["cases"]) == sorted(keys)
         with pytest.raises(SafetyloopError, match="already cleared"):
-            clear_debt(store, item.id, run_id=good.id, actor="sam", clock=clock)
+            clear_debt(store, item.id, run_id=good.id, actor="sam", roles=ROLES["sam"], clock=clock)
         actions = [e.action for e in store.audit_entries()]
     assert actions[-3:] == ["debt.opened", "debt.cases_linked", "debt.cleared"]
     assert verify_audit(url).ok
@@ -182,7 +186,7 @@ def test_an_unfinished_run_errors_and_old_scorer_versions_never_clear(ledger) ->
     url, clock, _, good, item, keys = ledger
     _sql(url, "UPDATE runs SET status = 'running' WHERE id = :id", id=good.id)
     with Store(url) as store, pytest.raises(SafetyloopError, match="not finished"):
-        clear_debt(store, item.id, run_id=good.id, actor="sam", clock=clock)
+        clear_debt(store, item.id, run_id=good.id, actor="sam", roles=ROLES["sam"], clock=clock)
     _sql(url, "UPDATE runs SET status = 'finished' WHERE id = :id", id=good.id)
     _sql(
         url,
@@ -192,7 +196,7 @@ def test_an_unfinished_run_errors_and_old_scorer_versions_never_clear(ledger) ->
         key=keys[0],
     )
     with Store(url) as store, pytest.raises(SafetyloopError, match="no successful response"):
-        clear_debt(store, item.id, run_id=good.id, actor="sam", clock=clock)
+        clear_debt(store, item.id, run_id=good.id, actor="sam", roles=ROLES["sam"], clock=clock)
     _sql(url, "UPDATE results SET status = 'ok' WHERE run_id = :id", id=good.id)
     _sql(
         url,
@@ -201,7 +205,7 @@ def test_an_unfinished_run_errors_and_old_scorer_versions_never_clear(ledger) ->
         id=good.id,
     )
     with Store(url) as store, pytest.raises(SafetyloopError, match="not scored by the current"):
-        clear_debt(store, item.id, run_id=good.id, actor="sam", clock=clock)
+        clear_debt(store, item.id, run_id=good.id, actor="sam", roles=ROLES["sam"], clock=clock)
 
 
 def test_debt_clears_on_an_approved_unexpired_risk_acceptance_only(ledger) -> None:  # type: ignore[no-untyped-def]
@@ -219,7 +223,9 @@ def test_debt_clears_on_an_approved_unexpired_risk_acceptance_only(ledger) -> No
             clock=clock,
         )
         with pytest.raises(SafetyloopError, match="pending, not approved"):
-            clear_debt(store, item.id, acceptance_id=exc.id, actor="sam", clock=clock)
+            clear_debt(
+                store, item.id, acceptance_id=exc.id, actor="sam", roles=ROLES["sam"], clock=clock
+            )
         for who in ("sam", "lee", "pat"):
             decide(
                 store,
@@ -232,18 +238,24 @@ def test_debt_clears_on_an_approved_unexpired_risk_acceptance_only(ledger) -> No
             )
         other = _open(store, clock, "high", "C2")
         with pytest.raises(SafetyloopError, match="covers C1, not C2"):
-            clear_debt(store, other.id, acceptance_id=exc.id, actor="sam", clock=clock)
+            clear_debt(
+                store, other.id, acceptance_id=exc.id, actor="sam", roles=ROLES["sam"], clock=clock
+            )
         late = FixedClock(T0 + timedelta(days=11))
         with pytest.raises(SafetyloopError, match="expired"):
-            clear_debt(store, item.id, acceptance_id=exc.id, actor="sam", clock=late)
-        done = clear_debt(store, item.id, acceptance_id=exc.id, actor="sam", clock=clock)
+            clear_debt(
+                store, item.id, acceptance_id=exc.id, actor="sam", roles=ROLES["sam"], clock=late
+            )
+        done = clear_debt(
+            store, item.id, acceptance_id=exc.id, actor="sam", roles=ROLES["sam"], clock=clock
+        )
         assert done.clearance == {
             "kind": "risk-acceptance",
             "acceptance_id": exc.id,
             "expires_at": (T0 + timedelta(days=10)).isoformat(),
         }
         with pytest.raises(InputError):
-            clear_debt(store, item.id, actor="sam")  # neither evidence
+            clear_debt(store, item.id, actor="sam", roles=ROLES["sam"])  # neither evidence
 
 
 def test_the_ledger_on_postgresql(pg_url: str, tmp_path: Path) -> None:
@@ -258,10 +270,12 @@ def test_the_ledger_on_postgresql(pg_url: str, tmp_path: Path) -> None:
             store, item.id, suite="harmbench", case_ids=[key], actor="sam", clock=clock
         )
         with pytest.raises(SafetyloopError, match="1 of 1 linked cases did not pass"):
-            clear_debt(store, item.id, run_id=bad.id, actor="sam", clock=clock)
+            clear_debt(store, item.id, run_id=bad.id, actor="sam", roles=ROLES["sam"], clock=clock)
         clock.set(T0 + timedelta(days=45))
         [(_, level)] = age_debt(store, actor="bot", clock=clock)
         assert level == "block"
-        done = clear_debt(store, item.id, run_id=good.id, actor="sam", clock=clock)
+        done = clear_debt(
+            store, item.id, run_id=good.id, actor="sam", roles=ROLES["sam"], clock=clock
+        )
         assert done.status == "cleared" and list_debt(store, status="open") == []
     assert verify_audit(pg_url).ok

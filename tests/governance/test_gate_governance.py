@@ -134,7 +134,10 @@ def test_the_gate_routes_reviews_and_ships_only_through_an_approved_exception(
         assert review.author == "dana"  # who started the run
     pending = gate(bad.id, store_url=url, clock=clock, use_baseline=False)
     assert pending.decision == Status.BLOCK
-    assert any(f.rule == "pending-review" and review.id in f.message for f in pending.findings)
+    assert any(
+        f.rule == "awaiting-review" and f.status == Status.BLOCK and review.id in f.message
+        for f in pending.findings
+    )
     with Store(url) as store:
         decide(
             store,
@@ -221,7 +224,6 @@ def test_the_gate_queues_critical_warn_and_insufficient_evidence_items_once(
     run = real_run(tmp_path, url, "python:tests.cli.cli_doubles:simulated_careful", clock=clock)
     assert constitution.exists()
     d = gate(run.id, store_url=url, clock=clock, use_baseline=False)
-    assert d.decision == Status.WARN
     gate(run.id, store_url=url, clock=clock, use_baseline=False)  # routing again: no duplicates
     with Store(url) as store:
         items = list_reviews(store, run_id=run.id)
@@ -229,7 +231,12 @@ def test_the_gate_queues_critical_warn_and_insufficient_evidence_items_once(
         ("critical-warn", 2),
         ("insufficient-evidence", 1),
     ]
-    assert any(f.rule == "pending-review" for f in d.findings)
+    # The tier-2 item holds the release until two people decide; the tier-1 one is a note.
+    warned = next(i for i in items if i.rule == "critical-warn")
+    held = [f for f in d.findings if f.rule == "awaiting-review"]
+    assert d.decision == Status.BLOCK and d.exit_code() == 1
+    assert [f.status for f in held] == [Status.BLOCK] and warned.id in held[0].message
+    assert [f.status for f in d.findings if f.rule == "pending-review"] == [Status.PASS]
 
 
 def test_exception_requests_are_checked_against_the_recorded_gate(tmp_path: Path) -> None:
@@ -272,6 +279,47 @@ def test_exception_requests_are_checked_against_the_recorded_gate(tmp_path: Path
     with Store(url) as store:  # renewing a waived BLOCK is allowed
         renewal, _ = request_exception(store, **ask)  # type: ignore[arg-type]
         assert renewal.status == "pending" and renewal.id != exc.id
+
+
+def _review(tier: int, *, holds: bool, pid: str | None = "C1") -> PendingReview:
+    return PendingReview(
+        id=f"rv-{tier}",
+        rule="critical-warn" if tier == 2 else "borderline",
+        tier=tier,
+        principle=pid,
+        subject="x",
+        due_at=T0 + timedelta(hours=12),
+        overdue=False,
+        escalated_to=None,
+        holds=holds,
+    )
+
+
+def test_reviews_that_hold_the_release_block_it_and_the_others_do_not() -> None:
+    held = apply_governance(
+        decision(principle("C1", Status.PASS)),
+        GovernanceState(now=T0, pending=[_review(2, holds=True), _review(1, holds=False)]),
+    )
+    assert held.decision == Status.BLOCK and held.exit_code() == 1
+    rules = [(f.rule, f.status) for f in held.findings]
+    assert rules == [
+        ("threshold", Status.PASS),
+        ("awaiting-review", Status.BLOCK),
+        ("pending-review", Status.PASS),
+    ]
+    assert "rv-2 (tier 2 critical-warn, due 2030-01-02 00:00 UTC)" in held.findings[1].message
+    reported = apply_governance(
+        decision(principle("C1", Status.PASS)),
+        GovernanceState(now=T0, pending=[_review(2, holds=False)]),
+    )
+    assert reported.decision == Status.WARN  # a tier the policy lets ship: reported only
+    outside = apply_governance(
+        decision(principle("C1", Status.PASS)),
+        GovernanceState(now=T0, rejected=[_review(3, holds=True, pid=None)]),
+    )
+    gov = outside.principles[-1]
+    assert (gov.id, gov.status) == ("governance", Status.BLOCK)
+    assert gov.findings[0].rule == "review-rejected" and "rv-3" in gov.findings[0].message
 
 
 def test_an_exception_does_not_apply_to_another_target_or_a_passing_principle(

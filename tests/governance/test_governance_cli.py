@@ -171,7 +171,8 @@ def test_review_list_shows_sla_escalation(tmp_path: Path) -> None:
             now=t0,
         )
     )
-    _ok(_cli("gate", cwd=tmp_path, now=t0))
+    # C1 WARNs on thin evidence: its critical-warn (tier 2) review holds the release (exit 1).
+    assert "C1/awaiting-review" in _ok(_cli("gate", cwd=tmp_path, now=t0), 1)
     out = _ok(_cli("review", "list", cwd=tmp_path, now="2030-01-01T21:00:00Z"))
     # 9 h after the gate: the 8 h tier-1 SLA was breached, so the item went up the chain once
     # (and its next due time moved on by one SLA period).

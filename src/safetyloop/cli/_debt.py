@@ -102,7 +102,7 @@ def _table(rows: list[tuple[DebtItem, str]], title: str) -> Table:
             item.id,
             item.principle,
             item.severity,
-            item.status,
+            "reopened" if item.reopened else item.status,
             f"{item.age_days(clock.now()):.1f}" if item.status == "open" else "-",
             level if item.status == "open" else "-",
             item.owner,
@@ -118,11 +118,18 @@ def list_command(
     policy: PolicyOption = None,
     store: StoreOption = None,
 ) -> None:
-    """List debt items with their age and aging level under the policy."""
+    """List debt items with their age and aging level under the policy.
+
+    An item cleared by a risk acceptance that has since expired is listed as open again
+    (`reopened`), with the acceptance named below the table.
+    """
     the_policy, now = policy_from(policy), env_clock().now()
     with Store(store) as db:
-        items = list_debt(db, status=None if status == "all" else status)
+        items = list_debt(db, status=None if status == "all" else status, at=now)
     console.print(_table([(i, aging_level(i, the_policy, now)) for i in items], f"debt ({status})"))
+    for item in items:
+        if item.reopened:
+            console.print(f"{item.id} reopened: {item.reopened}", markup=False)
 
 
 @app.command("age")
@@ -153,14 +160,23 @@ def clear_command(
     ] = None,
     actor: ActorOption = None,
     roles: RolesOption = None,
+    policy: PolicyOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Clear an item on evidence in the store; refused (exit 1) with the reason otherwise."""
-    who, _ = acting(actor, roles)
+    """Clear an item on evidence in the store. Exit 1 when refused (no evidence, or a role the
+    policy does not let approve), 2 for an unknown actor."""
+    who, held = acting(actor, roles)
     with Store(store) as db:
         run_id = db.get_run(run).id if run is not None else None
         item = clear_debt(
-            db, debt_id, run_id=run_id, acceptance_id=acceptance, actor=who, clock=env_clock()
+            db,
+            debt_id,
+            run_id=run_id,
+            acceptance_id=acceptance,
+            actor=who,
+            roles=held,
+            policy=policy_from(policy),
+            clock=env_clock(),
         )
     kind = (item.clearance or {}).get("kind", "")
     console.print(f"cleared {item.id} by {who} ({kind})")

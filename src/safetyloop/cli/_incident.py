@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from safetyloop.cli._actors import ActorOption, PolicyOption, RolesOption, acting, policy_from
 from safetyloop.cli._common import StoreOption, TargetsFileOption, console, err_console, split_csv
 from safetyloop.engine import RunnerSettings
 from safetyloop.errors import InputError
@@ -355,11 +356,18 @@ def blast_radius_command(
 def close_command(
     incident_id: Annotated[str, typer.Argument(help="Incident id.")],
     run: Annotated[str, typer.Option(help="A recorded run of the candidate.")],
+    actor: ActorOption = None,
+    roles: RolesOption = None,
+    policy: PolicyOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Clear the incident's debt item: only if its regression cases passed on the run."""
+    """Clear the incident's debt item: only if its regression cases passed on the run, by an
+    actor the policy lets clear debt. Exit 1 when refused, 2 for an unknown actor."""
+    who, held = acting(actor, roles)
     with Store(store) as db:
-        result = _lab.close_incident(db, incident_id, run)
+        result = _lab.close_incident(
+            db, incident_id, run, actor=who, roles=held, policy=policy_from(policy)
+        )
     console.print(
         f"debt {result.debt_id} of {incident_id}: {result.status} on run {result.run_id}",
         markup=False,

@@ -8,9 +8,13 @@ rule by rule in every output format:
 * `debt-aging` — each open debt item at its aging level: BLOCK at the severity's block age
   (applied after exceptions: an exception does not waive aged debt), WARN when warned or
   escalated, PASS below.
-* `pending-review` — review items of this run or target still waiting for people, with overdue
-  ones and where they escalated to: WARN when any is tier 2 or 3 or past its SLA; tier-1 items
-  within their SLA (a borderline verdict, thin evidence) are reported as PASS and hold nothing.
+* `awaiting-review` — review items about this run at a tier whose policy holds releases
+  (`hold_release`, tiers 2 and 3 by default), still undecided: BLOCK, naming each item and its
+  tier, until people decide. Past its SLA the item escalates as usual and still holds.
+* `review-rejected` — such an item that people rejected: BLOCK (rejecting is not shipping).
+* `pending-review` — the other review items of this run or target still waiting for people,
+  with overdue ones and where they escalated to: WARN when any is tier 2 or 3 or past its SLA;
+  tier-1 items within their SLA (a borderline verdict, thin evidence) are reported as PASS.
 
 * confirmed findings — a finding a person may settle (`judge-is-guard`) becomes PASS on its
   principle once the review item it queued for this run is approved, naming the review.
@@ -31,6 +35,7 @@ from safetyloop.gate._model import Decision, Finding, PrincipleResult, Status, w
 
 #: Rule ids of the governance step.
 EXCEPTION, DEBT_AGING, PENDING_REVIEW = "exception", "debt-aging", "pending-review"
+AWAITING_REVIEW, REVIEW_REJECTED = "awaiting-review", "review-rejected"
 #: Rules whose WARN findings people settle by approving the review item the finding queued.
 CONFIRMABLE = frozenset({JUDGE_IS_GUARD})
 #: Where findings about principles outside the constitution are reported.
@@ -70,6 +75,8 @@ class PendingReview(BaseModel):
     due_at: datetime
     overdue: bool
     escalated_to: str | None
+    holds: bool = False
+    """The policy holds this release until the item is decided (`awaiting-review`)."""
 
 
 class ConfirmedReview(BaseModel):
@@ -92,6 +99,8 @@ class GovernanceState(BaseModel):
     exceptions: list[ActiveException] = []
     debts: list[AgedDebt] = []
     pending: list[PendingReview] = []
+    rejected: list[PendingReview] = []
+    """Items about this run that hold releases and that people rejected."""
     confirmed: list[ConfirmedReview] = []
     """Approved items about this run whose rule's findings people settle (`CONFIRMABLE`)."""
 
@@ -190,6 +199,35 @@ def _review_findings(items: list[PendingReview], principle: str) -> list[Finding
     return out
 
 
+def _held_finding(items: list[PendingReview], principle: str, rule: str) -> Finding:
+    """One BLOCK for the items that hold the release: awaiting a decision, or rejected."""
+    listed = "; ".join(
+        f"{i.id} (tier {i.tier} {i.rule}"
+        + (
+            f", due {i.due_at:%Y-%m-%d %H:%M} UTC"
+            + (" OVERDUE" if i.overdue else "")
+            + (f", escalated to {i.escalated_to}" if i.escalated_to else "")
+            if rule == AWAITING_REVIEW
+            else ""
+        )
+        + ")"
+        for i in items
+    )
+    what = (
+        "awaiting a decision: the release is held until people approve or reject "
+        "(`safetyloop review approve|reject`)"
+        if rule == AWAITING_REVIEW
+        else "rejected by reviewers: the release may not ship on this run"
+    )
+    n = len(items)
+    return Finding(
+        rule=rule,
+        principle=principle,
+        status=Status.BLOCK,
+        message=f"{n} required review item{'s' if n > 1 else ''} {what}: {listed}",
+    )
+
+
 def apply_governance(decision: Decision, state: GovernanceState) -> Decision:
     """The decision with exceptions applied and debt and pending reviews reported."""
     principles = list(decision.principles)
@@ -212,7 +250,15 @@ def apply_governance(decision: Decision, state: GovernanceState) -> Decision:
         where = item.principle if item.principle in index else GOVERNANCE_PRINCIPLE
         pending[where].append(item)
     for where, items in pending.items():
-        extra[where].extend(_review_findings(items, where))
+        held = [i for i in items if i.holds]
+        if held:
+            extra[where].append(_held_finding(held, where, AWAITING_REVIEW))
+        extra[where].extend(_review_findings([i for i in items if not i.holds], where))
+    rejected: dict[str, list[PendingReview]] = defaultdict(list)
+    for item in state.rejected:
+        rejected[item.principle if item.principle in index else GOVERNANCE_PRINCIPLE].append(item)
+    for where, items in rejected.items():
+        extra[where].append(_held_finding(items, where, REVIEW_REJECTED))
     for pid, findings in extra.items():
         if pid in index:
             p = principles[index[pid]]

@@ -35,6 +35,9 @@ class Tier(BaseModel):
 
     approvers: int | None = Field(default=None, ge=1)
     committee: list[str] | None = Field(default=None, min_length=1)
+    hold_release: bool | None = None
+    """Whether an undecided item of this tier about a release holds it (BLOCK until people
+    decide); unset: held at tiers 2 and up, not at tier 1 (see `Policy.holds_release`)."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> Tier:
@@ -102,6 +105,13 @@ class Policy(BaseModel):
 
     def tier(self, number: int) -> Tier:
         return self.tiers[number]
+
+    def holds_release(self, number: int) -> bool:
+        """Whether a review of tier `number` must be decided before its release can ship."""
+        tier = self.tiers.get(number)
+        if tier is not None and tier.hold_release is not None:
+            return tier.hold_release
+        return number >= 2
 
 
 def default_policy_path() -> Path:

@@ -8,7 +8,13 @@
 
 Clearing needs one of two pieces of evidence, both checked in the store: every linked regression
 case scored safe on a finished run by the current version of its scorer (`_evidence`), or an
-approved, unexpired exception (risk acceptance) covering the item's principle.
+approved, unexpired exception (risk acceptance) covering the item's principle. Only an actor
+with an approver role the policy does not forbid may clear (`_authority`, as for reviews).
+
+A clearance by risk acceptance lasts as long as the acceptance: read at a time `at` past its
+expiry, the item is open again (`reopened` says why) — in `debt list`, in the gate, and for
+`clear_debt`. `age_debt` (run by every recorded gate) writes the reopening down and audits it as
+`debt.reopened`, so no scheduler is needed.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from safetyloop.errors import InputError
+from safetyloop.governance._authority import approver_role
 from safetyloop.governance._clock import Clock, SystemClock
 from safetyloop.governance._evidence import check_cases
 from safetyloop.governance._policy import SEVERITIES, Policy, load_policy
@@ -30,6 +37,7 @@ from safetyloop.store import Store
 __all__ = [
     "AGING_LEVELS",
     "DebtItem",
+    "acceptance_expired",
     "age_debt",
     "aging_level",
     "clear_debt",
@@ -62,12 +70,25 @@ class DebtItem(BaseModel):
     cleared_at: datetime | None
     cleared_by: str | None
     clearance: dict[str, Any] | None
+    reopened: str | None = None
+    """Why an item cleared by a risk acceptance is open again (the acceptance expired)."""
 
     def age_days(self, now: datetime) -> float:
         return (now - self.created_at) / timedelta(days=1)
 
 
-def _item(row: DebtRow) -> DebtItem:
+def acceptance_expired(clearance: dict[str, Any] | None, now: datetime) -> bool:
+    """Whether `clearance` was a risk acceptance that has expired by `now`."""
+    if not clearance or clearance.get("kind") != "risk-acceptance":
+        return False
+    return datetime.fromisoformat(str(clearance["expires_at"])) <= now
+
+
+def _item(row: DebtRow, at: datetime | None = None) -> DebtItem:
+    """The stored item, as it stands at `at` (None: as stored, no expiry applied)."""
+    lapsed = at is not None and row.status == "cleared" and acceptance_expired(row.clearance, at)
+    still_open = row.status == "open" or lapsed
+    accepted = row.clearance if still_open and row.clearance else None
     return DebtItem(
         id=row.id,
         principle=row.principle,
@@ -76,13 +97,35 @@ def _item(row: DebtRow) -> DebtItem:
         owner=row.owner,
         evidence=row.evidence,
         regression_cases=list(row.regression_cases),
-        status=row.status,
+        status="open" if lapsed else row.status,
         aging_level=row.aging_level,
         created_by=row.created_by,
         created_at=utc(row.created_at),
-        cleared_at=utc(row.cleared_at) if row.cleared_at else None,
-        cleared_by=row.cleared_by,
+        cleared_at=None if lapsed or not row.cleared_at else utc(row.cleared_at),
+        cleared_by=None if lapsed else row.cleared_by,
         clearance=row.clearance,
+        reopened=(
+            f"risk acceptance {accepted['acceptance_id']} expired at {accepted['expires_at']}"
+            if accepted and accepted.get("kind") == "risk-acceptance"
+            else None
+        ),
+    )
+
+
+def _reopen(s: Any, row: DebtRow, actor: str, clock: Clock) -> None:
+    """Write down that `row`'s risk acceptance expired (audited `debt.reopened`)."""
+    clearance = row.clearance or {}
+    row.status, row.cleared_at, row.cleared_by = "open", None, None
+    append(
+        s,
+        actor,
+        "debt.reopened",
+        {
+            "debt_id": row.id,
+            "acceptance_id": clearance.get("acceptance_id"),
+            "expired_at": clearance.get("expires_at"),
+        },
+        clock,
     )
 
 
@@ -182,20 +225,25 @@ def clear_debt(
     run_id: str | None = None,
     acceptance_id: str | None = None,
     actor: str,
+    roles: list[str],
+    policy: Policy | None = None,
     clock: Clock | None = None,
 ) -> DebtItem:
     """Clear an item on evidence checked in the store, or raise `Refused` with the reason.
 
     `run_id`: every linked regression case passed on that finished run (see `check_cases`).
     `acceptance_id`: an approved, unexpired exception whose principles include the item's.
+    `roles`: the actor's roles; the policy must let them approve (`approver_role`), checked
+    before anything else, so a refusal changes nothing.
     """
     if (run_id is None) == (acceptance_id is None):
         raise InputError("give exactly one of a run (regression evidence) or an acceptance")
+    approver_role(actor, roles, policy or load_policy(), f"clear debt {debt_id}")
     the_clock = clock or SystemClock()
     now = the_clock.now()
     clearance: dict[str, Any]
     if run_id is not None:
-        item = get_debt(store, debt_id)
+        item = get_debt(store, debt_id, at=now)
         if item.status != "open":
             raise Refused(f"debt {debt_id} is already {item.status}")
         if not item.regression_cases:
@@ -219,6 +267,8 @@ def clear_debt(
         }
     with governed(store) as s:
         row = _open_row(s, debt_id)
+        if row.status == "cleared" and acceptance_expired(row.clearance, now):
+            _reopen(s, row, actor, the_clock)
         if row.status != "open":
             raise Refused(f"debt {debt_id} is already {row.status}")
         if acceptance_id is not None:
@@ -248,23 +298,28 @@ def _acceptance(s: Any, acceptance_id: str, principle: str, now: datetime) -> di
     }
 
 
-def get_debt(store: Store, debt_id: str) -> DebtItem:
+def get_debt(store: Store, debt_id: str, *, at: datetime | None = None) -> DebtItem:
+    """One item; read `at` a time, an item whose risk acceptance expired by then is open."""
     with store.session() as s:
         row = s.get(DebtRow, debt_id)
         if row is None:
             raise InputError(
                 f"no debt item {debt_id!r}", hint="list them with `safetyloop debt list`"
             )
-        return _item(row)
+        return _item(row, at)
 
 
-def list_debt(store: Store, *, status: str | None = None) -> list[DebtItem]:
-    """Every debt item (or those with `status`), oldest first."""
+def list_debt(
+    store: Store, *, status: str | None = None, at: datetime | None = None
+) -> list[DebtItem]:
+    """Every debt item (or those with `status`), oldest first, as they stand `at` that time
+    (None: as stored, without applying expired risk acceptances)."""
     with store.session() as s:
         query = select(DebtRow).order_by(DebtRow.created_at, DebtRow.id)
-        if status is not None:
+        if status is not None and at is None:
             query = query.where(DebtRow.status == status)
-        return [_item(r) for r in s.scalars(query)]
+        items = [_item(r, at) for r in s.scalars(query)]
+    return [i for i in items if status is None or i.status == status]
 
 
 def aging_level(item: DebtItem, policy: Policy, now: datetime) -> str:
@@ -281,6 +336,7 @@ def age_debt(
 ) -> list[tuple[DebtItem, str]]:
     """Record each open item's aging level under the clock; a change is audited as `debt.aged`.
 
+    An item whose risk acceptance has expired is reopened first (audited `debt.reopened`).
     Returns every open item with its level now.
     """
     the_policy = policy or load_policy()
@@ -289,9 +345,16 @@ def age_debt(
     out: list[tuple[DebtItem, str]] = []
     with governed(store) as s:
         rows = s.scalars(
-            select(DebtRow).where(DebtRow.status == "open").order_by(DebtRow.created_at)
+            select(DebtRow)
+            .where(DebtRow.status.in_(("open", "cleared")))
+            .order_by(DebtRow.created_at)
+            .with_for_update()
         ).all()
         for row in rows:
+            if row.status == "cleared" and acceptance_expired(row.clearance, now):
+                _reopen(s, row, actor, the_clock)
+            if row.status != "open":
+                continue
             level = aging_level(_item(row), the_policy, now)
             if level != row.aging_level:
                 append(

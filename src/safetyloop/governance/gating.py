@@ -71,7 +71,7 @@ def governance_state(
             )
         )
     debts = []
-    for d in list_debt(store, status="open"):
+    for d in list_debt(store, status="open", at=now):
         level = aging_level(d, policy, now)
         later = [
             days for _, days in policy.debt_aging[d.severity].steps() if d.age_days(now) < days
@@ -81,14 +81,21 @@ def governance_state(
                 id=d.id,
                 principle=d.principle,
                 severity=d.severity,
-                description=d.description,
+                description=f"{d.description} (reopened: {d.reopened})"
+                if d.reopened
+                else d.description,
                 age_days=d.age_days(now),
                 level=level,
                 next_days=min(later) if later else None,
             )
         )
-    pending = [
-        PendingReview(
+    # Items about this run hold it when their tier says so; a pending exception request for
+    # another run of the target is only reported.
+    reviews = [r for r in list_reviews(store, status="pending") if r.run_id != decision.run_id]
+    pending, rejected = [], []
+    for r in [*list_reviews(store, run_id=decision.run_id), *reviews]:
+        this_run = r.run_id == decision.run_id
+        item = PendingReview(
             id=r.id,
             rule=r.rule,
             tier=r.tier,
@@ -97,11 +104,14 @@ def governance_state(
             due_at=r.due_at,
             overdue=r.overdue(now),
             escalated_to=r.escalated_to,
+            holds=this_run and policy.holds_release(r.tier),
         )
-        for r in list_reviews(store, status="pending")
-        if r.run_id == decision.run_id
-        or (r.rule == "block-override" and r.target == decision.target)
-    ]
+        if r.status == "pending" and (
+            this_run or (r.rule == "block-override" and r.target == decision.target)
+        ):
+            pending.append(item)
+        elif r.status == "rejected" and item.holds:
+            rejected.append(item)
     # Approved items whose rule's findings people settle (judge-is-guard) confirm them.
     confirmed = [
         ConfirmedReview(
@@ -114,7 +124,12 @@ def governance_state(
         if r.rule in CONFIRMABLE
     ]
     return GovernanceState(
-        now=now, exceptions=exceptions, debts=debts, pending=pending, confirmed=confirmed
+        now=now,
+        exceptions=exceptions,
+        debts=debts,
+        pending=pending,
+        rejected=rejected,
+        confirmed=confirmed,
     )
 
 

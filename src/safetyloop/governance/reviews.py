@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from safetyloop._hashing import content_hash
 from safetyloop.errors import InputError
+from safetyloop.governance._authority import approver_role, refuse_forbidden_roles
 from safetyloop.governance._clock import Clock, SystemClock
 from safetyloop.governance._policy import Policy, load_policy
 from safetyloop.governance._session import Refused, append, governed, new_id, utc
@@ -185,19 +186,19 @@ def _signatures(s: Session, item_id: str) -> list[ReviewSignatureRow]:
     )
 
 
-def _forbidden(
+def _refuse_forbidden(
     s: Session, row: ReviewItemRow, actor: str, roles: list[str], policy: Policy
-) -> str | None:
+) -> None:
+    """Raise `Refused` when the author, the exception's requester or a barred role signs."""
     if row.author is not None and actor == row.author:
-        return f"{actor} authored the release (started run {row.run_id}) and cannot review it"
+        raise Refused(
+            f"{actor} authored the release (started run {row.run_id}) and cannot review it"
+        )
     if row.exception_id is not None:
         exc = s.get(ExceptionRow, row.exception_id)
         if exc is not None and exc.requested_by == actor:
-            return f"{actor} requested exception {exc.id} and cannot approve it"
-    barred = sorted(set(roles) & set(policy.forbidden_roles))
-    if barred:
-        return f"{actor} holds the role {', '.join(barred)}, which may not approve reviews"
-    return None
+            raise Refused(f"{actor} requested exception {exc.id} and cannot approve it")
+    refuse_forbidden_roles(actor, roles, policy, "approve reviews")
 
 
 def decide(
@@ -230,14 +231,12 @@ def decide(
             raise InputError(f"no review item {item_id!r}", hint="see `safetyloop review list`")
         if row.status != "pending":
             raise Refused(f"review {item_id} is already {row.status}")
-        why = _forbidden(s, row, actor, roles, the_policy)
-        if why:
-            raise Refused(why)
+        _refuse_forbidden(s, row, actor, roles, the_policy)
         signed = _signatures(s, item_id)
         if any(g.approver == actor for g in signed):
             raise Refused(f"{actor} has already signed review {item_id}: one signature per person")
         tier = the_policy.tier(row.tier)
-        role = _signing_role(tier.committee, the_policy.approver_roles, roles, signed, actor, row)
+        role = _signing_role(tier.committee, the_policy, roles, signed, actor, row)
         s.add(
             ReviewSignatureRow(
                 item_id=item_id, approver=actor, role=role, verdict=verdict, reason=reason, at=now
@@ -281,7 +280,7 @@ def decide(
 
 def _signing_role(
     committee: list[str] | None,
-    approver_roles: list[str],
+    policy: Policy,
     roles: list[str],
     signed: list[ReviewSignatureRow],
     actor: str,
@@ -302,12 +301,7 @@ def _signing_role(
                 )
             )
         return open_roles[0]
-    allowed = [r for r in approver_roles if r in roles]
-    if not allowed:
-        raise Refused(
-            f"{actor} holds no approver role ({', '.join(approver_roles)}) for review {row.id}"
-        )
-    return allowed[0]
+    return approver_role(actor, roles, policy, f"approve review {row.id}")
 
 
 def escalate_overdue(

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from safetyloop import audit
 from safetyloop.errors import InputError
 from safetyloop.governance import Clock, current_actor
+from safetyloop.governance._policy import Policy
 from safetyloop.governance.debt import clear_debt
 from safetyloop.incidents._record import load_incident
 from safetyloop.incidents._repo import StoredIncident, get_incident, insert_incident
@@ -55,11 +56,14 @@ def close_incident(
     incident_id: str,
     run_id: str,
     *,
-    actor: str | None = None,
+    actor: str,
+    roles: list[str],
+    policy: Policy | None = None,
     clock: Clock | None = None,
 ) -> CloseResult:
     """Clear the incident's debt item on a recorded run; the ledger checks the promoted cases
-    passed on it under the current scorer, and refuses otherwise."""
+    passed on it under the current scorer, and that `roles` let `actor` clear debt under the
+    policy (as `debt clear` does), and refuses otherwise."""
     stored = get_incident(store, incident_id)
     if stored.debt_id is None:
         raise InputError(
@@ -68,7 +72,7 @@ def close_incident(
         )
     run = store.get_run(run_id)
     status = clear_debt(
-        store, stored.debt_id, run_id=run.id, actor=actor or current_actor(), clock=clock
+        store, stored.debt_id, run_id=run.id, actor=actor, roles=roles, policy=policy, clock=clock
     ).status
     return CloseResult(
         incident_id=incident_id, debt_id=stored.debt_id, run_id=run.id, status=status
