@@ -41,7 +41,13 @@ from safetyloop.scoring._calibrate import (
     shipped_record,
 )
 from safetyloop.store import NewRun, RunInfo, Store, project_store
-from safetyloop.suites import Case, load_suite, stratified_sample, suite_names
+from safetyloop.suites import (
+    Case,
+    load_suite,
+    resolve_suite_file,
+    stratified_sample,
+    suite_names,
+)
 from safetyloop.targets import GenerateParams, Target, build_target
 
 #: Default uncertainty band: a verdict with confidence under this is borderline.
@@ -57,7 +63,8 @@ def load_constitution_checked(path: Path | None = None) -> Constitution:
     }
     if path is None:
         return load_default_constitution(**context)
-    return load_constitution(path, **context)
+    # A criterion may name a user suite file, relative to the constitution (docs/suites.md).
+    return load_constitution(path, **context, suite_files=resolve_suite_file)
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,7 @@ def plan(request: RunRequest) -> Plan:
     cases: list[Case] = []
     suite_versions: dict[str, str] = {}
     with project_store(request.store_url):  # store-backed suites read the run's store
-        suites = [load_suite(name) for name in suite_names_used]
+        suites = [load_suite(constitution.suite_source(name)) for name in suite_names_used]
     for name, suite in zip(suite_names_used, suites, strict=True):
         suite_versions[name] = suite.version
         size = None if name in whole else (request.suite_samples or {}).get(name, request.sample)
@@ -204,6 +211,11 @@ async def _execute(
                 lineage={
                     "target": the_plan.target.describe(),
                     "constitution": the_plan.constitution.model_dump(mode="json"),
+                    **(
+                        {"suite_files": the_plan.constitution.suite_files}
+                        if the_plan.constitution.suite_files
+                        else {}
+                    ),
                     "params": request.params.model_dump(mode="json"),
                     "sample": request.sample,
                     **({"suite_samples": request.suite_samples} if request.suite_samples else {}),

@@ -346,7 +346,7 @@ def suite_samples(plan: PowerPlan) -> dict[str, SuiteSample]:
         metric = METRICS[cp.metric]
         applicable: dict[str, int] = {}
         for name in cp.suites:
-            suite = load_suite(name)
+            suite = load_suite(con.suite_source(name))
             sizes[name] = len(suite.cases)
             applicable[name] = sum(c.expected == metric.applies_to for c in suite.cases)
         shares = _water_fill(cp.needed, applicable)

@@ -11,7 +11,7 @@ from safetyloop.api import load_constitution_checked
 from safetyloop.cli._common import console
 from safetyloop.config import load_yaml
 from safetyloop.errors import InputError
-from safetyloop.suites import load_user_suite
+from safetyloop.suites import load_suite, load_user_suite
 from safetyloop.targets import load_targets_file
 
 
@@ -43,3 +43,12 @@ def validate(
         f"{len(constitution.principles)} principles, hash "
         f"{constitution.content_hash()[:12]}"
     )
+    for name, path in constitution.suite_files.items():
+        suite = load_suite(path)
+        shown = (
+            Path(path).relative_to(Path.cwd()) if Path(path).is_relative_to(Path.cwd()) else path
+        )
+        console.print(
+            f"  suite {name} from {shown}: {len(suite.cases)} cases, version {suite.version[:12]}",
+            markup=False,
+        )

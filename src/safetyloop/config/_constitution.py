@@ -7,6 +7,7 @@ provenance while any change to a threshold or principle does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -18,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ModelWrapValidatorHandler,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -27,6 +29,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from safetyloop._hashing import content_hash
 from safetyloop.config._yaml import load_model
+from safetyloop.errors import ConfigError, InputError
 
 __all__ = [
     "Comparison",
@@ -79,8 +82,43 @@ def _check_known(kind: str, name: str, info: ValidationInfo) -> str:
     return name
 
 
+#: `(reference, folder of the constitution) -> (suite name, file) | None`: loads the user suite a
+#: criterion names by file (None: the reference is a registered name). Raises InputError for a
+#: missing file, ConfigError listing a bad file's problems (`suites.resolve_suite_file`).
+SuiteFileResolver = Callable[[str, Path], "tuple[str, Path] | None"]
+
+
 def _known_suite(name: str, info: ValidationInfo) -> str:
-    return _check_known("suites", name, info)
+    """A registered suite name, or a suite file (with a resolver in the context): its name."""
+    context = info.context or {}
+    found = _suite_file(name, context) if "resolve_suite_file" in context else None
+    return found if found is not None else _check_known("suites", name, info)
+
+
+def _suite_file(ref: str, context: dict[str, Any]) -> str | None:
+    """Load the suite file `ref` names; record name → file; its own problems keep their lines."""
+    try:
+        found: tuple[str, Path] | None = context["resolve_suite_file"](ref, context["base"])
+    except ConfigError as exc:
+        context["suite_problems"].extend(
+            p for p in exc.problems if p not in context["suite_problems"]
+        )
+        detail = "its problems are listed with their own lines" if exc.problems else exc.message
+        message = f"suite file {ref} is invalid: {detail}"
+        raise PydanticCustomError("bad_suite_file", "{message}", {"message": message}) from None
+    except InputError as exc:
+        raise PydanticCustomError("suite_file", "{message}", {"message": exc.message}) from None
+    if found is None:
+        return None
+    name, path = found
+    files: dict[str, Path] = context["suite_files"]  # suite name → file
+    clash = files.get(name, path)
+    if clash != path or name in context.get("suites", ()):
+        other = f"the suite file {clash}" if clash != path else "a registered suite"
+        message = f"suite file {ref} is named {name!r} (its file stem), like {other}: rename it"
+        raise PydanticCustomError("suite_name_taken", "{message}", {"message": message})
+    files[name] = path
+    return name
 
 
 class _Frozen(BaseModel):
@@ -209,6 +247,20 @@ class Constitution(_Frozen):
         """Version of this constitution: hash of the normalised content, not the file bytes."""
         return content_hash(self.model_dump(mode="json"))
 
+    # Suite name → the user suite file criteria name it by (set by `load_constitution`). The
+    # criteria hold the name; the suite's content hash goes into each run's lineage.
+    _suite_files: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def suite_files(self) -> dict[str, str]:
+        """Suite name → resolved path, for each suite the file names by a path."""
+        return dict(self._suite_files)
+
+    def suite_source(self, name: str) -> str:
+        """What `suites.load_suite` needs for suite `name`: its file, else the name itself."""
+        return self._suite_files.get(name, name)
+
+
 
 def _context(
     suites: set[str] | None, metrics: set[str] | None, rules: set[str] | None
@@ -223,12 +275,36 @@ def load_constitution(
     suites: set[str] | None = None,
     metrics: set[str] | None = None,
     rules: set[str] | None = None,
+    suite_files: SuiteFileResolver | None = None,
 ) -> Constitution:
     """Load and validate a constitution; references are checked against the sets given.
 
+    With `suite_files`, a suite reference that is a file (`evals/support.jsonl`, relative to the
+    constitution) is loaded and checked, and stands for its suite (named by the file stem);
+    `Constitution.suite_source` gives the file back to whoever loads the suite.
+
     Raises ConfigError (exit code 2) listing every problem as `file:line: key.path: message`.
     """
-    return load_model(Path(path), Constitution, context=_context(suites, metrics, rules))
+    context = _context(suites, metrics, rules)
+    files: dict[str, Path] = {}
+    if suite_files is not None:
+        context.update(
+            resolve_suite_file=suite_files,
+            base=Path(path).parent,
+            suite_files=files,
+            suite_problems=[],
+        )
+    try:
+        loaded = load_model(Path(path), Constitution, context=context)
+    except ConfigError as exc:
+        extra = context.get("suite_problems")
+        if not extra:
+            raise
+        every = [*exc.problems, *extra]
+        raise ConfigError(f"{path}: {len(every)} problems", every, exc.hint) from None
+    loaded._suite_files = {name: str(file) for name, file in files.items()}
+    return loaded
+
 
 
 def default_constitution_path() -> Path:

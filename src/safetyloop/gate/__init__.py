@@ -1,8 +1,10 @@
 """The release gate: PASS / WARN / BLOCK with every reason and rule id."""
 
 # Built-in rules that live in their own modules register on import.
-from safetyloop.gate import _every_case  # noqa: F401  (every_case_passes: C5, incidents)
-from safetyloop.gate import _independence  # noqa: F401  (judge-is-guard: every principle)
+from safetyloop.gate import (
+    _every_case,  # noqa: F401  (every_case_passes: C5, incidents)
+    _independence,  # noqa: F401  (judge-is-guard: every principle)
+)
 from safetyloop.gate._evaluate import evaluate
 from safetyloop.gate._model import (
     CategoryRate,

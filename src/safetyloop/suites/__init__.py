@@ -1,13 +1,21 @@
 """Suites: the cases a target is evaluated on — bundled data sets, plugins and user files.
 
 Public API: `Case`, `Suite`, the `@suite` registry (`suite_names`, `suite_info`, `load_suite`),
-user-file loading (`load_user_suite`, schema in docs/suites.md) and `stratified_sample`.
+user-file loading (`load_user_suite`, schema in docs/suites.md; `resolve_suite_file` for the
+files a constitution names) and `stratified_sample`.
 """
 
 from __future__ import annotations
 
 from safetyloop.suites._case import Case, Expected, Message
-from safetyloop.suites._registry import SuiteInfo, load_suite, suite, suite_info, suite_names
+from safetyloop.suites._registry import (
+    SuiteInfo,
+    load_suite,
+    resolve_suite_file,
+    suite,
+    suite_info,
+    suite_names,
+)
 from safetyloop.suites._sampling import stratified_sample
 from safetyloop.suites._suite import Suite
 from safetyloop.suites._userfile import load_user_suite
@@ -20,6 +28,7 @@ __all__ = [
     "SuiteInfo",
     "load_suite",
     "load_user_suite",
+    "resolve_suite_file",
     "stratified_sample",
     "suite",
     "suite_info",

@@ -27,6 +27,7 @@ __all__ = [
     "SuiteInfo",
     "SuiteLoader",
     "load_suite",
+    "resolve_suite_file",
     "suite",
     "suite_info",
     "suite_names",
@@ -209,6 +210,30 @@ def load_suite(name_or_path: str) -> Suite:
         hint=hint + f"known suites: {', '.join(suite_names())}; or give a path to a "
         f"{'/'.join(USER_SUITE_SUFFIXES)} file",
     )
+
+
+def resolve_suite_file(ref: str, base: Path) -> tuple[str, Path] | None:
+    """The user suite a constitution names by file: (its suite name, the resolved path).
+
+    `ref` is read relative to `base` (the constitution's folder). None when `ref` is a registered
+    suite name (a registered name wins, as in `load_suite`) or does not look like a file (no
+    user-suite suffix, no folder): the caller checks it as a name.
+
+    Raises:
+        InputError: the file does not exist.
+        ConfigError: the file has invalid records (every problem as `file:line: field: message`).
+    """
+    if ref in suite_names() or (
+        Path(ref).suffix.lower() not in USER_SUITE_SUFFIXES and "/" not in ref
+    ):
+        return None
+    path = base / ref
+    if not path.is_file():
+        raise InputError(
+            f"no suite file {ref} (looked for {path.resolve()})",
+            hint="suite files are read relative to the constitution file",
+        )
+    return _load_file(path).name, path.resolve()
 
 
 def _load_registered(name: str, loader: Callable[[], Suite]) -> Suite:
