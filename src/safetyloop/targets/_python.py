@@ -6,8 +6,10 @@ one) and the installed version of the distribution that ships it, so a changed f
 version, a new plan, and never served from the answer cache. An explicit `version:` in a targets
 file replaces the code hashes (the team then owns bumping it).
 
-A module changed on disk since this process imported it is executed again from the source just
-hashed, so the answers always come from the code the version names.
+In a long-lived process (a notebook, a service, the tests), a module whose file changed since a
+target was last built from it is executed again from the source just hashed, so the answers come
+from the code the version names. (The first build takes a module someone imported earlier as it
+is loaded.)
 """
 
 from __future__ import annotations
