@@ -418,10 +418,9 @@ def gate(
         base_evidence = evidence_for(store, base_id) if base_id else None
         with project_store(store.url):  # C5 compares with the regression suite in this store
             decision = evaluate(chosen, evidence, baseline=base_evidence)
-            # The baseline's own decision tells routing which failures are new.
-            base_decision = (
-                evaluate(chosen, base_evidence) if record and base_evidence is not None else None
-            )
+            # The baseline's own decision tells routing which failures are new (and, unrecorded,
+            # which new failures would hold the release).
+            base_decision = evaluate(chosen, base_evidence) if base_evidence is not None else None
         # Governance (issue 6): exceptions, aged debt and pending reviews; routes new items.
         decision = govern(store, decision, base_decision, record=record, clock=clock)
         if record:

@@ -18,12 +18,13 @@ from typer.testing import CliRunner, Result
 from safetyloop.api import gate
 from safetyloop.cli._main import app
 from safetyloop.errors import SafetyloopError
+from safetyloop.gate import Status
 from safetyloop.governance import FixedClock
 from safetyloop.governance._policy import default_policy_path, load_policy
 from safetyloop.governance._session import governed
 from safetyloop.governance.debt import get_debt, link_regression_cases
 from safetyloop.governance.exceptions import request_exception
-from safetyloop.governance.reviews import Proposal, decide, queue
+from safetyloop.governance.reviews import Proposal, decide, list_reviews, queue
 from safetyloop.store import RunInfo, Store
 
 
@@ -232,3 +233,34 @@ def test_a_rejected_review_blocks_and_a_policy_may_let_a_tier_ship(project: Proj
     assert code == 0 and "rejected" in out
     code, out = outcome(p.cli("gate", p.good.id, "--no-baseline"))
     assert code == 1 and "BLOCK C1/review-rejected" in out and item in out
+
+
+def test_a_gate_that_records_nothing_still_holds_for_the_reviews_it_would_queue(
+    project: Project,
+) -> None:
+    p = project
+    thin = p.folder / "thin.yaml"
+    write_one_principle(p.folder, "thin", min_samples=50)  # 5 cases < 50: C1 (critical) WARNs
+    (p.folder / "constitution.yaml").rename(thin)
+    clock = FixedClock(T0)
+    unrecorded = gate(
+        p.good.id, constitution=thin, store_url=p.url, clock=clock, use_baseline=False, record=False
+    )
+    [held] = [f for f in unrecorded.findings if f.rule == "awaiting-review"]
+    assert unrecorded.decision == Status.BLOCK and held.status == Status.BLOCK
+    assert "(to be queued: C1 WARN) (tier 2 critical-warn, due 2030-01-02 00:00 UTC)" in (
+        held.message
+    )
+    with Store(p.url) as store:
+        assert list_reviews(store, run_id=p.good.id) == []  # nothing was written
+    recorded = gate(p.good.id, constitution=thin, store_url=p.url, clock=clock, use_baseline=False)
+    with Store(p.url) as store:
+        [item] = [i for i in list_reviews(store, run_id=p.good.id) if i.rule == "critical-warn"]
+    assert recorded.decision == Status.BLOCK and any(
+        f.rule == "awaiting-review" and item.id in f.message for f in recorded.findings
+    )
+    again = gate(
+        p.good.id, constitution=thin, store_url=p.url, clock=clock, use_baseline=False, record=False
+    )
+    [held] = [f for f in again.findings if f.rule == "awaiting-review"]
+    assert item.id in held.message and "to be queued" not in held.message  # counted once

@@ -3,9 +3,13 @@
 Called by `safetyloop.api.gate` after `evaluate`. When the decision is recorded, routing queues
 review items and overdue ones escalate (both audited); reading and applying the state
 (`gate._governance.apply_governance`) happens on every gate, so `--no-record` shows the same.
+A gate that records nothing queues nothing either, so the items routing would queue that would
+hold the release are held as if queued: not recording is no way around the people.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from safetyloop.gate import Decision
 from safetyloop.gate._governance import (
@@ -24,7 +28,14 @@ from safetyloop.governance._routing import borderline_proposals, gate_proposals
 from safetyloop.governance._session import governed
 from safetyloop.governance.debt import age_debt, aging_level, list_debt
 from safetyloop.governance.exceptions import active_exceptions, release_author
-from safetyloop.governance.reviews import escalate_overdue, get_review, list_reviews, queue
+from safetyloop.governance.reviews import (
+    Proposal,
+    escalate_overdue,
+    get_review,
+    list_reviews,
+    queue,
+    queued_keys,
+)
 from safetyloop.store import Store
 
 __all__ = ["govern", "governance_state", "route_decision"]
@@ -40,17 +51,48 @@ def route_decision(
     clock: Clock,
 ) -> int:
     """Queue the review items the decision and the run's borderline verdicts ask for."""
+    queued = 0
+    with governed(store) as s:
+        for proposal in _proposals(store, decision, baseline):
+            queued += queue(s, proposal, actor=actor, policy=policy, clock=clock) is not None
+    return queued
+
+
+def _proposals(store: Store, decision: Decision, baseline: Decision | None) -> list[Proposal]:
+    """The review items the decision and the run's borderline verdicts ask for."""
     author = release_author(store, decision.run_id)
     cases = {c.key: c for c in store.run_cases(decision.run_id)}
-    proposals = [
+    return [
         *gate_proposals(decision, baseline, author),
         *borderline_proposals(decision, store.borderline(decision.run_id), cases, author),
     ]
-    queued = 0
-    with governed(store) as s:
-        for proposal in proposals:
-            queued += queue(s, proposal, actor=actor, policy=policy, clock=clock) is not None
-    return queued
+
+
+def _unqueued_holds(
+    store: Store, decision: Decision, baseline: Decision | None, *, policy: Policy, now: datetime
+) -> list[PendingReview]:
+    """Items routing would queue, not queued yet, at a tier that holds the release."""
+    wanted = {
+        p.dedupe_key: p
+        for p in _proposals(store, decision, baseline)
+        if policy.holds_release(policy.routing[p.rule].tier)
+    }
+    have = queued_keys(store, list(wanted))
+    return [
+        PendingReview(
+            id=f"(to be queued: {p.subject})",
+            rule=p.rule,
+            tier=policy.routing[p.rule].tier,
+            principle=p.principle,
+            subject=p.subject,
+            due_at=now + timedelta(hours=policy.routing[p.rule].sla_hours),
+            overdue=False,
+            escalated_to=None,
+            holds=True,
+        )
+        for key, p in wanted.items()
+        if key not in have
+    ]
 
 
 def governance_state(
@@ -151,4 +193,7 @@ def govern(
         escalate_overdue(store, actor=actor, policy=the_policy, clock=the_clock)
         age_debt(store, actor=actor, policy=the_policy, clock=the_clock)
     state = governance_state(store, decision, policy=the_policy, clock=the_clock)
+    if not record:
+        held = _unqueued_holds(store, decision, baseline, policy=the_policy, now=state.now)
+        state = state.model_copy(update={"pending": [*state.pending, *held]})
     return apply_governance(decision, state)

@@ -36,6 +36,7 @@ __all__ = [
     "get_review",
     "list_reviews",
     "queue",
+    "queued_keys",
 ]
 
 
@@ -174,6 +175,17 @@ def queue(
         clock,
     )
     return _item(row)
+
+
+def queued_keys(store: Store, keys: list[str]) -> set[str]:
+    """Which of these `Proposal.dedupe_key`s are queued already (in any status)."""
+    if not keys:
+        return set()
+    with store.session() as s:
+        found = s.scalars(
+            select(ReviewItemRow.dedupe_key).where(ReviewItemRow.dedupe_key.in_(keys))
+        )
+        return set(found)
 
 
 def _signatures(s: Session, item_id: str) -> list[ReviewSignatureRow]:
