@@ -27,7 +27,7 @@ from safetyloop.errors import ConfigError, InputError
 
 __all__ = ["Transcript", "TranscriptFile", "read_transcripts"]
 
-_HINT = "see docs/targets.md (recorded answers) for the file format; nothing was run"
+_HINT = "see docs/truth.md (recorded answers) for the file format; nothing was run"
 _KEYS = ("id", "prompt", "model")
 
 
