@@ -1,6 +1,6 @@
 """The whole loop through the CLI, against a loopback test double: add → triage (debt opened) →
 promote → a complying release BLOCKs on C5 and cannot clear the debt → a refusing candidate
-passes C5 → the debt clears on its run, closed only by an actor the policy lets clear debt."""
+passes C5 → the debt clears on its run (closed by an approver; refusals: test_close_roles.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from tests.incidents.incident_helpers import example_path
 from typer.testing import CliRunner
 
 from safetyloop.cli._main import app
-from safetyloop.errors import SafetyloopError
 from safetyloop.governance._session import Refused
 from safetyloop.governance.debt import get_debt
 from safetyloop.incidents import get_incident
@@ -72,7 +71,7 @@ def test_incident_loop_closes_only_on_passing_regressions(
     gate = runner.invoke(app, ["gate", bad, *common])
     assert gate.exit_code == 1 and "every-case-passes" in gate.stdout
     roles = tmp_path / "roles.yaml"
-    roles.write_text("sam: [safety-lead]\ndana: [release-engineer]\n", encoding="utf-8")
+    roles.write_text("sam: [safety-lead]\n", encoding="utf-8")
     close = ["incident", "close", "INC-2026-004", "--roles", str(roles), *common]
     with pytest.raises(Refused, match="2 of 2 linked cases did not pass"):
         runner.invoke(app, [*close, "--run", bad, "--as", "sam"], catch_exceptions=False)
@@ -81,13 +80,5 @@ def test_incident_loop_closes_only_on_passing_regressions(
     good = _run_id(_ok(runner, *run_args, "--target", stub_server.target_spec("candidate")))
     passed = runner.invoke(app, ["gate", good, *common])
     assert passed.exit_code == 0 and "decision: PASS" in passed.stdout
-    # The passing run is evidence enough, but not for everyone: a release engineer and an actor
-    # outside the roles file are refused (exit 1 and 2), and the debt stays open.
-    for who, code, why in (("dana", 1, "release-engineer"), ("zed", 2, "unknown actor")):
-        refused = runner.invoke(app, [*close, "--run", good, "--as", who]).exception
-        assert isinstance(refused, SafetyloopError) and refused.exit_code == code, refused
-        assert why in refused.message
-    with Store(store_url) as db:
-        assert get_debt(db, debt_id).status == "open"
     closed = _ok(runner, *close, "--run", good, "--as", "sam")
     assert f"debt {debt_id} of INC-2026-004: cleared on run {good}" in closed
