@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
+from scipy import optimize, stats
 from statsmodels.stats.multitest import multipletests
 
 from safetyloop.stats import holm, rogan_gladen
@@ -62,11 +62,22 @@ def test_rogan_gladen_refuses_a_chance_level_scorer() -> None:
         rogan_gladen(10, 100, sensitivity=(50, 100), specificity=(40, 100))
 
 
-def test_perfect_large_calibration_reduces_to_a_jeffreys_interval() -> None:
+def test_perfect_large_calibration_reduces_to_the_binomial_confidence_interval() -> None:
+    """With no scorer error left, the interval is the percentile interval of the observed
+    rate's confidence distribution (an even mixture of the two Clopper–Pearson Betas)."""
     res = rogan_gladen(40, 400, (10**7, 10**7), (10**7, 10**7), draws=200_000, seed=1)
-    low, high = stats.beta.ppf([0.025, 0.975], 40.5, 360.5)
-    assert res.interval.low == pytest.approx(low, abs=2e-3)
-    assert res.interval.high == pytest.approx(high, abs=2e-3)
+
+    def mixture_quantile(q: float) -> float:
+        def cdf(x: float) -> float:
+            return 0.5 * (stats.beta.cdf(x, 40, 361) + stats.beta.cdf(x, 41, 360)) - q
+
+        return float(optimize.brentq(cdf, 1e-9, 1 - 1e-9))
+
+    assert res.interval.low == pytest.approx(mixture_quantile(0.025), abs=2e-3)
+    assert res.interval.high == pytest.approx(mixture_quantile(0.975), abs=2e-3)
+    exact_low = stats.beta.ppf(0.025, 40, 361)
+    exact_high = stats.beta.ppf(0.975, 41, 360)
+    assert exact_low <= res.interval.low + 1e-3 and res.interval.high <= exact_high + 1e-3
 
 
 def test_scorer_uncertainty_widens_the_interval_and_matches_the_delta_method() -> None:

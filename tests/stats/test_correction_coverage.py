@@ -21,10 +21,11 @@ CORNERS = {
 
 def test_every_corner_covers_at_the_floor() -> None:
     report = correction_coverage(400, seed=5, draws=500, **CORNERS)
-    assert len(report.cells) == 32
+    # three calibration models with and without shift, one model without (it cannot show one)
+    assert len(report.cells) == 16 * 3
+    assert {(c.models, c.shift) for c in report.cells} == {(3, 0.0), (3, 0.5), (1, 0.0)}
     assert {c.rate for c in report.cells} >= {0.0}
     assert {c.calibration_rows for c in report.cells} >= {30}
-    assert {c.shift for c in report.cells} == {0.0, 0.5}
     # 400 simulations a cell: allow two Monte-Carlo standard errors under the 0.94 floor
     for cell in report.cells:
         assert cell.coverage >= report.floor - 2 * cell.mc_se, cell
@@ -41,8 +42,10 @@ def test_without_the_spread_a_shifted_model_is_not_covered() -> None:
         "calibration_sizes": (1000,),
         "shifts": (0.5,),
     }
-    one = correction_coverage(400, seed=2, draws=500, models=1, **world).cells[0]
-    three = correction_coverage(400, seed=2, draws=500, models=3, **world).cells[0]
+    one = correction_coverage(
+        400, seed=2, draws=500, models=(1,), claimed_only=False, **world
+    ).cells[0]
+    three = correction_coverage(400, seed=2, draws=500, models=(3,), **world).cells[0]
     assert one.coverage < 0.9
     assert three.coverage >= 0.94 - 2 * three.mc_se
     assert three.mean_width > one.mean_width

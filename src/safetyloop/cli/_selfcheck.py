@@ -67,10 +67,19 @@ def correction_command(
     r = correction_coverage(sims, seed, draws=draws)
     console.print(
         f"self-check of the scorer-error correction: {len(r.cells)} cells × {r.n_sims} "
-        f"simulations, {r.models} calibration models, runs of {r.run_size}, seed {r.seed}"
+        f"simulations, runs of {r.run_size}, seed {r.seed}"
     )
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in ("true rate", "sens", "spec", "calib rows", "shift", "coverage", "width"):
+    for column in (
+        "true rate",
+        "sens",
+        "spec",
+        "calib rows",
+        "models",
+        "shift",
+        "coverage",
+        "width",
+    ):
         table.add_column(column, justify="right")
     cells = r.cells if show_all else sorted(r.cells, key=lambda c: c.coverage)[:10]
     for c in cells:
@@ -79,6 +88,7 @@ def correction_command(
             f"{c.sensitivity:g}",
             f"{c.specificity:g}",
             str(c.calibration_rows),
+            str(c.models),
             f"{c.shift:g}",
             f"{c.coverage:.3f} ± {c.mc_se:.3f}",
             f"{c.mean_width:.3f}",

@@ -139,10 +139,11 @@ def between_model_sd(hits: Sequence[int], totals: Sequence[int]) -> float:
 def _confidence_draws(
     hits: FloatArray, totals: FloatArray, size: tuple[int, int], rng: np.random.Generator
 ) -> FloatArray:
-    """(B, draws) draws from the Clopper–Pearson confidence distribution of hits / totals: an
-    even mixture of Beta(k, n − k + 1) and Beta(k + 1, n − k) (a point mass at 0 when k = 0, at
-    1 when k = n), whose percentiles are the exact interval's bounds — so a calibration of 30
-    rows is never trusted more than an exact binomial interval would allow."""
+    """(B, draws) draws from the binomial confidence distribution of hits / totals: an even
+    mixture of the two Clopper–Pearson Betas, Beta(k, n − k + 1) and Beta(k + 1, n − k) (a point
+    mass at 0 when k = 0, at 1 when k = n). Its percentile interval lies between the mid-p and
+    the exact one: a little wider than Jeffreys where counts are small or near 0 or n, where
+    Jeffreys draws left corners of the coverage grid at 0.93."""
     k, n = hits[:, None], totals[:, None]
     lower = np.where(k > 0, rng.beta(np.maximum(k, 1.0), n - k + 1.0, size=size), 0.0)
     upper = np.where(n - k > 0, rng.beta(k + 1.0, np.maximum(n - k, 1.0), size=size), 1.0)
@@ -155,9 +156,8 @@ def _new_model_draws(
 ) -> FloatArray:
     """(B, draws) draws of the error rate a new, unseen model would show.
 
-    The pooled rate comes from the Clopper–Pearson confidence distribution of the pooled counts
-    (sampling uncertainty; Jeffreys draws here left a few small-calibration corners of the
-    coverage grid at 0.93–0.94, see `selfcheck correction`). With
+    The pooled rate comes from the confidence distribution of the pooled counts (sampling
+    uncertainty, `_confidence_draws`). With
     two or more models, the new model deviates from it on the logit scale by a normal draw whose
     variance is the between-model variance τ², itself drawn: the models' sample variance s²
     scaled by (k − 1) / χ²(k − 1) (so a spread seen in three models is not taken as known),
@@ -193,7 +193,7 @@ def _corrected_draws(
     `events`, `n` have shape (B,); `sens` and `spec` are (hits, totals) of shape (B, models).
     The one kernel behind `rogan_gladen` and its coverage self-check.
     """
-    p = rng.beta(events[:, None] + 0.5, (n - events)[:, None] + 0.5, size=(events.size, draws))
+    p = _confidence_draws(events, n, (events.size, draws), rng)
     se = _new_model_draws(*sens, draws, rng)
     sp = _new_model_draws(*spec, draws, rng)
     youden = se + sp - 1.0
@@ -250,9 +250,9 @@ def rogan_gladen(
             is widened by how far the scorer's error rates vary between models: the model under
             test is one more draw from that spread, not the pooled calibration set.
 
-    The interval propagates every source of uncertainty by a parametric bootstrap: Jeffreys
-    Beta(k + 1/2, n − k + 1/2) draws of the observed rate, Clopper–Pearson confidence-
-    distribution draws of the pooled sensitivity and specificity (a perfect record, e.g. 50/50,
+    The interval propagates every source of uncertainty by a parametric bootstrap: draws of the
+    observed rate and of the pooled sensitivity and specificity from their binomial confidence
+    distributions (a mixture of the two Clopper–Pearson Betas, so a perfect record, e.g. 50/50,
     still carries the uncertainty of an exact interval), then, with `by_model`, a between-model
     deviation on the logit scale; percentiles of the clipped corrected rate.
     `selfcheck correction` proves its coverage by simulation.

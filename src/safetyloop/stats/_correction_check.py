@@ -1,11 +1,13 @@
 """The Rogan–Gladen correction proves its coverage: simulate calibrations and runs where the
 true violation rate is known, and count how often the corrected interval holds it.
 
-Each simulated world has `models` calibration models and one model under test. Without shift
-they share the scorer's sensitivity and specificity; with shift each model's error rates are
-drawn around them (normal on the logit scale, standard deviation `shift`), so the model under
-test errs differently from every model the calibration saw — the case the between-model spread
-in `rogan_gladen(by_model=...)` exists for. The intervals come from the very kernel the gate
+Each simulated world has some calibration models and one model under test. Without shift they
+share the scorer's sensitivity and specificity; with shift each model's error rates are drawn
+around them (normal on the logit scale, standard deviation `shift`), so the model under test
+errs differently from every model the calibration saw — the case the between-model spread in
+`rogan_gladen(by_model=...)` exists for. Worlds with one calibration model are simulated without
+shift only: one model cannot show a spread, and the correction claims nothing about models that
+err differently from it. The intervals come from the very kernel the gate
 runs (`_corrected_draws`, `_corrected_bounds`), over whole arrays of simulated counts.
 """
 
@@ -25,6 +27,7 @@ SENSITIVITIES = (0.7, 0.9, 0.98)
 SPECIFICITIES = (0.8, 0.95, 0.99)
 CALIBRATION_SIZES = (30, 100, 300, 1000)
 SHIFTS = (0.0, 0.5)
+MODELS = (3, 1)
 COVERAGE_FLOOR = 0.94
 
 
@@ -38,6 +41,7 @@ class CoverageCell:
         calibration_rows: labelled rows in the calibration set, half violating, split evenly
             over the calibration models.
         shift: between-model standard deviation of the error rates (logit scale); 0: none.
+        models: calibration models the calibration rows come from.
         coverage: share of simulated intervals that hold `rate`.
         mc_se: Monte-Carlo standard error of `coverage`.
         mean_width: mean interval width (what the coverage costs).
@@ -48,6 +52,7 @@ class CoverageCell:
     specificity: float
     calibration_rows: int
     shift: float
+    models: int
     coverage: float
     mc_se: float
     mean_width: float
@@ -58,9 +63,9 @@ class CorrectionCoverageReport:
     """Every cell of the grid against the coverage floor.
 
     Attributes:
-        cells: one per (rate, sensitivity, specificity, calibration size, shift).
+        cells: one per (rate, sensitivity, specificity, calibration size, shift, models).
         floor: the coverage every cell must reach (0.94 for 95% intervals).
-        n_sims, draws, seed, models, run_size, confidence: the simulation's settings.
+        n_sims, draws, seed, run_size, confidence: the simulation's settings.
     """
 
     cells: tuple[CoverageCell, ...]
@@ -68,7 +73,6 @@ class CorrectionCoverageReport:
     n_sims: int
     draws: int
     seed: int
-    models: int
     run_size: int
     confidence: float
 
@@ -103,10 +107,11 @@ def _cell(
     spec: float,
     rows: int,
     shift: float,
+    k: int,
     settings: CorrectionCoverageReport,
     rng: np.random.Generator,
 ) -> CoverageCell:
-    sims, k = settings.n_sims, settings.models
+    sims = settings.n_sims
     per_model = max(1, round(rows / 2 / k))  # violating rows per model; as many safe ones
     totals = np.full((sims, k), float(per_model))
     sens_hits = rng.binomial(per_model, _model_rates(sens, shift, (sims, k), rng)).astype(float)
@@ -135,6 +140,7 @@ def _cell(
         specificity=spec,
         calibration_rows=rows,
         shift=shift,
+        models=k,
         coverage=coverage,
         mc_se=math.sqrt(max(coverage * (1.0 - coverage), 1e-12) / sims),
         mean_width=float((high - low).mean()),
@@ -151,22 +157,24 @@ def correction_coverage(
     specificities: tuple[float, ...] = SPECIFICITIES,
     calibration_sizes: tuple[int, ...] = CALIBRATION_SIZES,
     shifts: tuple[float, ...] = SHIFTS,
-    models: int = 3,
+    models: tuple[int, ...] = MODELS,
     run_size: int = 200,
     confidence: float = 0.95,
     floor: float = COVERAGE_FLOOR,
+    claimed_only: bool = True,
 ) -> CorrectionCoverageReport:
     """Coverage of the Rogan–Gladen interval over a grid of worlds where the truth is known.
 
     The grid spans true rates (zero included), sensitivities and specificities, calibration
-    sets of 30 to 1,000 rows, and no or some between-model shift of the error rates; `models`
-    calibration models give the per-model counts the correction measures the spread from.
-    Equal arguments give an equal report.
+    sets of 30 to 1,000 rows, and no or some between-model shift of the error rates; the
+    calibration rows come from each number of `models` (the per-model counts the correction
+    measures the spread from). With `claimed_only`, one-model worlds are simulated without shift
+    only (what the correction claims); equal arguments give an equal report.
     """
     if n_sims < 10:
         raise ValueError(f"n_sims must be at least 10, got {n_sims}")
-    if models < 1:
-        raise ValueError(f"models must be at least 1, got {models}")
+    if not models or min(models) < 1:
+        raise ValueError(f"every number of models must be at least 1, got {models}")
     _check_confidence(confidence)
     settings = CorrectionCoverageReport(
         cells=(),
@@ -174,11 +182,16 @@ def correction_coverage(
         n_sims=n_sims,
         draws=draws,
         seed=seed,
-        models=models,
         run_size=run_size,
         confidence=confidence,
     )
-    grid = list(itertools.product(rates, sensitivities, specificities, calibration_sizes, shifts))
+    grid = [
+        point
+        for point in itertools.product(
+            rates, sensitivities, specificities, calibration_sizes, shifts, models
+        )
+        if not claimed_only or point[5] > 1 or point[4] == 0.0
+    ]
     streams = np.random.SeedSequence(seed).spawn(len(grid))
     cells = tuple(
         _cell(*point, settings, np.random.default_rng(stream))
@@ -190,7 +203,6 @@ def correction_coverage(
         n_sims=n_sims,
         draws=draws,
         seed=seed,
-        models=models,
         run_size=run_size,
         confidence=confidence,
     )
