@@ -4,6 +4,7 @@ the tier-2 and tier-3 reviews the policy says people must decide — overdue or 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -264,3 +265,13 @@ def test_a_gate_that_records_nothing_still_holds_for_the_reviews_it_would_queue(
     )
     [held] = [f for f in again.findings if f.rule == "awaiting-review"]
     assert item.id in held.message and "to be queued" not in held.message  # counted once
+
+
+def test_without_hold_release_tiers_2_and_3_hold_and_tier_1_does_not(tmp_path: Path) -> None:
+    text = default_policy_path().read_text(encoding="utf-8")
+    bare = re.sub(r", hold_release: (true|false)", "", text)
+    assert bare.count("hold_release") == text.count("hold_release") - 3  # the three tiers
+    path = tmp_path / "policy.yaml"
+    path.write_text(bare, encoding="utf-8")
+    policy = load_policy(path)
+    assert [policy.holds_release(t) for t in (1, 2, 3)] == [False, True, True]
