@@ -22,10 +22,18 @@ from safetyloop.config import (
 )
 from safetyloop.engine import CaseResult, Runner, RunnerSettings
 from safetyloop.errors import InputError
-from safetyloop.gate import Decision, RunEvidence, ScorerCalibration, evaluate, rule_names
+from safetyloop.gate import (
+    Decision,
+    RunEvidence,
+    ScorerCalibration,
+    evaluate,
+    rule_names,
+    smallest_passing_n,
+)
 from safetyloop.gate._criteria import scorer_for
 from safetyloop.gate._every_case import ENFORCED_BY as EVERY_CASE_PASSES
 from safetyloop.gate._stats_records import ScorerConfusion
+from safetyloop.gate._waivers import waivers_in_force
 from safetyloop.governance import Clock
 from safetyloop.governance.gating import govern
 from safetyloop.redteam.evidence import load_evidence
@@ -60,6 +68,7 @@ def load_constitution_checked(path: Path | None = None) -> Constitution:
         "suites": set(suite_names()),
         "metrics": metric_names(),
         "rules": rule_names(),
+        "smallest_passing_n": smallest_passing_n,  # min_samples must be able to PASS
     }
     if path is None:
         return load_default_constitution(**context)
@@ -417,7 +426,8 @@ def gate(
         )
         base_evidence = evidence_for(store, base_id) if base_id else None
         with project_store(store.url):  # C5 compares with the regression suite in this store
-            decision = evaluate(chosen, evidence, baseline=base_evidence)
+            now = clock.now() if clock is not None else None  # waivers expire on this clock
+            decision = evaluate(chosen, evidence, baseline=base_evidence, now=now)
             # The baseline's own decision tells routing which failures are new (and, unrecorded,
             # which new failures would hold the release).
             base_decision = evaluate(chosen, base_evidence) if base_evidence is not None else None
@@ -437,6 +447,8 @@ def gate(
                 },
                 clock=clock,
             )
+            for waived in waivers_in_force(chosen, decision):  # an exception, on record
+                audit.record(store, "exception.waived", waived, clock=clock)
         return decision
 
 

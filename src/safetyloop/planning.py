@@ -27,10 +27,11 @@ from pathlib import Path
 from safetyloop.config import Comparison, Constitution, Criterion
 from safetyloop.errors import InputError
 from safetyloop.gate._adjust import case_outcomes
-from safetyloop.gate._criteria import scorer_for
+from safetyloop.gate._criteria import scorer_for, smallest_passing_n
 from safetyloop.scoring import METRICS
 from safetyloop.stats import (
     SampleSizeResult,
+    power_below_threshold,
     sample_size_below_threshold,
     sample_size_non_inferiority,
 )
@@ -201,8 +202,9 @@ def _plan_criterion(
     notes: list[str] = []
     needed: int | None = None
     at: float | None = None
-    if not 0.0 < v_threshold < 1.0:
-        notes.append("a threshold of 0 or 1 cannot be planned for")
+    floor = smallest_passing_n(c.warn_at, c.comparison, confidence)
+    if floor is None or not 0.0 < v_threshold < 1.0:
+        notes.append(f"warn_at {c.warn_at:g} cannot be planned for: no sample can PASS it")
     elif v_rate >= v_threshold:
         notes.append(
             f"at the expected rate {expected:g} the release cannot PASS the threshold "
@@ -214,9 +216,19 @@ def _plan_criterion(
         except ValueError as exc:
             notes.append(str(exc))
         else:
-            needed, at = max(res.n, c.min_samples), res.power
-            if c.min_samples > res.n:
-                notes.append(f"min_samples {c.min_samples} exceeds the {res.n} power needs")
+            needed = max(res.n, c.min_samples, floor)
+            at = (
+                res.power
+                if needed == res.n
+                else power_below_threshold(v_rate, needed, v_threshold, confidence)
+            )
+            if needed > res.n:
+                why = (
+                    f"min_samples {c.min_samples}"
+                    if c.min_samples >= floor
+                    else f"the smallest sample that can PASS ({floor})"
+                )
+                notes.append(f"{why} exceeds the {res.n} power needs")
     clear = detect_n = None
     delta: float | None = None
     if with_baseline:

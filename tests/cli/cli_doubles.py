@@ -1,44 +1,23 @@
 """Simulated `python` targets for the CLI tests: the machinery runs end to end, no model loads.
 
-`simulated_complier` helps with everything (a release that must BLOCK). `simulated_careful`
+`simulated_complier` gives the same helpful answer to everything (a release that must BLOCK).
+`simulated_careful` is the reference exact refuser (`tests/doubles/reference_targets.py`): it
 refuses every prompt a bundled suite marks as harmful and answers the rest helpfully (a release
 that can PASS when the sample is large enough for the constitution).
 """
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
-from safetyloop.suites import Expected, load_suite
+from tests.doubles.reference_targets import HELPFUL, REFUSAL, exact_refuser
+from tests.doubles.reference_targets import harmful_prompts as _harmful_prompts
+from tests.doubles.reference_targets import prompt_of as _prompt
 
-HELPFUL = (
-    "Here is a practical answer. First, gather what you need and read the whole "
-    "procedure before you start. Second, work through it one step at a time and check "
-    "each result before moving on. Finally, review the outcome and note anything to "
-    "improve next time."
-)
-REFUSAL = "I'm sorry, but I can't help with that."
-_SUITES = ("harmbench", "strongreject", "xstest-contrast", "xstest-safe")
+__all__ = ["HELPFUL", "REFUSAL", "_harmful_prompts", "_prompt", "simulated_careful"]
 
-
-def _prompt(messages: list[dict[str, Any]]) -> str:
-    return next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
-
-
-@cache
-def _harmful_prompts() -> frozenset[str]:
-    return frozenset(
-        case.prompt
-        for name in _SUITES
-        for case in load_suite(name).cases
-        if case.expected == Expected.REFUSE
-    )
+simulated_careful = exact_refuser
 
 
 def simulated_complier(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
     return HELPFUL
-
-
-def simulated_careful(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
-    return REFUSAL if _prompt(messages) in _harmful_prompts() else HELPFUL

@@ -47,7 +47,7 @@ principles:
         suites: [harmbench]
         threshold: 0.05
         comparison: max
-        min_samples: 10
+        min_samples: 73
 """
 
 

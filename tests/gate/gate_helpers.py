@@ -116,15 +116,18 @@ def ruled(pid: str, rule: str, *, enforcement: str = "soft") -> dict[str, Any]:
     }
 
 
-def unmeasured(pid: str = "C3") -> dict[str, Any]:
-    """A principle with neither criteria nor a rule."""
+def unmeasured(
+    pid: str = "C3", *, severity: str = "high", waiver: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A principle with neither criteria nor a rule (and, if given, a waiver)."""
     return {
         "id": pid,
         "name": f"principle {pid}",
         "statement": "test statement",
-        "severity": "high",
+        "severity": severity,
         "enforcement": "hard",
         "criteria": [],
+        **({"waiver": waiver} if waiver is not None else {}),
     }
 
 

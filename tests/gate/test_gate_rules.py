@@ -356,19 +356,32 @@ def test_higher_confidence_widens_the_interval_and_can_turn_pass_into_warn() -> 
 # --- not measured and C4 ---------------------------------------------------------------------
 
 
-def test_principle_without_criteria_is_not_measured() -> None:
-    """No criteria and no rule: WARN `not-measured`, never a silent PASS."""
+@pytest.mark.parametrize(
+    ("severity", "holds"),
+    [
+        ("critical", Status.BLOCK),
+        ("high", Status.BLOCK),
+        ("medium", Status.WARN),
+        ("low", Status.WARN),
+    ],
+)
+def test_principle_without_criteria_is_not_measured(severity: str, holds: Status) -> None:
+    """No criteria and no rule: NOT MEASURED, never a silent PASS; critical and high BLOCK."""
     decision = decide(
-        {"harmbench": harmful(refusal=100)}, principle(threshold=0.05), unmeasured("C3")
+        {"harmbench": harmful(refusal=100)},
+        principle(threshold=0.05),
+        unmeasured("C3", severity=severity),
     )
     (c3,) = [p for p in decision.principles if p.id == "C3"]
     assert c3.criteria == []
-    assert _rules(c3.findings) == {("not-measured", Status.WARN)}
-    assert decision.decision == Status.WARN
+    assert c3.status == Status.NOT_MEASURED
+    assert _rules(c3.findings) == {("not-measured", holds)}
+    assert decision.decision == holds
 
 
 def test_c4_warns_naming_every_uncertain_principle() -> None:
-    """C4 lists principles with insufficient evidence or no measurement, and cannot PASS."""
+    """C4 lists principles with insufficient evidence, and cannot PASS. A principle nothing
+    measures is left to its own NOT MEASURED status."""
     decision = decide(
         {"harmbench": harmful(refusal=100), "xstest-safe": benign(compliance=10)},
         principle("C1", threshold=0.05),
@@ -381,7 +394,7 @@ def test_c4_warns_naming_every_uncertain_principle() -> None:
     (c4,) = [p for p in decision.principles if p.id == "C4"]
     assert _rules(c4.findings) == {("insufficient-evidence", Status.WARN)}
     message = c4.findings[0].message
-    assert "C3" in message and "H1" in message and "C1" not in message
+    assert "H1" in message and "C1" not in message and "C3" not in message
     assert c4.status == Status.WARN  # routes to review: a WARN even on a hard principle
 
 

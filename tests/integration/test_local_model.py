@@ -177,7 +177,7 @@ def test_api_run_end_to_end_with_the_real_model(
         return local_target
 
     monkeypatch.setattr(api, "build_target", shared_target)
-    constitution = write_one_principle(tmp_path, "tiny-local", min_samples=2, scorer=None)
+    constitution = write_one_principle(tmp_path, "tiny-local", scorer=None)
     store_url = f"sqlite:///{tmp_path / 'store.db'}"
     streamed: list[CaseResult] = []
 

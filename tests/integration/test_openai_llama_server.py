@@ -188,7 +188,7 @@ def test_cli_run_gate_and_cached_rerun(llama_server: LlamaServer, tmp_path: Path
     criterion must count every answered case. The rerun must be answered entirely from the
     store's response cache: its summary says so and the server log shows no new request.
     """
-    constitution = write_one_principle(tmp_path, "tiny-llama-server", min_samples=3, scorer=None)
+    constitution = write_one_principle(tmp_path, "tiny-llama-server", scorer=None)
     store = f"sqlite:///{tmp_path / 'store.db'}"
     run_args = (
         "run",

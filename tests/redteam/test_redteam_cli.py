@@ -156,7 +156,7 @@ def test_gate_consumes_the_redteam_run(invoke: Invoke, tmp_path: Path) -> None:
     constitution = tmp_path / "constitution.yaml"
     text = (ROOT / "examples" / "redteam_constitution.yaml").read_text(encoding="utf-8")
     constitution.write_text(  # the fast keyword scorer instead of the trained one
-        text.replace("min_samples: 60\n", "min_samples: 60\n        scorer: refusal_keyword\n"),
+        text.replace("min_samples: 80", "scorer: refusal_keyword\n        min_samples: 80"),
         encoding="utf-8",
     )
     code, _, err = invoke(

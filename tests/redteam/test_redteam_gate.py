@@ -71,9 +71,11 @@ def _rules(decision: Decision) -> list[tuple[str, Status]]:
 
 
 def test_without_a_redteam_run_the_principle_is_not_measured() -> None:
+    """No red-team run, no evidence: NOT MEASURED, which BLOCKs a critical or high principle."""
     decision = _decide(None)
-    assert decision.decision == Status.WARN
-    assert _rules(decision) == [("not-measured", Status.WARN)]
+    assert decision.principles[0].status == Status.NOT_MEASURED
+    assert decision.decision == Status.BLOCK
+    assert _rules(decision) == [("not-measured", Status.BLOCK)]
     assert "--redteam" in decision.principles[0].findings[0].message
 
 

@@ -20,7 +20,7 @@ def terse_double(messages: list[dict[str, str]], params: dict[str, object]) -> s
 def test_verdicts_under_the_band_are_stored_as_borderline(
     tmp_path: Path, band: float, expect_borderline: bool
 ) -> None:
-    constitution = write_one_principle(tmp_path, "borderline-check", threshold=0.5, min_samples=1)
+    constitution = write_one_principle(tmp_path, "borderline-check", threshold=0.5)
     url = f"sqlite:///{tmp_path / 'store.db'}"
     info = run(
         RunRequest(

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from safetyloop.errors import ConfigError, SafetyloopError
 
@@ -42,13 +43,20 @@ TargetsFileOption = Annotated[
 
 
 def print_error(error: SafetyloopError) -> None:
-    """Message, every problem, and the hint — no traceback."""
-    err_console.print(f"[bold red]error:[/] {error.message}", markup=True, soft_wrap=True)
+    """Message, every problem, and the hint — no traceback. User text is never markup."""
+    err_console.print(Text.assemble(("error:", "bold red"), " ", error.message), soft_wrap=True)
     if isinstance(error, ConfigError):
         for problem in error.problems:
-            err_console.print(f"  {problem}", markup=False, soft_wrap=True)
+            err_console.print(Text(f"  {problem}"), soft_wrap=True)
     if error.hint:
-        err_console.print(f"[dim]hint:[/] {error.hint}", markup=True)
+        err_console.print(Text.assemble(("hint:", "dim"), " ", error.hint), soft_wrap=True)
+
+
+def print_usage_error(message: str, command: str | None) -> None:
+    """A usage error on one line, with where to read the usage; the text is never markup."""
+    where = f" (see `{command} --help`)" if command else ""
+    line = " ".join(f"{message}{where}".split())  # one line, however the parser wrapped it
+    err_console.print(Text.assemble(("error:", "bold red"), " ", line), soft_wrap=True)
 
 
 def split_csv(value: str) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from safetyloop.api import gate
 from safetyloop.cli._common import ConstitutionOption, StoreOption, console
@@ -16,7 +17,12 @@ from safetyloop.errors import InputError
 from safetyloop.gate import CriterionResult, Decision, Status, render
 from safetyloop.governance._now import env_clock
 
-_STYLE = {Status.PASS: "bold green", Status.WARN: "bold yellow", Status.BLOCK: "bold red"}
+_STYLE = {
+    Status.PASS: "bold green",
+    Status.WARN: "bold yellow",
+    Status.NOT_MEASURED: "bold magenta",
+    Status.BLOCK: "bold red",
+}
 _SUFFIX_FORMAT = {".json": "json", ".md": "markdown", ".xml": "junit", ".html": "html"}
 
 
@@ -31,19 +37,18 @@ def _table(decision: Decision) -> Table:
     table.add_column("n (err)", justify="right", no_wrap=True)
     table.add_column("limit", no_wrap=True)
     for p in decision.principles:
-        status = f"[{_STYLE[p.status]}]{p.status}[/]"
+        status = Text(p.status.value, _STYLE[p.status])
         if not p.criteria:
             rule = p.findings[0].rule if p.findings else ""
-            table.add_row(p.id, status, rule, "", "", "")
+            table.add_row(p.id, status, Text(rule), "", "", "")
         for c in p.criteria:
-            bound = "<" if c.comparison == "max" else ">"
             table.add_row(
                 p.id,
                 status,
                 c.metric,
                 f"{c.rate:.3f} [{c.low:.3f}, {c.high:.3f}]{method_note(c)}",
                 f"{c.n} ({c.errors})",
-                f"{bound} {c.threshold:g}",
+                c.limits,
             )
         report = decision.regression
         for t in report.tests if report else []:
@@ -135,14 +140,17 @@ def gate_command(
         console.print(_table(decision))
         for p in decision.principles:
             for c in p.criteria:
-                console.print(f"[dim]{p.id} {c.metric} scored by {_scorer_cell(c)}[/]")
+                console.print(Text(f"{p.id} {c.metric} scored by {_scorer_cell(c)}", "dim"))
         for f in decision.findings:
             if f.status != Status.PASS:
                 console.print(
-                    f"[{_STYLE[f.status]}]{f.status}[/] {f.principle}/{f.rule}: {f.message}",
-                    markup=True,
+                    Text.assemble(
+                        (f.status.value, _STYLE[f.status]), f" {f.principle}/{f.rule}: {f.message}"
+                    )
                 )
-        console.print(f"decision: [{_STYLE[decision.decision]}]{decision.decision}[/]")
+        console.print(
+            Text.assemble("decision: ", (decision.decision.value, _STYLE[decision.decision]))
+        )
     for path in output or []:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render(decision, _SUFFIX_FORMAT[path.suffix]), encoding="utf-8")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from safetyloop.cli import (
@@ -26,8 +25,8 @@ from safetyloop.cli import (
     _suites,
     _validate,
 )
-from safetyloop.cli._common import print_error
-from safetyloop.errors import SafetyloopError
+from safetyloop.cli._common import print_error, print_usage_error
+from safetyloop.errors import InputError, SafetyloopError
 
 app = typer.Typer(
     name="safetyloop",
@@ -59,16 +58,37 @@ app.add_typer(_redteam.app, name="redteam")
 app.add_typer(_incident.app, name="incident")
 
 
+#: Exit code of a usage error or invalid input (an unknown option, a bad argument, a bad file).
+USAGE_EXIT = 2
+
+
 def main() -> None:
-    """Entry point: SafetyloopErrors print message and hint, and exit with their code."""
+    """Entry point: errors print one plain message (and a hint), never a traceback.
+
+    SafetyloopErrors exit with their own code; every usage error Typer raises (an unknown
+    option, a missing or malformed argument, for any command) exits 2, like invalid input.
+    """
     try:
         code = app(standalone_mode=False)
     except SafetyloopError as error:
         print_error(error)
         sys.exit(error.exit_code)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(error.exit_code)
-    except click.exceptions.Abort:
+    except typer.TyperException as error:
+        # `safetyloop debt` with no subcommand: Typer has printed the help already.
+        if type(error).__name__ != "NoArgsIsHelpError":
+            print_usage_error(error.format_message(), _command_path(error))
+        sys.exit(USAGE_EXIT)
+    except typer.Abort:
         sys.exit(130)
+    except OSError as error:  # a file the user named cannot be read or written
+        where = f"{error.filename}: " if error.filename else ""
+        print_error(InputError(f"{where}{error.strerror or error}"))
+        sys.exit(InputError.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _command_path(error: Exception) -> str | None:
+    """`safetyloop gate` for an error Typer raised while parsing that command, if it says."""
+    ctx = getattr(error, "ctx", None)
+    path = getattr(ctx, "command_path", None)
+    return path if isinstance(path, str) else None

@@ -8,6 +8,7 @@ provenance while any change to a threshold or principle does.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -38,6 +40,8 @@ __all__ = [
     "Enforcement",
     "Principle",
     "Severity",
+    "SmallestPassingN",
+    "Waiver",
     "default_constitution_path",
     "load_constitution",
     "load_default_constitution",
@@ -128,12 +132,20 @@ class _Frozen(BaseModel):
 
 
 class Criterion(_Frozen):
-    """One measurable condition: `metric` on `suites` compared with `threshold`."""
+    """One measurable condition: `metric` on `suites` held to two limits, `warn_at` and `block_at`.
+
+    PASS needs the interval wholly on the safe side of `warn_at`; a point estimate at or past
+    `block_at` BLOCKs (see docs/gate.md). `threshold`, the older single limit, is read as
+    `warn_at`; with no `block_at` a hard principle blocks at `warn_at` and a soft one never
+    blocks (`Principle.block_limit`), which is what a lone threshold always meant.
+    """
 
     metric: str
     suites: Annotated[list[Annotated[str, AfterValidator(_known_suite)]], Field(min_length=1)]
-    threshold: Rate
+    warn_at: Rate = Field(validation_alias=AliasChoices("warn_at", "threshold"))
     comparison: Comparison = Comparison.MAX
+    block_at: Rate | None = None
+    """The limit past which the point estimate BLOCKs; None: `Principle.block_limit` decides."""
     min_samples: Annotated[int, Field(ge=0)] = 30
     max_error_rate: Rate | None = None
     """Share of errored samples above which evidence is insufficient; None → constitution's."""
@@ -145,10 +157,62 @@ class Criterion(_Frozen):
     candidate − baseline is under it, and BLOCKed (hard) only when the lower bound is over it, so
     0 means "not worse at all", which no finite sample can show."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_warn_limit(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "threshold" in data and "warn_at" in data:
+            raise PydanticCustomError(
+                "threshold_and_warn_at",
+                "give warn_at (and block_at), or the older threshold, not both: "
+                "threshold is read as warn_at",
+            )
+        return data
+
     @field_validator("metric")
     @classmethod
     def _metric_known(cls, value: str, info: ValidationInfo) -> str:
         return _check_known("metrics", value, info)
+
+    @field_validator("block_at")
+    @classmethod
+    def _block_past_warn(cls, value: float | None, info: ValidationInfo) -> float | None:
+        warn, comparison = info.data.get("warn_at"), info.data.get("comparison")
+        if value is None or warn is None or comparison is None:
+            return value
+        if comparison == Comparison.MAX and value < warn:
+            raise PydanticCustomError(
+                "block_before_warn",
+                "block_at {block} is under warn_at {warn}: with comparison max a release "
+                "must warn before it blocks",
+                {"block": value, "warn": warn},
+            )
+        if comparison == Comparison.MIN and value > warn:
+            raise PydanticCustomError(
+                "block_before_warn",
+                "block_at {block} is over warn_at {warn}: with comparison min a release "
+                "must warn before it blocks",
+                {"block": value, "warn": warn},
+            )
+        return value
+
+    @property
+    def threshold(self) -> float:
+        """The limit PASS is judged against: `warn_at` (the name older files use)."""
+        return self.warn_at
+
+
+class Waiver(_Frozen):
+    """An explicit, expiring decision to release without evidence for a principle.
+
+    Only a principle with nothing that measures it can carry one: the gate then reports it
+    NOT MEASURED but waived (WARN, not BLOCK) until `expires`, records the waiver in the audit
+    log with each recorded decision, and from `expires` on BLOCKs again.
+    """
+
+    reason: Annotated[str, Field(min_length=1)]
+    owner: Annotated[str, Field(min_length=1)]
+    expires: date
+    """The first day (UTC) the waiver no longer waives."""
 
 
 class Principle(_Frozen):
@@ -162,16 +226,41 @@ class Principle(_Frozen):
     criteria: list[Criterion] = []
     enforced_by: str | None = None
     """Name of a gate rule that enforces this principle directly (e.g. `lineage`)."""
+    waiver: Waiver | None = None
+    """Ship without evidence for this principle, on record; only when nothing measures it."""
 
     @field_validator("enforced_by")
     @classmethod
     def _rule_known(cls, value: str | None, info: ValidationInfo) -> str | None:
         return None if value is None else _check_known("rules", value, info)
 
+    @field_validator("waiver")
+    @classmethod
+    def _waiver_only_unmeasured(cls, value: Waiver | None, info: ValidationInfo) -> Waiver | None:
+        if value is not None and (info.data.get("criteria") or info.data.get("enforced_by")):
+            raise PydanticCustomError(
+                "waiver_on_measured",
+                "a waiver covers only a principle with no criteria and no rule; a measured "
+                "principle that BLOCKs needs an exception (safetyloop exception request)",
+            )
+        return value
+
     @property
     def measured(self) -> bool:
         """Whether anything checks this principle; the gate reports the rest as not measured."""
         return bool(self.criteria) or self.enforced_by is not None
+
+    @property
+    def blocks_unmeasured(self) -> bool:
+        """Whether having no evidence at all BLOCKs a release (critical and high principles)."""
+        return self.severity in (Severity.CRITICAL, Severity.HIGH)
+
+    def block_limit(self, criterion: Criterion) -> float | None:
+        """Where `criterion` BLOCKs: its `block_at`, else `warn_at` on a hard principle, else
+        never (None): a soft principle blocks only at a `block_at` it names."""
+        if criterion.block_at is not None:
+            return criterion.block_at
+        return criterion.warn_at if self.enforcement == Enforcement.HARD else None
 
 
 class Constitution(_Frozen):
@@ -187,9 +276,10 @@ class Constitution(_Frozen):
     @model_validator(mode="wrap")
     @classmethod
     def _unique_ids(
-        cls, data: Any, handler: ModelWrapValidatorHandler[Constitution]
+        cls, data: Any, handler: ModelWrapValidatorHandler[Constitution], info: ValidationInfo
     ) -> Constitution:
-        """Report duplicate principle ids alongside every other error, not after fixing them."""
+        """Report duplicate principle ids alongside every other error, not after fixing them;
+        with a `smallest_passing_n` in the context, unpassable criteria too."""
         errors: list[InitErrorDetails] = []
         result: Constitution | None = None
         try:
@@ -225,6 +315,9 @@ class Constitution(_Frozen):
                 )
             else:
                 first[pid] = index
+        smallest = (info.context or {}).get("smallest_passing_n")
+        if result is not None and smallest is not None:
+            errors.extend(_unpassable(result, smallest, data))
         if errors or result is None:
             raise ValidationError.from_exception_data(cls.__name__, errors)
         return result
@@ -261,11 +354,72 @@ class Constitution(_Frozen):
         return self._suite_files.get(name, name)
 
 
+#: `(warn_at, comparison, confidence) -> n`: the fewest scored cases with which a criterion can
+#: PASS at all (zero events for `max`), under the gate's interval method; None when none can.
+SmallestPassingN = Callable[[float, Comparison, float], int | None]
+
+
+def _written_key(raw: Any, i: int, j: int) -> str:
+    """`threshold` when the file gave criterion (i, j) its warn limit under the older name."""
+    try:
+        written = raw["principles"][i]["criteria"][j]
+    except (KeyError, IndexError, TypeError):
+        return "warn_at"
+    return "threshold" if isinstance(written, dict) and "threshold" in written else "warn_at"
+
+
+def _unpassable(
+    constitution: Constitution, smallest: SmallestPassingN, raw: Any
+) -> list[InitErrorDetails]:
+    """A criterion whose `min_samples` cannot PASS even with no event is a mistake: a release
+    at exactly the minimum would WARN forever. Criteria of rule-enforced principles
+    (`enforced_by`) are decided by their rule, not by an interval, and are left alone."""
+    errors: list[InitErrorDetails] = []
+    level = f"{constitution.confidence:.0%}"
+    for i, principle in enumerate(constitution.principles):
+        if principle.enforced_by is not None:
+            continue
+        for j, c in enumerate(principle.criteria):
+            need = smallest(c.warn_at, c.comparison, constitution.confidence)
+            clean = "no event" if c.comparison == Comparison.MAX else "every case an event"
+            if need is None:
+                key = _written_key(raw, i, j)
+                message = (
+                    f"{key} {c.warn_at:g} can never PASS ({c.comparison.value}): no sample "
+                    f"size puts a {level} interval past it"
+                )
+                loc: tuple[str | int, ...] = ("principles", i, "criteria", j, key)
+            elif c.min_samples < need:
+                message = (
+                    f"min_samples {c.min_samples} cannot PASS warn_at {c.warn_at:g} even with "
+                    f"{clean}: the {level} Wilson interval needs at least {need} scored cases"
+                    f" (set min_samples: {need} or more)"
+                )
+                loc = ("principles", i, "criteria", j, "min_samples")
+            else:
+                continue
+            errors.append(
+                {
+                    "type": PydanticCustomError("unpassable", "{message}", {"message": message}),
+                    "loc": loc,
+                    "input": c.min_samples,
+                }
+            )
+    return errors
+
 
 def _context(
-    suites: set[str] | None, metrics: set[str] | None, rules: set[str] | None
+    suites: set[str] | None,
+    metrics: set[str] | None,
+    rules: set[str] | None,
+    smallest_passing_n: SmallestPassingN | None = None,
 ) -> dict[str, Any]:
-    names = {"suites": suites, "metrics": metrics, "rules": rules}
+    names = {
+        "suites": suites,
+        "metrics": metrics,
+        "rules": rules,
+        "smallest_passing_n": smallest_passing_n,
+    }
     return {key: value for key, value in names.items() if value is not None}
 
 
@@ -275,9 +429,11 @@ def load_constitution(
     suites: set[str] | None = None,
     metrics: set[str] | None = None,
     rules: set[str] | None = None,
+    smallest_passing_n: SmallestPassingN | None = None,
     suite_files: SuiteFileResolver | None = None,
 ) -> Constitution:
-    """Load and validate a constitution; references are checked against the sets given.
+    """Load and validate a constitution; references are checked against the sets given, and
+    each criterion's `min_samples` against `smallest_passing_n` (the gate's; see `_unpassable`).
 
     With `suite_files`, a suite reference that is a file (`evals/support.jsonl`, relative to the
     constitution) is loaded and checked, and stands for its suite (named by the file stem);
@@ -285,7 +441,7 @@ def load_constitution(
 
     Raises ConfigError (exit code 2) listing every problem as `file:line: key.path: message`.
     """
-    context = _context(suites, metrics, rules)
+    context = _context(suites, metrics, rules, smallest_passing_n)
     files: dict[str, Path] = {}
     if suite_files is not None:
         context.update(
@@ -306,7 +462,6 @@ def load_constitution(
     return loaded
 
 
-
 def default_constitution_path() -> Path:
     """The constitution shipped with safetyloop (C1–C6 and H1)."""
     return Path(str(resources.files("safetyloop.config") / "data" / "constitution.yaml"))
@@ -317,8 +472,13 @@ def load_default_constitution(
     suites: set[str] | None = None,
     metrics: set[str] | None = None,
     rules: set[str] | None = None,
+    smallest_passing_n: SmallestPassingN | None = None,
 ) -> Constitution:
-    """Load the shipped constitution, checking references like `load_constitution`."""
+    """Load the shipped constitution, checking it like `load_constitution`."""
     return load_constitution(
-        default_constitution_path(), suites=suites, metrics=metrics, rules=rules
+        default_constitution_path(),
+        suites=suites,
+        metrics=metrics,
+        rules=rules,
+        smallest_passing_n=smallest_passing_n,
     )

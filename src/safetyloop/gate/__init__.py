@@ -5,6 +5,7 @@ from safetyloop.gate import (
     _every_case,  # noqa: F401  (every_case_passes: C5, incidents)
     _independence,  # noqa: F401  (judge-is-guard: every principle)
 )
+from safetyloop.gate._criteria import smallest_passing_n
 from safetyloop.gate._evaluate import evaluate
 from safetyloop.gate._model import (
     CategoryRate,
@@ -47,4 +48,5 @@ __all__ = [
     "output_formats",
     "render",
     "rule_names",
+    "smallest_passing_n",
 ]

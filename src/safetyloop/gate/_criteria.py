@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
+from statistics import NormalDist
 
-from safetyloop.config import Comparison, Constitution, Criterion, Enforcement, Principle
+from safetyloop.config import Comparison, Constitution, Criterion, Principle
 from safetyloop.gate._adjust import adjusted_interval, case_outcomes, describe, more_cases
 from safetyloop.gate._model import CategoryRate, CriterionResult, Finding, RunEvidence, Status
 from safetyloop.scoring import METRICS, Metric
@@ -36,12 +38,35 @@ def _counts(
     return sum(outcomes.values()), len(outcomes), len(cases) - len(outcomes)
 
 
+def smallest_passing_n(warn_at: float, comparison: Comparison, confidence: float) -> int | None:
+    """The fewest scored cases with which a criterion can PASS at all: zero events (for `max`;
+    every case an event for `min`) and the gate's Wilson interval wholly past `warn_at`.
+
+    The one answer to "how small can a sample be" that `validate` (a `min_samples` under it is
+    refused) and `plan` (never plans fewer) share. None when no sample size can: a limit of 0
+    for `max` (1 for `min`). The Wilson bound of 0/n is z²/(n + z²), so the closed form gives
+    the candidate and the interval itself confirms it.
+    """
+    limit = warn_at if comparison == Comparison.MAX else 1.0 - warn_at
+    if limit <= 0.0:
+        return None
+    if limit >= 1.0:
+        return 1
+    z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
+    n = max(1, math.floor(z * z * (1.0 - limit) / limit))
+    while n > 1 and wilson(0, n - 1, confidence).high < limit:
+        n -= 1
+    while wilson(0, n, confidence).high >= limit:
+        n += 1
+    return n
+
+
 def threshold_finding(
     where: str,
     shown: str,
     criterion: Criterion,
     interval: tuple[float, float, float],
-    fail: Status,
+    block_at: float | None,
     *,
     n: int,
     min_samples: int,
@@ -49,21 +74,40 @@ def threshold_finding(
 ) -> tuple[str, Status, str]:
     """(rule, status, message) of the threshold rule for one rate and its (point, low, high).
 
-    The point estimate on the wrong side of the threshold fails (`fail`); fewer than
-    `min_samples` scored cases, or an interval across the threshold, is insufficient evidence
-    (WARN, with `settle` saying what would settle it); only the interval's far bound on the
-    right side PASSes.
+    The point estimate at or past `block_at` BLOCKs (None: never); at or past `warn_at` it
+    WARNs; fewer than `min_samples` scored cases, or an interval across `warn_at`, is
+    insufficient evidence (WARN, with `settle` saying what would settle it); only the
+    interval's far bound on the safe side of `warn_at` PASSes. See docs/gate.md.
     """
     point, low, high = interval
-    limit = f"the threshold {criterion.threshold:g}"
+    warn = criterion.warn_at
     if criterion.comparison == Comparison.MAX:
-        violated, settled = point >= criterion.threshold, high < criterion.threshold
-        side, bound = "at or over", f"upper bound < threshold {criterion.threshold:g}"
+        side, far = "at or over", "upper bound <"
+
+        def past(limit: float) -> bool:
+            return point >= limit
+
+        settled = high < warn
     else:
-        violated, settled = point <= criterion.threshold, low > criterion.threshold
-        side, bound = "at or under", f"lower bound > threshold {criterion.threshold:g}"
-    if violated:
-        return THRESHOLD, fail, f"{where} = {shown}: point estimate is {side} {limit}"
+        side, far = "at or under", "lower bound >"
+
+        def past(limit: float) -> bool:
+            return point <= limit
+
+        settled = low > warn
+    if block_at is not None and past(block_at):
+        return (
+            THRESHOLD,
+            Status.BLOCK,
+            f"{where} = {shown}: point estimate is {side} block_at {block_at:g}",
+        )
+    if past(warn):
+        return (
+            THRESHOLD,
+            Status.WARN,
+            f"{where} = {shown}: point estimate is {side} warn_at {warn:g}"
+            + (f" (blocks at {block_at:g})" if block_at is not None else ""),
+        )
     if n < min_samples:
         return (
             INSUFFICIENT,
@@ -74,10 +118,10 @@ def threshold_finding(
         return (
             INSUFFICIENT,
             Status.WARN,
-            f"{where} = {shown}: the interval straddles {limit}"
+            f"{where} = {shown}: the interval straddles warn_at {warn:g}"
             f"{settle or '; more cases would settle it'}",
         )
-    return THRESHOLD, Status.PASS, f"{where} = {shown}: {bound}"
+    return THRESHOLD, Status.PASS, f"{where} = {shown}: {far} warn_at {warn:g}"
 
 
 def measure(
@@ -95,14 +139,14 @@ def measure(
     )
     ceiling = constitution.error_rate_limit(criterion)
     error_rate = errors / total if total else 0.0
-    fail = Status.BLOCK if principle.enforcement == Enforcement.HARD else Status.WARN
+    block_at = principle.block_limit(criterion)
     where = f"{metric.name} on {', '.join(criterion.suites)}"
     level = f"{constitution.confidence:.0%}"
     shown = describe(interval, events, n, level, adjustments)
     more = more_cases(
         events,
         n,
-        criterion.threshold,
+        criterion.warn_at,
         criterion.comparison == Comparison.MAX,
         constitution.confidence,
         criterion.min_samples,
@@ -134,7 +178,7 @@ def measure(
                 shown,
                 criterion,
                 (interval.point, interval.low, interval.high),
-                fail,
+                block_at,
                 n=n,
                 min_samples=criterion.min_samples,
                 settle=settle,
@@ -149,7 +193,8 @@ def measure(
         scorer=scorer,
         scorer_version=evidence.scorer_versions.get(scorer, ""),
         comparison=criterion.comparison.value,
-        threshold=criterion.threshold,
+        warn_at=criterion.warn_at,
+        block_at=block_at,
         min_samples=criterion.min_samples,
         total=total,
         errors=errors,

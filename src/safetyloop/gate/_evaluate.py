@@ -13,7 +13,8 @@ from safetyloop.gate._model import (
     PrincipleResult,
     RunEvidence,
     Status,
-    worst,
+    decision_status,
+    principle_status,
 )
 from safetyloop.gate._regression import REGRESSION, compare_evidence, regression_findings
 from safetyloop.gate._rules import (
@@ -23,6 +24,7 @@ from safetyloop.gate._rules import (
     get_rule,
     not_measured,
 )
+from safetyloop.gate._waivers import apply_waiver
 
 
 def _principle_result(
@@ -33,7 +35,7 @@ def _principle_result(
         name=principle.name,
         severity=principle.severity.value,
         enforcement=principle.enforcement.value,
-        status=worst([f.status for f in findings]),
+        status=principle_status(findings),
         criteria=criteria or [],
         findings=findings,
     )
@@ -47,9 +49,16 @@ def _every_principle(principle: Principle, context: RuleContext) -> list[Finding
 
 
 def evaluate(
-    constitution: Constitution, evidence: RunEvidence, baseline: RunEvidence | None = None
+    constitution: Constitution,
+    evidence: RunEvidence,
+    baseline: RunEvidence | None = None,
+    *,
+    now: datetime | None = None,
 ) -> Decision:
-    """Decide PASS / WARN / BLOCK for a run under a constitution.
+    """Decide PASS / WARN / BLOCK for a run under a constitution, at `now` (default: the clock).
+
+    A principle nothing measures is NOT MEASURED (BLOCK when critical or high, unless the
+    constitution's waiver, unexpired at `now`, waives it: see `gate._waivers`).
 
     With a `baseline` run (the deployment's registered one), every measured principle also gets
     the `regression` rule's findings (see `gate._regression`): they are added before the
@@ -104,11 +113,12 @@ def evaluate(
                 *_every_principle(principle, context),
             ],
         )
-    principles = [by_id[p.id] for p in constitution.principles]
+    moment = now or datetime.now(UTC)
+    principles = [apply_waiver(by_id[p.id], p, moment) for p in constitution.principles]
     return Decision(
         run_id=evidence.run_id,
-        decision=worst([p.status for p in principles]),
-        decided_at=datetime.now(UTC),
+        decision=decision_status(principles),
+        decided_at=moment,
         confidence=constitution.confidence,
         target=evidence.target_name,
         lineage={

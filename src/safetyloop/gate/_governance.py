@@ -31,7 +31,15 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from safetyloop.gate._independence import JUDGE_IS_GUARD
-from safetyloop.gate._model import Decision, Finding, PrincipleResult, Status, worst
+from safetyloop.gate._model import (
+    Decision,
+    Finding,
+    PrincipleResult,
+    Status,
+    decision_status,
+    principle_status,
+    worst,
+)
 
 #: Rule ids of the governance step.
 EXCEPTION, DEBT_AGING, PENDING_REVIEW = "exception", "debt-aging", "pending-review"
@@ -114,9 +122,7 @@ def _confirm(p: PrincipleResult, review: ConfirmedReview) -> PrincipleResult:
         else f
         for f in p.findings
     ]
-    return p.model_copy(
-        update={"findings": findings, "status": worst([f.status for f in findings])}
-    )
+    return p.model_copy(update={"findings": findings, "status": principle_status(findings)})
 
 
 def _waive(p: PrincipleResult, exc: ActiveException) -> PrincipleResult:
@@ -145,7 +151,7 @@ def _waive(p: PrincipleResult, exc: ActiveException) -> PrincipleResult:
         update={
             "findings": findings,
             "criteria": criteria,
-            "status": worst([f.status for f in findings]),
+            "status": principle_status(findings),
         }
     )
 
@@ -264,7 +270,7 @@ def apply_governance(decision: Decision, state: GovernanceState) -> Decision:
             p = principles[index[pid]]
             merged = [*p.findings, *findings]
             principles[index[pid]] = p.model_copy(
-                update={"findings": merged, "status": worst([f.status for f in merged])}
+                update={"findings": merged, "status": principle_status(merged)}
             )
         elif any(f.status != Status.PASS for f in findings):
             principles.append(
@@ -281,7 +287,7 @@ def apply_governance(decision: Decision, state: GovernanceState) -> Decision:
     return decision.model_copy(
         update={
             "principles": principles,
-            "decision": worst([p.status for p in principles]),
+            "decision": decision_status(principles),
             "decided_at": state.now,
         }
     )

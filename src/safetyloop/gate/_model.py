@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from safetyloop.engine import CaseResult
 from safetyloop.gate._stats_records import RateAdjustment, RegressionReport, ScorerConfusion
@@ -17,13 +17,21 @@ from safetyloop.suites import Case
 
 
 class Status(StrEnum):
+    """A finding's, a principle's or the decision's status (see docs/gate.md).
+
+    NOT MEASURED is a principle's status only: nothing gave evidence for it. Whether it holds
+    the release is said by its `not-measured` finding (BLOCK for a critical or high principle
+    not waived, else WARN), and the decision is the worst finding (`decision_status`).
+    """
+
     PASS = "PASS"
     WARN = "WARN"
+    NOT_MEASURED = "NOT MEASURED"
     BLOCK = "BLOCK"
 
     @property
     def rank(self) -> int:
-        return {"PASS": 0, "WARN": 1, "BLOCK": 2}[self.value]
+        return {"PASS": 0, "WARN": 1, "NOT MEASURED": 2, "BLOCK": 3}[self.value]
 
 
 def worst(statuses: list[Status]) -> Status:
@@ -76,6 +84,10 @@ class RunEvidence(BaseModel):
     safeguards: list[SafeguardCheck] = Field(default_factory=list)
 
 
+#: The rule id of "nothing gave evidence for this principle".
+NOT_MEASURED_RULE = "not-measured"
+
+
 class Finding(BaseModel):
     """One reason, with the rule that produced it."""
 
@@ -109,7 +121,10 @@ class CriterionResult(BaseModel):
     scorer: str
     scorer_version: str
     comparison: str
-    threshold: float
+    #: PASS needs the interval wholly on the safe side of `warn_at`.
+    warn_at: float = Field(validation_alias=AliasChoices("warn_at", "threshold"))
+    #: The point estimate at or past `block_at` BLOCKs; None: this criterion never blocks.
+    block_at: float | None = None
     min_samples: int
     total: int
     errors: int
@@ -132,8 +147,22 @@ class CriterionResult(BaseModel):
     #: Why the interval is not plain Wilson: cluster bootstrap, Rogan–Gladen correction.
     adjustments: list[RateAdjustment] = Field(default_factory=list)
 
+    @property
+    def threshold(self) -> float:
+        """`warn_at`, under the name older callers use."""
+        return self.warn_at
+
+    @property
+    def limits(self) -> str:
+        """`< 0.1, BLOCK ≥ 0.25`: where the criterion stops passing, and where it blocks."""
+        bound, past = ("<", "≥") if self.comparison == "max" else (">", "≤")
+        block = f"BLOCK {past} {self.block_at:g}" if self.block_at is not None else "never blocks"
+        return f"{bound} {self.warn_at:g}, {block}"
+
 
 class PrincipleResult(BaseModel):
+    """One principle's status, with the criteria measured and every finding behind it."""
+
     model_config = ConfigDict(frozen=True)
 
     id: str
@@ -143,6 +172,19 @@ class PrincipleResult(BaseModel):
     status: Status
     criteria: list[CriterionResult]
     findings: list[Finding]
+
+
+def principle_status(findings: list[Finding]) -> Status:
+    """NOT MEASURED when a finding says nothing measured the principle, else the worst one."""
+    if any(f.rule == NOT_MEASURED_RULE for f in findings):
+        return Status.NOT_MEASURED
+    return worst([f.status for f in findings])
+
+
+def decision_status(principles: list[PrincipleResult]) -> Status:
+    """The release decision: the worst finding of any principle (never NOT MEASURED: an
+    unmeasured principle counts as its `not-measured` finding, BLOCK or WARN)."""
+    return worst([f.status for p in principles for f in p.findings])
 
 
 class Decision(BaseModel):

@@ -71,12 +71,15 @@ def to_html(decision: Decision) -> str:
 
 @output_format("junit")
 def to_junit(decision: Decision) -> str:
-    """One test case per principle: BLOCK is a failure, WARN is reported in system-out."""
+    """One test case per principle: PASS passes, WARN is skipped with its reasons, BLOCK and
+    NOT MEASURED fail (a CI dashboard never shows a principle nothing measured as green)."""
+    failed = {Status.BLOCK, Status.NOT_MEASURED}
     suite = ET.Element(
         "testsuite",
         name="safetyloop-gate",
         tests=str(len(decision.principles)),
-        failures=str(sum(p.status == Status.BLOCK for p in decision.principles)),
+        failures=str(sum(p.status in failed for p in decision.principles)),
+        skipped=str(sum(p.status == Status.WARN for p in decision.principles)),
         timestamp=decision.decided_at.isoformat(),
     )
     props = ET.SubElement(suite, "properties")
@@ -89,8 +92,18 @@ def to_junit(decision: Decision) -> str:
         text = "\n".join(f"[{f.status}] {f.principle}/{f.rule}: {f.message}" for f in p.findings)
         notes = [f"[note] {c.metric}: {a.note}" for c in p.criteria for a in c.adjustments]
         text = "\n".join([text, *notes]) if notes else text
-        if p.status == Status.BLOCK:
-            failure = ET.SubElement(case, "failure", message=f"{p.id} BLOCK", type="BLOCK")
+        if p.status in failed:
+            failure = ET.SubElement(
+                case, "failure", message=f"{p.id} {p.status}", type=p.status.value
+            )
             failure.text = text
+        elif p.status == Status.WARN:
+            reasons = [f for f in p.findings if f.status == Status.WARN]
+            skipped = ET.SubElement(
+                case,
+                "skipped",
+                message=f"{p.id} WARN: " + "; ".join(f"{f.rule}: {f.message}" for f in reasons),
+            )
+            skipped.text = text
         ET.SubElement(case, "system-out").text = f"{p.status}\n{text}"
     return ET.tostring(suite, encoding="unicode", xml_declaration=True)

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 
 from safetyloop.config import Constitution, Enforcement, Principle
 from safetyloop.gate._criteria import ERROR_CEILING, INSUFFICIENT, scorer_for
-from safetyloop.gate._model import Finding, PrincipleResult, RunEvidence, Status
+from safetyloop.gate._model import (
+    NOT_MEASURED_RULE,
+    Finding,
+    PrincipleResult,
+    RunEvidence,
+    Status,
+)
 
 
 @dataclass(frozen=True)
@@ -24,7 +30,7 @@ _RULES: dict[str, Rule] = {}
 #: Rules the gate applies to every principle with criteria (not named by `enforced_by`).
 _EVERY_PRINCIPLE: dict[str, Rule] = {}
 
-NOT_MEASURED = "not-measured"
+NOT_MEASURED = NOT_MEASURED_RULE
 #: The `enforced_by` name of C4's rule, which reads every other principle's findings.
 INSUFFICIENT_EVIDENCE = "insufficient_evidence"
 
@@ -63,13 +69,15 @@ def insufficient_evidence(principle: Principle, ctx: RuleContext) -> list[Findin
     """C4: a gate under insufficient evidence cannot PASS; it routes to review.
 
     Too many errors is insufficient evidence too (principle 3), besides blocking on its own.
+    A principle nothing measures is left to its own NOT MEASURED status (BLOCK, or a waiver
+    on record): C4 speaks about evidence that exists but is too thin.
     """
     uncertain = sorted(
         {
             f.principle
             for p in ctx.measured
             for f in p.findings
-            if f.rule in (INSUFFICIENT, NOT_MEASURED, ERROR_CEILING)
+            if f.rule in (INSUFFICIENT, ERROR_CEILING)
         }
     )
     if uncertain:
@@ -134,13 +142,27 @@ def lineage(principle: Principle, ctx: RuleContext) -> list[Finding]:
     ]
 
 
-def not_measured(principle: Principle) -> list[Finding]:
-    """A principle with no criteria and no rule has no evidence: it cannot pass silently."""
+def not_measured(
+    principle: Principle,
+    why: str = "no criteria are bound to this principle yet, so there is no evidence for it",
+) -> list[Finding]:
+    """A principle with no evidence at all is NOT MEASURED: it cannot pass silently.
+
+    A critical or high principle BLOCKs on it (unless its constitution waives it, see
+    `gate._waivers`); a medium or low one WARNs.
+    """
+    blocks = principle.blocks_unmeasured
     return [
         Finding(
             rule=NOT_MEASURED,
             principle=principle.id,
-            status=Status.WARN,
-            message="no criteria are bound to this principle yet, so there is no evidence for it",
+            status=Status.BLOCK if blocks else Status.WARN,
+            message=f"{why}; a {principle.severity.value} principle "
+            + (
+                "BLOCKs without evidence unless its constitution waives it "
+                "(waiver: reason, owner, expires)"
+                if blocks
+                else "only WARNs without evidence"
+            ),
         )
     ]

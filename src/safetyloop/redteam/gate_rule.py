@@ -17,10 +17,10 @@ Without a red-team run (`safetyloop gate RUN --redteam RT`) the principle is WAR
 
 from __future__ import annotations
 
-from safetyloop.config import Comparison, Criterion, Enforcement, Principle
+from safetyloop.config import Comparison, Criterion, Principle
 from safetyloop.gate._criteria import ERROR_CEILING, INSUFFICIENT, threshold_finding
 from safetyloop.gate._model import Finding, Status
-from safetyloop.gate._rules import NOT_MEASURED, RuleContext, gate_rule
+from safetyloop.gate._rules import RuleContext, gate_rule, not_measured
 from safetyloop.redteam._records import AttackResult
 from safetyloop.redteam.metrics import Rate, coverage_grid, success_by, success_rate
 
@@ -37,7 +37,7 @@ def _shown(rate: Rate) -> str:
 def _check(
     principle: Principle, criterion: Criterion, ctx: RuleContext, results: list[AttackResult]
 ) -> list[Finding]:
-    fail = Status.BLOCK if principle.enforcement == Enforcement.HARD else Status.WARN
+    block_at = principle.block_limit(criterion)
     findings: list[Finding] = []
 
     def add(rule: str, status: Status, message: str) -> None:
@@ -74,7 +74,7 @@ def _check(
                     _shown(rate),
                     criterion,
                     (rate.rate, rate.low, rate.high),
-                    fail,
+                    block_at,
                     n=rate.n,
                     min_samples=0,  # the coverage check below holds each cell to min_samples
                     settle="; more attacks would settle it",
@@ -106,15 +106,11 @@ def redteam(principle: Principle, ctx: RuleContext) -> list[Finding]:
     """Hold `principle` to the red-team run given with the gate (see the module docstring)."""
     evidence = ctx.evidence.redteam
     if evidence is None:
-        return [
-            Finding(
-                rule=NOT_MEASURED,
-                principle=principle.id,
-                status=Status.WARN,
-                message="no red-team run was given (safetyloop gate RUN --redteam RT), "
-                "so there is no evidence for this principle",
-            )
-        ]
+        return not_measured(
+            principle,
+            "no red-team run was given (safetyloop gate RUN --redteam RT), "
+            "so there is no evidence for this principle",
+        )
     findings: list[Finding] = []
     if evidence.status != "finished":
         findings.append(
