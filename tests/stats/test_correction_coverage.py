@@ -6,21 +6,32 @@ from __future__ import annotations
 
 import pytest
 
-from safetyloop.stats import RoganGladenResult, correction_coverage, rogan_gladen
+from safetyloop.stats import (
+    CorrectionCoverageReport,
+    CoverageCell,
+    RoganGladenResult,
+    correction_coverage,
+    rogan_gladen,
+)
+
 
 # Corners of the full grid: zero and high rates, the weakest and strongest scorers, the
 # smallest and largest calibration sets, no shift and a between-model shift of 0.5 (logit).
-CORNERS = {
-    "rates": (0.0, 0.1),
-    "sensitivities": (0.7, 0.98),
-    "specificities": (0.8, 0.99),
-    "calibration_sizes": (30, 1000),
-    "shifts": (0.0, 0.5),
-}
+def corners(n_sims: int, seed: int, draws: int) -> CorrectionCoverageReport:
+    return correction_coverage(
+        n_sims,
+        seed,
+        draws=draws,
+        rates=(0.0, 0.1),
+        sensitivities=(0.7, 0.98),
+        specificities=(0.8, 0.99),
+        calibration_sizes=(30, 1000),
+        shifts=(0.0, 0.5),
+    )
 
 
 def test_every_corner_covers_at_the_floor() -> None:
-    report = correction_coverage(400, seed=5, draws=500, **CORNERS)
+    report = corners(400, seed=5, draws=500)
     # three calibration models with and without shift, one model without (it cannot show one)
     assert len(report.cells) == 16 * 3
     assert {(c.models, c.shift) for c in report.cells} == {(3, 0.0), (3, 0.5), (1, 0.0)}
@@ -35,27 +46,31 @@ def test_every_corner_covers_at_the_floor() -> None:
 
 def test_without_the_spread_a_shifted_model_is_not_covered() -> None:
     """One calibration model cannot show the spread; three can, and the correction uses it."""
-    world = {
-        "rates": (0.1,),
-        "sensitivities": (0.7,),
-        "specificities": (0.8,),
-        "calibration_sizes": (1000,),
-        "shifts": (0.5,),
-    }
-    one = correction_coverage(
-        400, seed=2, draws=500, models=(1,), claimed_only=False, **world
-    ).cells[0]
-    three = correction_coverage(400, seed=2, draws=500, models=(3,), **world).cells[0]
+
+    def world(models: int) -> CoverageCell:
+        return correction_coverage(
+            400,
+            seed=2,
+            draws=500,
+            rates=(0.1,),
+            sensitivities=(0.7,),
+            specificities=(0.8,),
+            calibration_sizes=(1000,),
+            shifts=(0.5,),
+            models=(models,),
+            claimed_only=False,
+        ).cells[0]
+
+    one, three = world(1), world(3)
     assert one.coverage < 0.9
     assert three.coverage >= 0.94 - 2 * three.mc_se
     assert three.mean_width > one.mean_width
 
 
 def test_coverage_report_is_deterministic() -> None:
-    small = {k: v[:1] for k, v in CORNERS.items()}
-    assert correction_coverage(50, seed=1, draws=200, **small) == correction_coverage(
-        50, seed=1, draws=200, **small
-    )
+    assert correction_coverage(
+        30, seed=1, draws=200, rates=(0.0,), calibration_sizes=(30,)
+    ) == correction_coverage(30, seed=1, draws=200, rates=(0.0,), calibration_sizes=(30,))
 
 
 def test_by_model_counts_must_add_up() -> None:

@@ -196,7 +196,7 @@ def adjusted_interval(
             spread = (
                 f", widened by the spread across {corrected.models} source models"
                 if corrected.models > 1
-                else ""
+                else "; one source: no between-model spread measured"
             )
             adjustments.append(
                 RateAdjustment(

@@ -176,8 +176,8 @@ def truth_check(
             yaml.safe_dump(chosen.model_dump(mode="json"), sort_keys=False), encoding="utf-8"
         )
         models = [
-            _one_model(model, pairs, folder, constitution_file, chosen, url)
-            for model, pairs in matched.items()
+            _one_model(model, pairs, folder / str(i), constitution_file, chosen, url)
+            for i, (model, pairs) in enumerate(matched.items())
         ]
     return TruthReport(models=models, constitution=chosen.content_hash())
 
@@ -213,8 +213,8 @@ def _one_model(
     constitution: Constitution,
     store_url: str,
 ) -> ModelTruth:
-    answers = folder / re.sub(r"[^A-Za-z0-9_.-]", "_", model) / "answers.jsonl"
-    answers.parent.mkdir(exist_ok=True)
+    answers = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', model)}.jsonl"
+    answers.parent.mkdir()
     with answers.open("w", encoding="utf-8") as out:
         for case, row in pairs:
             record = {"id": case.key, "response": row.response, "model": model}
