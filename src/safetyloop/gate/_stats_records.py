@@ -13,9 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ScorerConfusion(BaseModel):
-    """A scorer version's confusion matrix against people, from its newest calibration record.
+    """A scorer version's confusion matrix against its calibration labels (human or ai-read).
 
-    Rows are the human label, columns the scorer's, both in `classes` order. The gate derives a
+    Rows are the label given, columns the scorer's, both in `classes` order. The gate derives a
     metric's sensitivity and specificity from it (they depend on which labels count as events).
     """
 

@@ -86,7 +86,7 @@ class CategoryAgreement(BaseModel):
 
 
 class Calibration(BaseModel):
-    """A scorer version measured against human labels."""
+    """A scorer version measured against labels; `provenance` says whose."""
 
     model_config = ConfigDict(frozen=True)
 
