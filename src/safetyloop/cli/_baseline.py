@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from safetyloop.cli._common import StoreOption, console
 from safetyloop.releases import get_baseline, list_baselines, set_baseline
@@ -26,7 +27,11 @@ def set_command(
     """Register RUN as the deployment's baseline; `safetyloop gate` then compares with it."""
     info = set_baseline(run, name=name, store_url=store)
     console.print(
-        f"baseline of [bold]{info.name}[/] is now run {info.run_id} (target {info.target_name})"
+        Text.assemble(
+            "baseline of ",
+            (info.name, "bold"),
+            f" is now run {info.run_id} (target {info.target_name})",
+        )
     )
 
 

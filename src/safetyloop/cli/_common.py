@@ -11,8 +11,10 @@ from rich.text import Text
 
 from safetyloop.errors import ConfigError, SafetyloopError
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Markup off: text a user gave (a run id, a name, a message) is printed as it is; styled output
+# is built from `rich.text.Text`, never from markup tags around interpolated text.
+console = Console(highlight=False, markup=False)
+err_console = Console(stderr=True, highlight=False, markup=False)
 
 StoreOption = Annotated[
     str | None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from safetyloop.cli._common import ConstitutionOption, StoreOption, console
 from safetyloop.cli._stats_views import comparison_table
@@ -30,5 +31,5 @@ def compare_command(
     else:
         console.print(comparison_table(report))
         for note in report.notes:
-            console.print(f"[yellow]note[/] {note}")
+            console.print(Text.assemble(("note", "yellow"), f" {note}"))
     raise typer.Exit(1 if any(t.verdict == "regression" for t in report.tests) else 0)

@@ -55,7 +55,7 @@ def _table(decision: Decision) -> Table:
             if report and t.principle == p.id and t.category is None:
                 table.add_row(
                     p.id,
-                    f"[{VERDICT_STYLE[t.verdict]}]{t.verdict}[/]",
+                    Text(t.verdict, VERDICT_STYLE[t.verdict]),
                     "Δ vs baseline" + (" (paired)" if t.paired else ""),
                     f"{t.difference:+.3f} [{t.low:+.3f}, {t.high:+.3f}]",
                     f"{t.candidate_n}/{t.baseline_n}",

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from safetyloop.cli._actors import ActorOption, PolicyOption, RolesOption, acting, policy_from
 from safetyloop.cli._common import StoreOption, TargetsFileOption, console, err_console, split_csv
@@ -45,9 +46,11 @@ def _print_triage(result: _triage.TriageResult) -> None:
     for v in result.verdicts:
         table.add_row(str(v.turn), v.scorer, v.label, f"{v.confidence:.2f}")
     console.print(table)
-    console.print("[bold]suggestions[/] (confirm with --confirm):")
+    console.print(Text.assemble(("suggestions", "bold"), " (confirm with --confirm):"))
     for s in result.suggestions:
-        console.print(f"  {s.kind.replace('_', ' ')}: [bold]{s.id}[/] (rule {s.rule})")
+        console.print(
+            Text.assemble(f"  {s.kind.replace('_', ' ')}: ", (s.id, "bold"), f" (rule {s.rule})")
+        )
         for line in s.evidence:
             console.print(f"    evidence: {line}", markup=False)
     console.print(f"debt item: {result.debt_id or 'none'} ({result.debt_note})", markup=False)
@@ -65,8 +68,12 @@ def add_command(
         stored = _lab.add_incident(db, file)
         inc = stored.incident
         console.print(
-            f"added [bold]{inc.id}[/] ({inc.severity.value}, {inc.principle}, "
-            f"{len(inc.transcript)} messages, first unsafe turn {inc.first_unsafe_turn})"
+            Text.assemble(
+                "added ",
+                (inc.id, "bold"),
+                f" ({inc.severity.value}, {inc.principle}, {len(inc.transcript)} messages, "
+                f"first unsafe turn {inc.first_unsafe_turn})",
+            )
         )
         if triage:
             _print_triage(_triage.triage(db, inc.id, owner=owner))
@@ -104,7 +111,7 @@ def show_command(
         console.print_json(stored.model_dump_json())
         return
     i = stored.incident
-    console.print(f"[bold]{i.id}[/] {i.title}", markup=True)
+    console.print(Text.assemble((i.id, "bold"), f" {i.title}"))
     console.print(
         f"{i.date} · {i.severity.value} · {i.principle} · {i.deployment.name} "
         f"(model {i.deployment.model_version}, safeguard {i.deployment.safeguard_version}) · "

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from safetyloop.cli._common import ConstitutionOption, StoreOption, console
 from safetyloop.planning import PowerPlan, SuiteSample, parse_expected, power_plan, suite_samples
@@ -71,7 +72,7 @@ def samples_table(samples: dict[str, SuiteSample]) -> Table:
             str(s.sample),
             str(s.size),
             s.driven_by,
-            "[yellow]suite too small for the plan[/]" if s.short else "",
+            Text("suite too small for the plan", "yellow") if s.short else "",
         )
     return table
 

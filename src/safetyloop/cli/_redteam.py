@@ -10,6 +10,7 @@ import typer
 from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from safetyloop.cli._common import StoreOption, TargetsFileOption, console, split_csv
 from safetyloop.engine import RetryPolicy, RunnerSettings
@@ -208,9 +209,11 @@ def show_command(
     )[:top]
     for c in wins:
         console.print(
-            f"\n[bold]{c.spec.key}[/] (succeeded at turn {c.first_failure_turn}, "
-            f"{c.backtracks} backtracks)",
-            markup=True,
+            Text.assemble(
+                "\n",
+                (c.spec.key, "bold"),
+                f" (succeeded at turn {c.first_failure_turn}, {c.backtracks} backtracks)",
+            )
         )
         for e in events.get(c.id, []):
             if e.kind not in ("turn", "backtrack"):

@@ -135,9 +135,12 @@ def run_command(
     with progress:
         info = run(request, on_start=on_start, on_result=on_result)
     console.print(
-        f"run [bold]{info.id}[/] finished: {outcomes['ok']} answered, "
-        f"{outcomes['cached']} from cache, {outcomes['error']} errors "
-        f"(target {info.target_name} {info.target_version[:12]})"
+        Text.assemble(
+            "run ",
+            (info.id, "bold"),
+            f" finished: {outcomes['ok']} answered, {outcomes['cached']} from cache, "
+            f"{outcomes['error']} errors (target {info.target_name} {info.target_version[:12]})",
+        )
     )
     console.print(f"next: safetyloop gate {info.id}")
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from safetyloop.cli._common import StoreOption, console
 from safetyloop.store import Store
@@ -64,8 +65,11 @@ def show(
                 markup=False,
             )
     console.print(
-        f"[bold]run {info.id}[/] ({info.status}) target {info.target_name} "
-        f"{info.target_version[:12]}, constitution {info.constitution_hash[:12]}"
+        Text.assemble(
+            (f"run {info.id}", "bold"),
+            f" ({info.status}) target {info.target_name} {info.target_version[:12]}, "
+            f"constitution {info.constitution_hash[:12]}",
+        )
     )
     for name, version in {**info.suite_versions, **info.scorer_versions}.items():
         console.print(f"  {name}: {version[:12]}")
@@ -78,8 +82,9 @@ def show(
         result = results.get(case.key)
         verdicts = ", ".join(f"{n}={s[case.key].label}" for n, s in scores.items() if case.key in s)
         console.print(
-            f"\n[dim]{case.key}[/] [{case.category}, expected {case.expected}] {verdicts}",
-            markup=True,
+            Text.assemble(
+                "\n", (case.key, "dim"), f" [{case.category}, expected {case.expected}] {verdicts}"
+            )
         )
         console.print(f"  user: {case.prompt[:200]}", markup=False)
         if result is None:

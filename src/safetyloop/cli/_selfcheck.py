@@ -21,8 +21,8 @@ from safetyloop.truth import TruthReport, truth_check
 app = typer.Typer(help="Self-checks of the machinery.", no_args_is_help=True)
 
 
-def _mark(ok: bool) -> str:
-    return "[bold green]PASS[/]" if ok else "[bold red]FAIL[/]"
+def _mark(ok: bool) -> Text:
+    return Text("PASS", "bold green") if ok else Text("FAIL", "bold red")
 
 
 @app.command("stats")
@@ -37,19 +37,22 @@ def stats_command(
         f"one-sided alpha {r.alpha:g}"
     )
     console.print(
-        f"{_mark(r.false_block_ok)} A/A false-BLOCK rate {r.false_block_rate:.4f} "
-        f"<= {r.false_block_bound:.4f} (alpha {r.alpha:g} + 3 Monte-Carlo SE)"
+        _mark(r.false_block_ok),
+        f"A/A false-BLOCK rate {r.false_block_rate:.4f} "
+        f"<= {r.false_block_bound:.4f} (alpha {r.alpha:g} + 3 Monte-Carlo SE)",
     )
     console.print(
-        f"{_mark(r.coverage_ok)} Wilson 95% coverage {r.coverage:.4f} (exact "
-        f"{r.coverage_exact:.4f}) >= {r.coverage_bound:.2f}"
+        _mark(r.coverage_ok),
+        f"Wilson 95% coverage {r.coverage:.4f} (exact "
+        f"{r.coverage_exact:.4f}) >= {r.coverage_bound:.2f}",
     )
     console.print(
-        f"{_mark(r.detection_ok)} planted regression detected {r.detection_rate:.4f} "
+        _mark(r.detection_ok),
+        f"planted regression detected {r.detection_rate:.4f} "
         f">= {r.detection_bound:.4f} (planned power {r.planned_power:.2f} at n={r.planned_n} "
-        "per arm − 3 Monte-Carlo SE)"
+        "per arm − 3 Monte-Carlo SE)",
     )
-    console.print(f"self-check: {_mark(r.ok)}")
+    console.print("self-check:", _mark(r.ok))
     raise typer.Exit(0 if r.ok else 1)
 
 
@@ -98,8 +101,9 @@ def correction_command(
     console.print(table)
     worst = r.worst
     console.print(
-        f"{_mark(r.ok)} worst coverage {worst.coverage:.3f} >= {r.floor:.2f} "
-        f"({len(r.failing)} of {len(r.cells)} cells under it)"
+        _mark(r.ok),
+        f"worst coverage {worst.coverage:.3f} >= {r.floor:.2f} "
+        f"({len(r.failing)} of {len(r.cells)} cells under it)",
     )
     raise typer.Exit(0 if r.ok else 1)
 
@@ -182,5 +186,5 @@ def truth_command(
             f"decisions equal to people's: {report.agreeing}/{report.decisions} corrected "
             f"(as the gate decides), {report.raw_agreeing}/{report.decisions} raw"
         )
-        console.print(f"truth check: {_mark(report.ok)}")
+        console.print("truth check:", _mark(report.ok))
     raise typer.Exit(0 if report.ok else 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from safetyloop.gate import ComparisonTest, CriterionResult, RegressionReport
 
@@ -36,8 +37,10 @@ def comparison_rows(table: Table, tests: list[ComparisonTest]) -> None:
             f"{t.margin:g}",
             f"paired {t.shared_cases}" if t.paired else "unpaired",
             f"{t.p_adjusted:.3g}",
-            f"[{VERDICT_STYLE[t.verdict]}]{t.verdict}[/]"
-            + (f" (need ~{t.needed_per_arm}/arm)" if t.needed_per_arm else ""),
+            Text.assemble(
+                (t.verdict, VERDICT_STYLE[t.verdict]),
+                f" (need ~{t.needed_per_arm}/arm)" if t.needed_per_arm else "",
+            ),
         )
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from safetyloop.cli._common import console
 from safetyloop.suites import load_suite, stratified_sample, suite_info
@@ -40,7 +41,7 @@ def show(
 ) -> None:
     """Show a suite's description, version, categories and a few cases."""
     suite = load_suite(name)
-    console.print(f"[bold]{suite.name}[/] — {suite.description}")
+    console.print(Text.assemble((suite.name, "bold"), f" — {suite.description}"))
     console.print(
         f"version {suite.version}  ·  {len(suite.cases)} cases  ·  licence "
         f"{suite.license}  ·  source {suite.source}"
@@ -53,6 +54,7 @@ def show(
     console.print(table)
     for case in stratified_sample(suite.cases, examples, seed):
         console.print(
-            f"[dim]{case.key}[/] [{case.category}, {case.expected}] {case.prompt[:160]!s}",
-            markup=True,
+            Text.assemble(
+                (case.key, "dim"), f" [{case.category}, {case.expected}] {case.prompt[:160]}"
+            )
         )

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from safetyloop.api import load_constitution_checked
 from safetyloop.cli._common import console
@@ -24,24 +25,30 @@ def validate(
     if file.suffix in (".jsonl", ".csv"):
         suite = load_user_suite(file)
         console.print(
-            f"[green]valid suite[/] {suite.name}: {len(suite.cases)} cases, "
-            f"version {suite.version[:12]}"
+            Text.assemble(
+                ("valid suite", "green"),
+                f" {suite.name}: {len(suite.cases)} cases, version {suite.version[:12]}",
+            )
         )
         return
     data, _ = load_yaml(file)
     if isinstance(data, dict) and "targets" in data:
         targets = load_targets_file(file)
-        console.print(f"[green]valid targets file[/]: {', '.join(targets)}")
+        console.print(Text.assemble(("valid targets file", "green"), f": {', '.join(targets)}"))
         return
     if isinstance(data, list):
         suite = load_user_suite(file)
-        console.print(f"[green]valid suite[/] {suite.name}: {len(suite.cases)} cases")
+        console.print(
+            Text.assemble(("valid suite", "green"), f" {suite.name}: {len(suite.cases)} cases")
+        )
         return
     constitution = load_constitution_checked(file)
     console.print(
-        f"[green]valid constitution[/] {constitution.name!r}: "
-        f"{len(constitution.principles)} principles, hash "
-        f"{constitution.content_hash()[:12]}"
+        Text.assemble(
+            ("valid constitution", "green"),
+            f" {constitution.name!r}: {len(constitution.principles)} principles, hash "
+            f"{constitution.content_hash()[:12]}",
+        )
     )
     for name, path in constitution.suite_files.items():
         suite = load_suite(path)
