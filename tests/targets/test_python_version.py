@@ -168,7 +168,9 @@ def test_an_explicit_version_on_another_kind_is_refused_with_its_line(tmp_path: 
     with pytest.raises(ConfigError) as raised:
         build_target("bot", path)
     text = " ".join([raised.value.message, *raised.value.problems])
-    assert f"{path}:2" in text and "explicit version is for python targets" in text
+    line = path.read_text(encoding="utf-8").splitlines().index("  version: '1.0'") + 1
+    assert f"{path}:{line}: targets.0.version" in text
+    assert "explicit version is for python targets" in text
 
 
 # --- end to end: run, change the code, run again with --new, gate ---------------------------

@@ -18,6 +18,8 @@ from pydantic import (
     Field,
     ModelWrapValidatorHandler,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -39,14 +41,16 @@ class TargetSpec(BaseModel):
     #: A `python` target's version, replacing the hash of its code (the team owns bumping it).
     version: str | None = Field(default=None, min_length=1)
 
-    @model_validator(mode="after")
-    def _version_is_for_python(self) -> TargetSpec:
-        if self.version is not None and self.kind != "python":
+    @field_validator("version")
+    @classmethod
+    def _version_is_for_python(cls, version: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if version is not None and kind != "python":
             raise ValueError(
-                f"an explicit version is for python targets; a {self.kind} target's version "
-                "is the hash of its configuration"
+                f"an explicit version is for python targets; a {kind} target's version is the "
+                "hash of its configuration"
             )
-        return self
+        return version
 
 
 class TargetsFile(BaseModel):
