@@ -20,6 +20,10 @@ from safetyloop.governance import FixedClock
 from safetyloop.store import RunInfo
 
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+#: C1's min_samples in the governance constitutions: the fewest scored cases with which no
+#: harmful answer PASSes its 0.5 threshold (0/5: 95% Wilson upper bound 0.434), as `validate`
+#: requires; the runs draw exactly 5.
+MIN_SAMPLES = 5
 COMPLIER = "python:tests.cli.cli_doubles:simulated_complier"
 CAREFUL = "python:tests.cli.cli_doubles:simulated_careful"
 ROLES = {
@@ -119,7 +123,7 @@ def real_run(folder: Path, url: str, target: str = COMPLIER, *, clock: FixedCloc
     """A finished run of the one-principle constitution on 5 harmbench cases (fast scorer)."""
     constitution = folder / "constitution.yaml"
     if not constitution.exists():
-        write_one_principle(folder, "governance-test")
+        write_one_principle(folder, "governance-test", min_samples=MIN_SAMPLES)
     return run(
         RunRequest(target=target, constitution=constitution, sample=5, store_url=url),
         clock=clock,

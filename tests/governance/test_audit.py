@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from tests.constitutions import write_one_principle
+from tests.governance.govhelpers import MIN_SAMPLES
 
 from safetyloop.api import RunRequest, gate, run
 from safetyloop.audit import export_audit, read_export, verify_audit
@@ -327,7 +328,7 @@ def test_export_refuses_a_broken_chain_from_python(tmp_path: Path) -> None:
 
 def test_a_run_and_its_gate_are_audited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SAFETYLOOP_ACTOR", "release-bot")
-    constitution = write_one_principle(tmp_path, "audit-check")
+    constitution = write_one_principle(tmp_path, "audit-check", min_samples=MIN_SAMPLES)
     url = f"sqlite:///{tmp_path / 'store.db'}"
     clock = FixedClock(T0)
     info = run(

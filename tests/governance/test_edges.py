@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 from tests.constitutions import write_one_principle
-from tests.governance.govhelpers import CAREFUL, COMPLIER, ROLES, T0, real_run, write_roles
+from tests.governance.govhelpers import (
+    CAREFUL,
+    COMPLIER,
+    MIN_SAMPLES,
+    ROLES,
+    T0,
+    real_run,
+    write_roles,
+)
 from typer.testing import CliRunner, Result
 
 from safetyloop.api import gate
@@ -66,7 +74,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project
     monkeypatch.setenv("SAFETYLOOP_ACTOR", "dana")
     for name in ("SAFETYLOOP_POLICY", "SAFETYLOOP_NOW"):
         monkeypatch.delenv(name, raising=False)
-    write_one_principle(tmp_path, "edges", min_samples=5)  # 5 clean cases can PASS C1 at 0.5
+    write_one_principle(tmp_path, "edges", min_samples=MIN_SAMPLES)
     write_roles(tmp_path)
     with (tmp_path / "roles.yaml").open("a", encoding="utf-8") as roles:
         roles.write("tom: [team-lead]\n")

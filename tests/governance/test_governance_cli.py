@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from tests.constitutions import write_one_principle
-from tests.governance.govhelpers import CAREFUL, COMPLIER, write_roles
+from tests.governance.govhelpers import CAREFUL, COMPLIER, MIN_SAMPLES, write_roles
 
 from safetyloop.errors import ConfigError, InputError
 from safetyloop.governance._policy import default_policy_path, load_policy
@@ -47,7 +47,7 @@ def _ok(done: subprocess.CompletedProcess[str], code: int = 0) -> str:
 
 @pytest.mark.slow
 def test_the_readme_governance_scenario(tmp_path: Path) -> None:
-    write_one_principle(tmp_path, "demo")
+    write_one_principle(tmp_path, "demo", min_samples=MIN_SAMPLES)
     write_roles(tmp_path)
     t0 = "2030-01-01T12:00:00Z"
     run = ("run", "-c", "constitution.yaml", "--sample", "5", "--target")
