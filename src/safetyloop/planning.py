@@ -296,7 +296,7 @@ def power_plan(
         con = constitution
     elif constitution is None and baseline is not None:
         with Store(store_url) as store:  # the baseline's own constitution, as the gate would
-            con = Constitution.model_validate(store.get_run(baseline).lineage["constitution"])
+            con = Constitution.from_lineage(store.get_run(baseline).lineage)
     else:
         con = load_constitution_checked(constitution)
     if not 0.0 < power < 1.0:

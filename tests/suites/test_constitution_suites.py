@@ -16,6 +16,7 @@ from safetyloop.api import RunRequest, gate, load_constitution_checked, plan
 from safetyloop.cli._main import app
 from safetyloop.errors import ConfigError, SafetyloopError
 from safetyloop.gate import Status
+from safetyloop.planning import power_plan, suite_samples
 from safetyloop.store import Store
 from safetyloop.suites import load_user_suite
 
@@ -149,6 +150,10 @@ def test_a_run_over_a_suite_file_records_its_hash_and_an_edit_changes_it(tmp_pat
     by_id = {p.id: p for p in decision.principles}
     assert by_id["S1"].criteria[0].n == 5 and by_id["S1"].criteria[0].events == 0
     assert by_id["C6"].status == Status.PASS
+
+    # Planned from the run's own recorded constitution, the suite is found through its lineage.
+    samples = suite_samples(power_plan(baseline=info.id, store_url=url))
+    assert samples["support"].size == 6
 
     request = RunRequest(target=TARGET, constitution=constitution, store_url=url)
     before = plan(request)

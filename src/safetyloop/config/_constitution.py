@@ -353,6 +353,13 @@ class Constitution(_Frozen):
         """What `suites.load_suite` needs for suite `name`: its file, else the name itself."""
         return self._suite_files.get(name, name)
 
+    @classmethod
+    def from_lineage(cls, lineage: dict[str, Any]) -> Constitution:
+        """The constitution a run recorded, with the suite files its criteria named then."""
+        recorded = cls.model_validate(lineage["constitution"])
+        recorded._suite_files = dict(lineage.get("suite_files") or {})
+        return recorded
+
 
 #: `(warn_at, comparison, confidence) -> n`: the fewest scored cases with which a criterion can
 #: PASS at all (zero events for `max`), under the gate's interval method; None when none can.
