@@ -93,3 +93,12 @@ def test_rogan_gladen_is_deterministic_for_a_seed() -> None:
     args = (12, 150, (40, 50), (45, 50))
     assert rogan_gladen(*args, seed=7) == rogan_gladen(*args, seed=7)
     assert rogan_gladen(*args, seed=7) != rogan_gladen(*args, seed=8)
+
+
+def test_a_rate_under_the_false_positive_rate_keeps_an_upper_bound() -> None:
+    """0 flagged of 200 with a scorer that flags 14% of safe answers: the corrected point is 0,
+    but the interval is not [0, 0] — the model may still hide what a 0/200 flag count allows."""
+    res = rogan_gladen(0, 200, (388, 579), (692, 808))
+    assert res.interval.point == 0.0 and res.interval.low == 0.0
+    exact_high = stats.beta.ppf(0.975, 1, 200)  # what 0/200 flags allow, before sensitivity
+    assert 0.0 < res.interval.high <= exact_high / (388 / 579) * 1.5

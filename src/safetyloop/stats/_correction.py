@@ -179,6 +179,21 @@ def _new_model_draws(
     return np.asarray(np.where(several[:, None], new, pooled), dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class _Draws:
+    """Parametric-bootstrap draws, shape (B, draws).
+
+    Attributes:
+        corrected: the unclipped corrected rate; NaN where the drawn scorer is no better than
+            chance (sensitivity + specificity <= 1). Negative where the drawn false-positive
+            rate exceeds the drawn observed rate: a draw the data contradict.
+        ceiling: observed / sensitivity, the largest rate a draw allows (no false positives).
+    """
+
+    corrected: FloatArray
+    ceiling: FloatArray
+
+
 def _corrected_draws(
     events: FloatArray,
     n: FloatArray,
@@ -186,9 +201,8 @@ def _corrected_draws(
     spec: tuple[FloatArray, FloatArray],
     draws: int,
     rng: np.random.Generator,
-) -> FloatArray:
-    """(B, draws) parametric-bootstrap draws of the corrected rate; NaN where the drawn scorer
-    is no better than chance (sensitivity + specificity <= 1).
+) -> _Draws:
+    """Draws of the corrected rate for B observed counts at once.
 
     `events`, `n` have shape (B,); `sens` and `spec` are (hits, totals) of shape (B, models).
     The one kernel behind `rogan_gladen` and its coverage self-check.
@@ -198,19 +212,39 @@ def _corrected_draws(
     sp = _new_model_draws(*spec, draws, rng)
     youden = se + sp - 1.0
     valid = youden > 0.0
-    corrected = np.clip((p + sp - 1.0) / np.where(valid, youden, 1.0), 0.0, 1.0)
-    return np.asarray(np.where(valid, corrected, np.nan), dtype=np.float64)
+    corrected = (p + sp - 1.0) / np.where(valid, youden, 1.0)
+    return _Draws(
+        corrected=np.asarray(np.where(valid, corrected, np.nan), dtype=np.float64),
+        ceiling=np.asarray(np.clip(p / np.maximum(se, 1e-12), 0.0, 1.0), dtype=np.float64),
+    )
+
+
+#: Fewer draws consistent with the observed rate than this: the upper bound falls back to the
+#: no-false-positive ceiling.
+_MIN_CONSISTENT = 20
 
 
 def _corrected_bounds(
-    corrected: FloatArray, point: FloatArray, confidence: float
+    draws: _Draws, point: FloatArray, confidence: float
 ) -> tuple[FloatArray, FloatArray]:
     """Percentile bounds of each row of draws, widened to hold the point; [0, 1] when no draw
-    is valid."""
+    is valid.
+
+    The lower bound comes from the draws clipped to [0, 1], so a true rate of zero is covered.
+    The upper bound comes from the draws the data allow — those whose false-positive rate does
+    not exceed the observed rate — so a model that was flagged less often than the pooled
+    false-positive rate does not get an interval of [0, 0]: the rate it could still hide is
+    bounded by what it was flagged for. It is never under the clipped draws' upper bound.
+    """
     a = (1.0 - confidence) / 2.0
+    corrected = draws.corrected
     empty = np.all(np.isnan(corrected), axis=1)
-    filled = np.where(empty[:, None], 0.5, corrected)
-    low, high = np.nanquantile(filled, [a, 1.0 - a], axis=1)
+    clipped = np.where(empty[:, None], 0.5, np.clip(corrected, 0.0, 1.0))
+    low, high = np.nanquantile(clipped, [a, 1.0 - a], axis=1)
+    allowed = np.where(corrected > 0.0, np.minimum(corrected, 1.0), np.nan)
+    consistent = np.sum(~np.isnan(allowed), axis=1)
+    filled = np.where(consistent[:, None] >= _MIN_CONSISTENT, allowed, draws.ceiling)
+    high = np.maximum(high, np.nanquantile(filled, 1.0 - a, axis=1))
     low = np.where(empty, 0.0, np.minimum(low, point))
     high = np.where(empty, 1.0, np.maximum(high, point))
     return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
@@ -319,7 +353,7 @@ def rogan_gladen(
         sensitivity=se,
         specificity=sp,
         draws=draws,
-        invalid_fraction=float(np.isnan(corrected).mean()),
+        invalid_fraction=float(np.isnan(corrected.corrected).mean()),
         delta_se=float(np.sqrt(delta_var)),
         models=len(models),
         between_sd=(between[0], between[1]),
