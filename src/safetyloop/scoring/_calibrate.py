@@ -316,8 +316,19 @@ def calibration_summary(sources: Sequence[SourceConfusion], n: int) -> str:
         return f"calibrated on {n} labels of unrecorded provenance"
     counts = {p: sum(s.n for s in sources if s.provenance == p) for p in PROVENANCES}
     parts = [f"{counts[p]} {p} labels" for p in PROVENANCES if counts[p]]
-    names = ", ".join(dict.fromkeys(s.source for s in sources))
-    return f"calibrated on {' and '.join(parts)}: {names}"
+    return f"calibrated on {' and '.join(parts)}: {_source_names(sources)}"
+
+
+def _source_names(sources: Sequence[SourceConfusion]) -> str:
+    """Every source, files of one folder said once: `pyrit/objective/* (14 files)`."""
+    folders: dict[str, list[str]] = {}
+    for name in dict.fromkeys(s.source for s in sources):
+        folder, slash, _ = name.rpartition("/")
+        folders.setdefault(folder + slash if slash else name, []).append(name)
+    return ", ".join(
+        names[0] if len(names) == 1 else f"{key}* ({len(names)} files)"
+        for key, names in folders.items()
+    )
 
 
 #: Out-of-fold predictions the scorers' training writes (`<scorer>_lomo.csv`): columns
