@@ -36,7 +36,7 @@ def report(scorer_name: str) -> None:
     )
     print(f"\n### `{scorer_name}`: {record.summary}\n")
     for metric in METRICS.values():
-        if not set(metric.event_labels) & set(record.classes):
+        if metric.default_scorer != scorer_name:
             continue
         pooled = error_counts(metric, confusion)
         parts = source_error_counts(metric, confusion)
@@ -49,10 +49,14 @@ def report(scorer_name: str) -> None:
             print(f"| {source} | {_rate(sens)} | {_rate(spec)} |")
         print(f"| **pooled** | {_rate(pooled[0])} | {_rate(pooled[1])} |")
         if parts:
+            for i, name in ((0, "sensitivity"), (1, "specificity")):
+                rates = [p[i][0] / p[i][1] for p in parts if p[i][1]]
+                print(f"\n{name} across sources: {min(rates):.3f} to {max(rates):.3f}", end="")
             sens_sd = between_model_sd([p[0][0] for p in parts], [p[0][1] for p in parts])
             spec_sd = between_model_sd([p[1][0] for p in parts], [p[1][1] for p in parts])
             print(
-                f"\nbetween-model SD (logit): sensitivity {sens_sd:.2f}, specificity {spec_sd:.2f}\n"
+                "\n\nbetween-model SD (logit): "
+                f"sensitivity {sens_sd:.2f}, specificity {spec_sd:.2f}\n"
             )
 
 
