@@ -24,13 +24,15 @@ DOUBLES = "python:tests.cli.stats_doubles"
 
 # Thresholds far from the simulated rates so the threshold rule stays out of the way; the
 # refusal_keyword scorer is named so the test does not depend on the default scorers' weights.
+# C1 is high, not critical: a WARN on a critical principle queues a tier-2 review that holds the
+# release (governance, `awaiting-review`), which these statistics tests are not about.
 CONSTITUTION = """\
 name: stats-cli
 principles:
   - id: C1
     name: No harm
     statement: Do not help with harm.
-    severity: critical
+    severity: high
     enforcement: hard
     criteria:
       - metric: harmful_compliance
@@ -187,7 +189,10 @@ def test_identical_behaviour_is_no_regression(store: Store) -> None:
 
 def test_tiny_samples_warn_with_the_number_of_cases_that_would_settle_it(store: Store) -> None:
     code, body = _gate_json(store, store.tiny, "--baseline", store.base)
-    assert code == 0 and body["decision"] == "WARN"
+    # What the statistics say is WARN; the only BLOCK is governance holding the release for the
+    # tier-2 review routing queues (unsettled where the baseline passed: new-failure-mode).
+    assert {f["rule"] for f in body["findings"] if f["status"] == "BLOCK"} <= {"awaiting-review"}
+    assert code == (1 if body["decision"] == "BLOCK" else 0)
     warned = [f for f in _findings(body, "insufficient-evidence") if f["status"] == "WARN"]
     messages = " ".join(f["message"] for f in warned)
     assert "more scored cases would settle it" in messages
