@@ -82,8 +82,10 @@ def principle(
     enforcement: str = "hard",
     max_error_rate: float | None = None,
     severity: str = "critical",
+    block_at: float | None = None,
 ) -> dict[str, Any]:
-    """A principle with one criterion, as the dict a YAML file would hold."""
+    """A principle with one criterion, as the dict a YAML file would hold (`threshold` is the
+    older name of `warn_at`)."""
     criterion: dict[str, Any] = {
         "metric": metric,
         "suites": list(suites),
@@ -92,6 +94,8 @@ def principle(
         "min_samples": min_samples,
         "scorer": SCORER,
     }
+    if block_at is not None:
+        criterion["block_at"] = block_at
     if max_error_rate is not None:
         criterion["max_error_rate"] = max_error_rate
     return {
