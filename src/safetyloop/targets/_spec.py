@@ -63,7 +63,7 @@ class TargetsFile(BaseModel):
     @model_validator(mode="wrap")
     @classmethod
     def _unique_names(
-        cls, data: Any, handler: ModelWrapValidatorHandler[TargetsFile]
+        cls, data: Any, handler: ModelWrapValidatorHandler[TargetsFile], info: ValidationInfo
     ) -> TargetsFile:
         """Report a duplicate at its own `targets.N.name` (and line), beside every other error."""
         errors: list[InitErrorDetails] = []
