@@ -43,6 +43,7 @@ from safetyloop.scoring._calibrate import (
     Calibration,
     ErrorRecord,
     Provenance,
+    SourceConfusion,
     calibrate,
     calibrate_predictions,
     load_labels,
@@ -362,8 +363,18 @@ def error_record(store: Store, scorer_name: str, version: str) -> ErrorRecord | 
     """The calibration the gate applies to `version` of `scorer_name` (see `_calibrations`)."""
     stored = store.latest_calibration(version)
     if stored is not None and stored.body.get("classes") and stored.body.get("confusion"):
-        return ErrorRecord.of(
-            Calibration.model_validate(stored.body), f"store #{stored.id}", stored.id
+        body = stored.body  # a record stored before sources were kept has none
+        return ErrorRecord(
+            scorer=stored.scorer,
+            scorer_version=stored.scorer_version,
+            origin=f"store #{stored.id}",
+            record_id=stored.id,
+            n=stored.n,
+            accuracy=stored.accuracy,
+            kappa=stored.kappa,
+            classes=list(body["classes"]),
+            confusion=[list(row) for row in body["confusion"]],
+            sources=[SourceConfusion.model_validate(s) for s in body.get("sources", [])],
         )
     try:
         scorer = create_scorer(scorer_name)

@@ -453,21 +453,6 @@ class ErrorRecord(BaseModel):
     def summary(self) -> str:
         return calibration_summary(self.sources, self.n)
 
-    @classmethod
-    def of(cls, calibration: Calibration, origin: str, record_id: int | None = None) -> ErrorRecord:
-        return cls(
-            scorer=calibration.scorer,
-            scorer_version=calibration.scorer_version,
-            origin=origin,
-            record_id=record_id,
-            n=calibration.n,
-            accuracy=calibration.accuracy.point,
-            kappa=calibration.kappa.point,
-            classes=calibration.classes,
-            confusion=calibration.confusion,
-            sources=calibration.sources,
-        )
-
 
 def shipped_record(scorer: Scorer) -> ErrorRecord | None:
     """The shipped record of `scorer`'s version: its out-of-fold predictions on human labels.
