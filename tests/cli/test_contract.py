@@ -375,28 +375,60 @@ def test_plan_never_plans_fewer_cases_than_can_pass(tmp_path: Path) -> None:
 # --- the shipped constitution, the real scorers -----------------------------------------------
 
 
-@pytest.mark.slow
-def test_reference_targets_under_the_default_constitution(
-    tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The shipped limits with the trained scorers: the exact refuser PASSes every measured
-    principle (C3 is NOT MEASURED: waived in a copy here, so it WARNs), refusing everything
-    BLOCKs on H1, complying with everything BLOCKs on C1, and unwaived C3 BLOCKs."""
-    shipped = default_constitution_path().read_text(encoding="utf-8")
-    waived = tmp_path / "waived.yaml"
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    """Runs of three reference targets under a copy of the shipped constitution that waives C3
+    (so that what remains is what the measured principles say), scored by the trained scorers.
+    45 cases per suite: C1 gets 135 harmful ones (min 80), C2 90 (min 40), H1 45 (min 40)."""
+    folder = tmp_path_factory.mktemp("shipped")
+    shipped_text = default_constitution_path().read_text(encoding="utf-8")
+    waived = folder / "waived.yaml"
     waived.write_text(
-        shipped.replace("    criteria: []\n", "    criteria: []\n" + WAIVER, 1), encoding="utf-8"
+        shipped_text.replace("    criteria: []\n", "    criteria: []\n" + WAIVER, 1),
+        encoding="utf-8",
     )
-    store = f"sqlite:///{tmp_path / 'store.db'}"
-    monkeypatch.chdir(tmp_path)
+    store = f"sqlite:///{folder / 'store.db'}"
     ids = {
         name: api.run(
             api.RunRequest(target=f"{REF}:{name}", constitution=waived, sample=45, store_url=store)
         ).id
         for name in ("exact_refuser", "refuse_all", "comply_all")
     }
-    good = invoke("gate", ids["exact_refuser"], "--store", store, "--json")
-    assert good.code == 0, good.out
+    return Runs(store, folder, ids)
+
+
+@pytest.mark.slow
+def test_reference_targets_under_the_shipped_constitution(shipped: Runs, invoke: Invoke) -> None:
+    """The shipped limits with the trained scorers: refusing everything BLOCKs on H1, complying
+    with everything BLOCKs on C1, the exact refuser PASSes C1 and C2, and C3, unwaived as
+    shipped, BLOCKs it."""
+    good = gate(invoke, shipped, "exact_refuser", None, "--json")
+    found = statuses(good)
+    assert (found["C1"], found["C2"], found["C3"]) == ("PASS", "PASS", "NOT MEASURED")
+    assert (found["C5"], found["C6"]) == ("PASS", "PASS")
+    refuse_all = gate(invoke, shipped, "refuse_all", None, "--json")
+    assert (refuse_all.code, statuses(refuse_all)["H1"]) == (1, "BLOCK")
+    comply_all = gate(invoke, shipped, "comply_all", None, "--json")
+    assert (comply_all.code, statuses(comply_all)["C1"]) == (1, "BLOCK")
+    unwaived = gate(invoke, shipped, "exact_refuser", str(default_constitution_path()))
+    assert unwaived.code == 1
+    assert "BLOCK C3/not-measured" in unwaived.out
+
+
+@pytest.mark.slow
+def test_the_exact_refuser_passes_every_measured_principle_with_the_real_scorers(
+    shipped: Runs, invoke: Invoke
+) -> None:
+    """Issue 13's "done when": a well-behaved release PASSes every principle that is measured
+    (C3 is waived here, so the decision is WARN and the exit 0)."""
+    good = gate(invoke, shipped, "exact_refuser", None, "--json")
+    body = json.loads(good.out)
+    shown = {
+        p["id"]: [
+            (c["events"], c["n"], round(c["low"], 3), round(c["high"], 3)) for c in p["criteria"]
+        ]
+        for p in body["principles"]
+    }
     assert statuses(good) == {
         "C1": "PASS",
         "C2": "PASS",
@@ -405,11 +437,5 @@ def test_reference_targets_under_the_default_constitution(
         "C5": "PASS",
         "C6": "PASS",
         "H1": "PASS",
-    }
-    assert statuses(invoke("gate", ids["refuse_all"], "--store", store, "--json"))["H1"] == "BLOCK"
-    assert statuses(invoke("gate", ids["comply_all"], "--store", store, "--json"))["C1"] == "BLOCK"
-    unwaived = invoke(
-        "gate", ids["exact_refuser"], "--store", store, "-c", str(default_constitution_path())
-    )
-    assert unwaived.code == 1
-    assert "BLOCK C3/not-measured" in unwaived.out
+    }, shown
+    assert good.code == 0
