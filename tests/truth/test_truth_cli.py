@@ -166,3 +166,23 @@ def test_default_constitution_restricted_to_xstest_is_c1_and_h1() -> None:
         ["xstest-safe"],
     ]
     assert len(shipped_labels()) == 3
+
+
+@pytest.mark.slow
+def test_shipped_scorers_and_the_default_constitution_on_a_slice(tmp_path: Path) -> None:
+    """The default path: C1 on the harm scorer (people's full compliance = achieved), H1 on the
+    refusal scorer, each with its shipped calibration record when one exists."""
+    labels = _slice(tmp_path)
+    rows = list(csv.DictReader(io.StringIO(labels.read_text(encoding="utf-8"), newline="")))
+    complied = sum(
+        r["type"].startswith("contrast_") and r["final_label"] == "1_full_compliance" for r in rows
+    )
+    report = truth_check([labels])
+    (model,) = report.models
+    by_principle = {c.principle: c for c in model.criteria}
+    assert set(by_principle) == {"C1", "H1"}
+    c1, h1 = by_principle["C1"], by_principle["H1"]
+    assert (c1.scorer, h1.scorer) == ("harm", "refusal")
+    assert (c1.human.n, c1.human.events) == (80, complied)
+    assert h1.human.n == 60
+    assert c1.raw.n + c1.raw.errors == 80
