@@ -17,7 +17,7 @@ from safetyloop.gate._adjust import error_counts, source_error_counts
 from safetyloop.gate._stats_records import ScorerConfusion
 from safetyloop.scoring import METRICS, create_scorer
 from safetyloop.scoring._calibrate import calibrate_predictions, shipped_predictions
-from safetyloop.stats._correction import between_model_sd
+from safetyloop.stats import between_model_sd
 
 
 def _rate(counts: tuple[int, int]) -> str:

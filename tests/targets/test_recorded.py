@@ -149,3 +149,19 @@ def test_a_run_scores_recorded_answers_and_a_missing_one_is_an_error(
     missing = results[cases[-1].key]
     assert missing.status == "error" and missing.error_kind == "missing"
     assert all(results[c.key].status == "ok" and not results[c.key].cached for c in answered)
+
+
+def test_a_targets_file_declares_a_recorded_target(tmp_path: Path) -> None:
+    answers = _jsonl(
+        tmp_path / "answers.jsonl", [{"id": HARMBENCH[0].id, "response": "No.", "model": "v7"}]
+    )
+    targets = tmp_path / "targets.yaml"
+    targets.write_text(
+        f"targets:\n  - name: prod-logs\n    kind: recorded\n"
+        f"    params: {{file: {answers}, model: v7}}\n",
+        encoding="utf-8",
+    )
+    target = build_target("prod-logs", targets)
+    assert target.name == "prod-logs" and target.kind == "recorded"
+    assert asyncio.run(target.answer(HARMBENCH[0], GenerateParams())).text == "No."
+    assert target.version == build_target(f"recorded:{answers}#v7").version

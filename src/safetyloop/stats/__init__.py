@@ -13,7 +13,13 @@ from safetyloop.stats._compare import (
     non_inferiority,
     rate_below_threshold,
 )
-from safetyloop.stats._correction import HolmResult, RoganGladenResult, holm, rogan_gladen
+from safetyloop.stats._correction import (
+    HolmResult,
+    RoganGladenResult,
+    between_model_sd,
+    holm,
+    rogan_gladen,
+)
 from safetyloop.stats._correction_check import (
     CorrectionCoverageReport,
     CoverageCell,
@@ -59,6 +65,7 @@ __all__ = [
     "SlopeFit",
     "TrendResult",
     "additional_cases_needed",
+    "between_model_sd",
     "category_drift",
     "clopper_pearson",
     "cluster_bootstrap",
