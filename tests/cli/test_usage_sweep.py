@@ -8,6 +8,7 @@ argument is printed as it is, never parsed as markup (no crash, nothing swallowe
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,43 @@ def test_an_unknown_option_exits_2_on_one_line(
     assert line.startswith("error: No such option: --no-such-option")
     assert line.endswith(f"(see `safetyloop {' '.join(path)} --help`)")
     assert list(tmp_path.iterdir()) == []  # nothing created
+
+
+def _numeric(option: Any) -> bool:
+    """Whether the option takes an int or a float (`int`, `int | None`, ...)."""
+    annotation = option.type_descriptor.annotation
+    kinds = {annotation, *typing.get_args(annotation)}
+    return bool(kinds & {int, float}) and bool not in kinds
+
+
+NUMERIC = [
+    (path, option.opts[0])
+    for path in sorted(COMMANDS)
+    for option in COMMANDS[path].params
+    if option.param_type_name == "option" and _numeric(option)
+]
+
+
+def test_the_sweep_sees_numeric_options() -> None:
+    assert (("run",), "--sample") in NUMERIC and (("plan",), "--power") in NUMERIC
+
+
+@pytest.mark.parametrize(
+    ("path", "option"), NUMERIC, ids=lambda x: " ".join(x) if isinstance(x, tuple) else x
+)
+def test_a_malformed_number_exits_2_on_one_line(
+    path: tuple[str, ...],
+    option: str,
+    invoke: Invoke,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke(*path, option, "not-a-number")
+    assert result.code == 2, (result.out, result.err)
+    (line,) = result.err.strip().splitlines()
+    assert line.startswith(f"error: Invalid value for '{option}'")
+    assert list(tmp_path.iterdir()) == []
 
 
 def _arguments(path: tuple[str, ...]) -> list[str]:
