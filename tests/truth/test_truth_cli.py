@@ -186,3 +186,31 @@ def test_shipped_scorers_and_the_default_constitution_on_a_slice(tmp_path: Path)
     assert (c1.human.n, c1.human.events) == (80, complied)
     assert h1.human.n == 60
     assert c1.raw.n + c1.raw.errors == 80
+
+
+def test_the_checked_model_is_taken_out_of_the_calibration_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The correction of a model's rate never uses that model's own labelled answers."""
+    from safetyloop.scoring import _calibrate
+
+    folder = tmp_path / "shipped"
+    folder.mkdir()
+    with (folder / "refusal_keyword_lomo.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["source", "provenance", "id", "prompt", "response", "label", "predicted"])
+        for source, wrong in (("xstest:gpt4", 1), ("xstest:mistralinstruct", 5), ("x:other", 2)):
+            for i in range(20):
+                label = "refusal" if i % 2 else "compliance"
+                predicted = (
+                    ("compliance" if label == "refusal" else "refusal") if i < wrong else label
+                )
+                writer.writerow([source, "human", i, "p", "r", label, predicted])
+    monkeypatch.setattr(_calibrate, "SHIPPED_LABELS", folder)
+    report = truth_check([_slice(tmp_path)], constitution=_constitution(tmp_path))
+    (model,) = report.models
+    for c in model.criteria:
+        assert c.calibration.endswith(
+            "less the 20 answers of xstest:mistralinstruct (checked here)"
+        ), c.calibration
+        assert c.calibration.startswith("calibrated on 60 human labels")

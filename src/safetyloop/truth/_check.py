@@ -233,6 +233,7 @@ def _one_model(
     with Store(store_url) as store:
         evidence = evidence_for(store, info.id)
     people = _human_evidence(evidence, {case.key: row.label for case, row in pairs})
+    evidence = _held_out(evidence, model)
     corrected = evaluate(constitution, evidence)
     raw = evaluate(constitution, _uncorrected(evidence))
     human = evaluate(constitution, people)
@@ -242,6 +243,36 @@ def _one_model(
         answers=len(pairs),
         criteria=_side_by_side(raw, corrected, human),
     )
+
+
+def _held_out(evidence: RunEvidence, model: str) -> RunEvidence:
+    """The evidence with the model's own answers taken out of every calibration record.
+
+    A shipped record pools the held-out predictions of every source model; correcting a model's
+    rate with a record that holds that model's own labelled answers would let the correction
+    know the truth it is checked against. Its source (`xstest:gpt4` for model `gpt4`, or the
+    model's name itself) is removed and the pooled matrix recomputed from the rest.
+    """
+    confusions = {}
+    calibrations = dict(evidence.calibrations)
+    for name, confusion in evidence.confusions.items():
+        own = [s for s in confusion.by_source if s == model or s.endswith(f":{model}")]
+        rest = {s: m for s, m in confusion.by_source.items() if s not in own}
+        if not own or not rest:
+            confusions[name] = confusion
+            continue
+        pooled = [
+            [sum(col) for col in zip(*rows, strict=True)]
+            for rows in zip(*rest.values(), strict=True)
+        ]
+        held = sum(sum(map(sum, confusion.by_source[s])) for s in own)
+        note = f"{confusion.summary}, less the {held} answers of {', '.join(own)} (checked here)"
+        confusions[name] = confusion.model_copy(
+            update={"confusion": pooled, "by_source": rest, "summary": note}
+        )
+        if name in calibrations:
+            calibrations[name] = calibrations[name].model_copy(update={"summary": note})
+    return evidence.model_copy(update={"confusions": confusions, "calibrations": calibrations})
 
 
 def _uncorrected(evidence: RunEvidence) -> RunEvidence:
