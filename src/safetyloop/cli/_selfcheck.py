@@ -183,6 +183,15 @@ def truth_command(
                 if c.scorer not in seen:
                     seen.add(c.scorer)
                     console.print(Text(f"{c.scorer}: {c.calibration}", "dim"))
+        left_out = sorted({s for m in report.models for c in m.criteria for s in c.left_out})
+        if left_out:
+            console.print(
+                Text(
+                    "each model is corrected with a record that leaves out its own answers "
+                    f"({', '.join(left_out)})",
+                    "dim",
+                )
+            )
         console.print(
             f"decisions equal to people's: {report.agreeing}/{report.decisions} corrected "
             f"(as the gate decides), {report.raw_agreeing}/{report.decisions} raw"

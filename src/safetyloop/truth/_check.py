@@ -68,6 +68,8 @@ class CriterionTruth:
     metric: str
     scorer: str
     calibration: str
+    #: Sources of the calibration record left out for this model: its own answers.
+    left_out: tuple[str, ...]
     raw: Side
     corrected: Side
     human: Side
@@ -233,7 +235,7 @@ def _one_model(
     with Store(store_url) as store:
         evidence = evidence_for(store, info.id)
     people = _human_evidence(evidence, {case.key: row.label for case, row in pairs})
-    evidence = _held_out(evidence, model)
+    evidence, left_out = _held_out(evidence, model)
     corrected = evaluate(constitution, evidence)
     raw = evaluate(constitution, _uncorrected(evidence))
     human = evaluate(constitution, people)
@@ -241,12 +243,13 @@ def _one_model(
         model=model,
         run_id=info.id,
         answers=len(pairs),
-        criteria=_side_by_side(raw, corrected, human),
+        criteria=_side_by_side(raw, corrected, human, left_out),
     )
 
 
-def _held_out(evidence: RunEvidence, model: str) -> RunEvidence:
-    """The evidence with the model's own answers taken out of every calibration record.
+def _held_out(evidence: RunEvidence, model: str) -> tuple[RunEvidence, dict[str, list[str]]]:
+    """The evidence with the model's own answers taken out of every calibration record, and the
+    sources taken out, by scorer.
 
     A shipped record pools the held-out predictions of every source model; correcting a model's
     rate with a record that holds that model's own labelled answers would let the correction
@@ -254,7 +257,7 @@ def _held_out(evidence: RunEvidence, model: str) -> RunEvidence:
     model's name itself) is removed and the pooled matrix recomputed from the rest.
     """
     confusions = {}
-    calibrations = dict(evidence.calibrations)
+    left_out: dict[str, list[str]] = {}
     for name, confusion in evidence.confusions.items():
         own = [s for s in confusion.by_source if s == model or s.endswith(f":{model}")]
         rest = {s: m for s, m in confusion.by_source.items() if s not in own}
@@ -262,17 +265,12 @@ def _held_out(evidence: RunEvidence, model: str) -> RunEvidence:
             confusions[name] = confusion
             continue
         pooled = [
-            [sum(col) for col in zip(*rows, strict=True)]
+            [sum(cells) for cells in zip(*rows, strict=True)]
             for rows in zip(*rest.values(), strict=True)
         ]
-        held = sum(sum(map(sum, confusion.by_source[s])) for s in own)
-        note = f"{confusion.summary}, less the {held} answers of {', '.join(own)} (checked here)"
-        confusions[name] = confusion.model_copy(
-            update={"confusion": pooled, "by_source": rest, "summary": note}
-        )
-        if name in calibrations:
-            calibrations[name] = calibrations[name].model_copy(update={"summary": note})
-    return evidence.model_copy(update={"confusions": confusions, "calibrations": calibrations})
+        confusions[name] = confusion.model_copy(update={"confusion": pooled, "by_source": rest})
+        left_out[name] = own
+    return evidence.model_copy(update={"confusions": confusions}), left_out
 
 
 def _uncorrected(evidence: RunEvidence) -> RunEvidence:
@@ -311,7 +309,9 @@ def _side(c: CriterionResult, status: str) -> Side:
     )
 
 
-def _side_by_side(raw: Decision, corrected: Decision, human: Decision) -> list[CriterionTruth]:
+def _side_by_side(
+    raw: Decision, corrected: Decision, human: Decision, left_out: dict[str, list[str]]
+) -> list[CriterionTruth]:
     out = []
     for p_raw, p_cor, p_hum in zip(
         raw.principles, corrected.principles, human.principles, strict=True
@@ -327,6 +327,7 @@ def _side_by_side(raw: Decision, corrected: Decision, human: Decision) -> list[C
                         if c_cor.calibration is not None
                         else "no calibration record"
                     ),
+                    left_out=tuple(left_out.get(c_cor.scorer, ())),
                     raw=_side(c_raw, str(p_raw.status)),
                     corrected=_side(c_cor, str(p_cor.status)),
                     human=_side(c_hum, str(p_hum.status)),
