@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -163,7 +164,7 @@ def truth_check(
     answers = read_labels(list(labels) if labels else shipped_labels())
     full = load_constitution_checked(constitution)
     suites = {s for p in full.principles if not p.enforced_by for c in p.criteria for s in c.suites}
-    cases = [case for name in sorted(suites) for case in load_suite(name).cases]
+    cases = [case for name in sorted(suites) for case in load_suite(full.suite_source(name)).cases]
     by_model: dict[str, list[LabelledAnswer]] = defaultdict(list)
     for answer in answers:
         by_model[answer.model].append(answer)
@@ -175,7 +176,8 @@ def truth_check(
         chosen = restrict(full, covered)
         constitution_file = folder / "constitution.yaml"
         constitution_file.write_text(
-            yaml.safe_dump(chosen.model_dump(mode="json"), sort_keys=False), encoding="utf-8"
+            yaml.safe_dump(_with_suite_files(chosen, full.suite_files), sort_keys=False),
+            encoding="utf-8",
         )
         models = [
             _one_model(model, pairs, folder / str(i), constitution_file, chosen, url)
@@ -184,8 +186,20 @@ def truth_check(
     return TruthReport(models=models, constitution=chosen.content_hash())
 
 
+def _with_suite_files(constitution: Constitution, files: dict[str, str]) -> dict[str, Any]:
+    """The constitution as YAML data, a user suite named by its file again (the copy is
+    written elsewhere, so the file's path is made absolute)."""
+    data = constitution.model_dump(mode="json")
+    for principle in data["principles"]:
+        for criterion in principle["criteria"]:
+            criterion["suites"] = [
+                str(Path(files[s]).resolve()) if s in files else s for s in criterion["suites"]
+            ]
+    return data
+
+
 def _match(rows: list[LabelledAnswer], cases: list[Case]) -> list[tuple[Case, LabelledAnswer]]:
-    """Each answer with its case: by id (`id` or `suite/id`), else by prompt."""
+    """Each answer with its case: by id (`id` or `suite/id`), else by prompt; one per case."""
     by_id: dict[str, Case] = {}
     for case in cases:
         by_id.setdefault(case.id, case)
@@ -193,15 +207,24 @@ def _match(rows: list[LabelledAnswer], cases: list[Case]) -> list[tuple[Case, La
     by_prompt = {case.prompt: case for case in cases}
     pairs: list[tuple[Case, LabelledAnswer]] = []
     unmatched: list[str] = []
+    first: dict[str, str] = {}
     for row in rows:
         found = by_id.get(row.case_id) if row.case_id else by_prompt.get(row.prompt or "")
         if found is None:
-            unmatched.append(f"{row.where}: no case of the constitution's suites has this id")
+            what = f"id {row.case_id!r}" if row.case_id else "prompt"
+            unmatched.append(f"{row.where}: no case of the constitution's suites has this {what}")
+        elif found.key in first:
+            unmatched.append(
+                f"{row.where}: a second answer of model {row.model!r} for case {found.key} "
+                f"(first at {first[found.key]})"
+            )
         else:
+            first[found.key] = row.where
             pairs.append((found, row))
     if unmatched:
         raise InputError(
-            f"{len(unmatched)} labelled answers match no case: {'; '.join(unmatched[:3])}",
+            f"{len(unmatched)} labelled answers match no case or repeat one: "
+            f"{'; '.join(unmatched[:3])}",
             hint="give the case id (or suite/id) of a suite the constitution measures",
         )
     return pairs
