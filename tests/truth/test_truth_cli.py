@@ -268,11 +268,8 @@ principles:
     assert "(first on line 1)" in out.flat_err
     # the same case reached once by prompt and once by id is a duplicate too
     lines = labels.read_text(encoding="utf-8").splitlines()[:-1]
-    lines.append(
-        json.dumps({**records[0], "prompt": None, "id": "support/s0"}).replace(
-            '"prompt": null, ', ""
-        )
-    )
+    by_id = {"id": "support/s0", "response": records[0]["response"], "label": "compliance"}
+    lines.append(json.dumps(by_id))
     labels.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = invoke("selfcheck", "truth", "--labels", str(labels), "-c", str(constitution))
     assert out.code == 2
