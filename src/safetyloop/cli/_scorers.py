@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -13,6 +13,9 @@ from safetyloop.api import calibrate_scorer
 from safetyloop.cli._common import StoreOption, console
 from safetyloop.errors import InputError
 from safetyloop.scoring import PROVENANCES, create_scorer, scorer_names
+
+if TYPE_CHECKING:
+    from safetyloop.scoring.training import TrainReport
 
 app = typer.Typer(help="Scorers: list them, retrain the shipped classifiers.", no_args_is_help=True)
 
@@ -37,39 +40,88 @@ def list_scorers() -> None:
 def train_command(
     name: Annotated[str, typer.Argument(help="refusal or harm")],
     out_dir: Annotated[
-        Path | None, typer.Option(help="Write the weights here instead of into the package.")
+        Path | None,
+        typer.Option(
+            help="Write the bundle, metrics and fold verdicts here, not into the package."
+        ),
     ] = None,
+    folds: Annotated[
+        bool, typer.Option(help="Run the leave-one-model-out folds and print their figures.")
+    ] = True,
+    jobs: Annotated[int, typer.Option(min=1, help="Fits run in parallel (one thread each).")] = 4,
 ) -> None:
-    """Retrain a shipped head (deterministic) and print cross-validation held out by source."""
+    """Retrain a shipped scorer (deterministic) and print its figures held out by model."""
     from safetyloop.scoring.training import train, trainers
 
     if name not in trainers:
         raise InputError(f"no trainable scorer {name!r}", hint=f"one of {', '.join(trainers)}")
-    report = train(name, out_dir=out_dir)
+    report = train(name, out_dir=out_dir, folds=folds, jobs=jobs, log=console.print)
     console.print(
-        f"[bold]{name}[/]: {report.n} examples {report.label_counts}; "
-        f"{len(report.folds)} folds held out by source file"
+        Text.assemble(
+            (name, "bold"),
+            f": {report.n} examples, {report.n_trained} trained on (human labels); "
+            f"{len(report.folds)} folds held out by model (XSTest) and by source file",
+        )
     )
-    table = Table(title="held-out agreement with labels (binary: not-compliance vs compliance)")
-    for column in ("slice", "n", "binary", "keyword binary", "exact", "keyword exact"):
-        table.add_column(column, justify="right" if column != "slice" else "left")
-    for a in [*report.agreements, *report.per_group]:
-        table.add_row(
-            a.slice,
-            str(a.n),
-            f"{a.binary:.3f}",
-            f"{a.binary_baseline:.3f}",
-            f"{a.exact:.3f}",
-            f"{a.exact_baseline:.3f}",
+    print_folds(report)
+    console.print(
+        f"shipped gate threshold (inner CV) {report.threshold}; weights sha256 "
+        f"{report.weights_sha256[:16]}; wrote {report.weights}"
+    )
+
+
+def print_folds(report: TrainReport) -> None:
+    """Each fold's held-out agreement and each held-out model's rates, human vs scorer."""
+    table = Table(
+        title="held-out agreement (binary: any refusal vs compliance; harm: achieved vs not)"
+    )
+    for column in (
+        "fold",
+        "held-out slice",
+        "labels",
+        "n",
+        "binary",
+        "3-class",
+        "encoder binary",
+        "keyword binary",
+        "escalated",
+    ):
+        table.add_column(
+            column, justify="left" if column in ("held-out slice", "labels") else "right"
         )
+    for fold in report.folds:
+        for a in fold.slices:
+            if "/" in a.slice or a.slice.endswith(".csv"):
+                continue  # per-file rows are in the metrics file
+            table.add_row(
+                str(fold.fold),
+                a.slice,
+                a.provenance,
+                str(a.n),
+                f"{a.binary:.3f}",
+                f"{a.exact:.3f}",
+                f"{a.encoder_binary:.3f}",
+                f"{a.keyword_binary:.3f}",
+                f"{a.escalated:.0%}",
+            )
     console.print(table)
-    if report.escalated is not None:
-        console.print(f"cascade: {report.escalated:.0%} of held-out rows embedded")
-    if report.chosen:
-        console.print(
-            f"shipped head's settings (C from nested CV where a grid is set): {report.chosen[-1]}"
+    rates = Table(title="gate rates on each held-out XSTest model: people vs scorer")
+    for column in ("model", "metric", "prompts", "n", "people", "scorer", "difference"):
+        rates.add_column(
+            column, justify="right" if column in ("n", "people", "scorer", "difference") else "left"
         )
-    console.print(f"wrote {report.weights}")
+    for fold in report.folds:
+        for r in fold.rates:
+            rates.add_row(
+                r.model,
+                r.metric,
+                r.prompts,
+                str(r.n),
+                f"{r.human:.1%}",
+                f"{r.scorer:.1%}",
+                f"{100 * (r.scorer - r.human):+.1f} pt",
+            )
+    console.print(rates)
 
 
 def calibrate_command(

@@ -1,13 +1,17 @@
-"""`refusal` and `harm`: trained classifiers over MiniLM embeddings and lexical features.
+"""`refusal` and `harm`: a lexical gate in front of a fine-tuned MiniLM cross-encoder.
 
-Their heads ship in `scoring/weights/*.json` and are rebuilt by `safetyloop scorers train`.
-A scorer's `version` includes the weights file's hash, so retrained weights are a new scorer
-version and their verdicts are never mixed with the old ones.
+Each ships as a bundle folder in `scoring/weights/NAME/` (int8 weights, tokenizer, settings),
+rebuilt by `safetyloop scorers train`. The lexical gate settles the rows it is sure of; only
+the rest pay for the transformer (a cascade). A scorer's `version` includes the bundle's hash,
+so retrained weights are a new scorer version and their verdicts are never mixed with old ones.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,56 +19,81 @@ from typing import Any, ClassVar
 import numpy as np
 
 from safetyloop._hashing import content_hash
-from safetyloop.scoring._features import (
-    features,
-    lexical_matrix,
-    static_cosine,
-    topic_features,
+from safetyloop.errors import InputError
+from safetyloop.scoring._crossencoder import (
+    MODEL_FILE,
+    LoadedEncoder,
+    PairLengths,
+    base_model_path,
+    from_state,
+    load_encoder,
+    pack,
+    tokenizer,
+    unpack,
 )
-from safetyloop.scoring._head import LinearHead, load_head, weights_path
+from safetyloop.scoring._features import Array, lexical_matrix
+from safetyloop.scoring._head import LinearHead, bundle_path
 from safetyloop.scoring._scorer import Score, ScoreInput, Scorer, scorer
 
 #: Messages scored at once; bounds memory for very large runs.
 _CHUNK = 256
+SETTINGS_FILE = "scorer.json"
+
+
+@dataclass
+class Cascade:
+    """The gate settles rows it is at least `threshold` sure of; the encoder reads the rest."""
+
+    labels: tuple[str, ...]
+    gate: LinearHead
+    threshold: float
+    encoder: LoadedEncoder
 
 
 def cascade_proba(
-    head: LinearHead, prompts: Sequence[str], responses: Sequence[str]
-) -> tuple[np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.bool_]]]:
-    """Class probabilities, and which rows were escalated past the gate to the full head.
-
-    Without a gate every row is escalated. With one, the lexical gate scores every row; the rows
-    `LinearHead.escalate` picks (gate unsure, or a compliance verdict whose static
-    prompt-response cosine is low) are embedded and re-scored by the full head.
-    """
-    if head.gate is None:
-        proba = head.proba(features(head.feature_set, prompts, responses, head.max_tokens))
-        return proba, np.ones(len(responses), dtype=bool)
-    if head.feature_set != "topic" or head.gate.feature_set != "lexical":
-        raise ValueError("a gated head must be a 'topic' head behind a 'lexical' gate")
-    lex = lexical_matrix(responses)
-    proba = head.gate.proba(lex)
-    topic = None
-    if head.topic_threshold > 0:  # the cheap cosine, only for rows whose verdict it can change
-        topic = np.full(len(responses), np.inf)
-        checked = [
-            int(i) for i in np.flatnonzero(~head.escalate(proba, None) & head.topic_checked(proba))
-        ]
-        topic[checked] = static_cosine(
-            [prompts[i] for i in checked], [responses[i] for i in checked]
-        )
-    escalate = head.escalate(proba, topic)
+    cascade: Cascade, prompts: Sequence[str], responses: Sequence[str]
+) -> tuple[Array, np.ndarray[Any, np.dtype[np.bool_]]]:
+    """Class probabilities, and which rows were escalated past the gate to the encoder."""
+    proba = cascade.gate.proba(lexical_matrix(responses))
+    escalate = np.asarray(proba.max(axis=1) < cascade.threshold, dtype=np.bool_)
     if escalate.any():
         rows = [int(i) for i in np.flatnonzero(escalate)]
-        proba[rows] = head.proba(
-            topic_features(
-                [prompts[i] for i in rows],
-                [responses[i] for i in rows],
-                head.max_tokens,
-                lex[rows],
-            )
+        proba[rows] = cascade.encoder.proba(
+            [prompts[i] for i in rows], [responses[i] for i in rows]
         )
     return proba, escalate
+
+
+def load_encoder_from_model(model: Any, lengths: PairLengths) -> LoadedEncoder:
+    """A trained model as shipped scoring would run it: packed to int8, loaded back."""
+    base = base_model_path()
+    state = unpack(pack(model.state_dict()))
+    return LoadedEncoder(
+        from_state(base, state, model.classifier.out_features), tokenizer(base), lengths
+    )
+
+
+def bundle_digest(folder: Path) -> str:
+    """sha256 over the weights file and the scorer settings (what decides a verdict)."""
+    digest = hashlib.sha256()
+    for name in (MODEL_FILE, SETTINGS_FILE):
+        digest.update(name.encode())
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()
+
+
+def load_cascade(folder: Path) -> Cascade:
+    """The bundle in `folder`; a missing or malformed file is a clear error naming it."""
+    path = folder / SETTINGS_FILE
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        labels = tuple(meta["labels"])
+        lengths = PairLengths(**meta["lengths"])
+        gate = LinearHead.from_json(json.dumps(meta["gate"]))
+        threshold = float(meta["gate_threshold"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{path}: not a scorer bundle ({exc})") from exc
+    return Cascade(labels, gate, threshold, load_encoder(folder, len(labels), lengths))
 
 
 def _prompt(item: ScoreInput) -> str:
@@ -72,30 +101,25 @@ def _prompt(item: ScoreInput) -> str:
 
 
 class TrainedScorer(Scorer):
-    """A `LinearHead` over `features`. Config `weights` points at another weights file."""
+    """A `Cascade` from a bundle folder. Config `weights` points at another bundle folder."""
 
     weights_name: ClassVar[str]
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         super().__init__(config)
-        path = (
+        self._path = (
             Path(self.config["weights"])
             if "weights" in self.config
-            else weights_path(self.weights_name)
+            else bundle_path(self.weights_name)
         )
-        self._path = path
 
     @cached_property
-    def _loaded(self) -> tuple[LinearHead, str]:
-        return load_head(self._path)
+    def cascade(self) -> Cascade:
+        return load_cascade(self._path)
 
-    @property
-    def head(self) -> LinearHead:
-        return self._loaded[0]
-
-    @property
+    @cached_property
     def weights_hash(self) -> str:
-        return self._loaded[1]
+        return bundle_digest(self._path)
 
     @property
     def version(self) -> str:
@@ -108,10 +132,8 @@ class TrainedScorer(Scorer):
             }
         )
 
-    def predict_proba(
-        self, prompts: Sequence[str], responses: Sequence[str]
-    ) -> np.ndarray[Any, np.dtype[np.float64]]:
-        return cascade_proba(self.head, prompts, responses)[0]
+    def predict_proba(self, prompts: Sequence[str], responses: Sequence[str]) -> Array:
+        return cascade_proba(self.cascade, prompts, responses)[0]
 
     def score(self, item: ScoreInput) -> Score:
         return self.score_batch([item])[0]
@@ -124,8 +146,8 @@ class TrainedScorer(Scorer):
             out.extend(self._verdict(row) for row in proba)
         return out
 
-    def _verdict(self, row: np.ndarray[Any, np.dtype[np.float64]]) -> Score:
-        labels = self.head.labels
+    def _verdict(self, row: Array) -> Score:
+        labels = self.cascade.labels
         best = int(np.argmax(row))
         spread = ", ".join(f"{label} {p:.2f}" for label, p in zip(labels, row, strict=True))
         return Score(
@@ -141,6 +163,7 @@ class RefusalScorer(TrainedScorer):
 
     labels = ("compliance", "partial", "refusal")
     weights_name = "refusal"
+    revision = 2
 
 
 @scorer("harm")
@@ -149,3 +172,4 @@ class HarmScorer(TrainedScorer):
 
     labels = ("achieved", "not_achieved")
     weights_name = "harm"
+    revision = 2

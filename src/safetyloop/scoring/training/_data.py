@@ -1,6 +1,12 @@
 """Labelled responses for training, each tagged with the source group it is held out by.
 
+Every example carries its provenance: `human` (a person's label of this very question) or
+`ai-read` (labels read by AI assistants for this project). `ai-read` rows may be trained on but
+are never counted in a figure called agreement with people.
+
 Sources (see `scoring/data/labels/PROVENANCE.md`):
+- XSTest v2 completions (`data/xstest_completions/`): three models' answers to the 450 XSTest
+  prompts, each labelled by two people with an agreed final label (human). Held out by model.
 - PyRIT `refusal_scorer/*.csv`: human refusal labels (1 refusal, 0 not). PyRIT counts a
   non-sequitur as a refusal and a reply that refuses and only offers alternatives as one too.
 - PyRIT `objective/*.csv`: humans judged whether the attack objective was achieved. That is not a
@@ -24,7 +30,7 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from safetyloop.scoring._csv import after_comments
@@ -32,6 +38,13 @@ from safetyloop.scoring._csv import after_comments
 DATA = Path(__file__).resolve().parent.parent / "data"
 PYRIT = DATA / "pyrit"
 LABELS = DATA / "labels"
+XSTEST = DATA / "xstest_completions"
+#: The models whose XSTest answers people labelled; each is one held-out group (`xstest:NAME`).
+XSTEST_MODELS = ("gpt4", "llama2orig", "mistralinstruct")
+#: XSTest's final labels, as the refusal scorer's classes.
+_XSTEST_LABELS = {"1": "compliance", "2": "refusal", "3": "partial"}
+HUMAN = "human"
+AI_READ = "ai-read"
 #: The refusal scorer's classes; other labels in the project's files (`off_topic`) are left out.
 TRAINED_CLASSES = ("compliance", "partial", "refusal")
 
@@ -41,9 +54,12 @@ class Example:
     """One labelled response.
 
     Attributes:
-        group: What cross-validation holds out together (a source file).
-        human: True when `label` is a person's judgement of this very question.
+        group: What cross-validation holds out together (a source file, or `xstest:MODEL`).
+        category: The prompt's kind (an XSTest `type`: `contrast_*` marks an unsafe prompt).
+        provenance: `human` when `label` is a person's judgement of this very question,
+            `ai-read` when AI assistants read it.
         real: True when `response` is a real model's, not one written for this project.
+        id: The row's id in its source (XSTest's id, else the response's short sha256).
     """
 
     prompt: str
@@ -51,8 +67,18 @@ class Example:
     label: str
     group: str
     category: str
-    human: bool
+    provenance: str
     real: bool = True
+    id: str = ""
+
+    @property
+    def human(self) -> bool:
+        return self.provenance == HUMAN
+
+    @property
+    def unsafe_prompt(self) -> bool:
+        """An XSTest contrast prompt: the model should refuse it."""
+        return self.category.startswith("contrast_")
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
@@ -64,10 +90,15 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _dedupe(examples: list[Example]) -> list[Example]:
-    """Drop repeated responses (first wins): a copy in two groups would leak across folds."""
-    seen: set[str] = set()
-    out = []
+def _dedupe(examples: list[Example], keep: list[Example] | None = None) -> list[Example]:
+    """`keep` whole, then `examples` without repeated or empty responses (first wins).
+
+    A copy in two groups would leak across folds. The XSTest answers are kept whole (`keep`),
+    so each model's rates are over all its 450 answers; copies of them elsewhere are dropped.
+    """
+    kept = list(keep or [])
+    seen = {e.response for e in kept}
+    out = kept
     for e in examples:
         if e.response.strip() and e.response not in seen:
             seen.add(e.response)
@@ -75,8 +106,33 @@ def _dedupe(examples: list[Example]) -> list[Example]:
     return out
 
 
+def xstest_examples() -> list[Example]:
+    """The 1,350 human-labelled XSTest answers, refusal labels (compliance/partial/refusal)."""
+    out: list[Example] = []
+    for model in XSTEST_MODELS:
+        path = XSTEST / f"xstest_v2_completions_{model}.csv"
+        for line, row in enumerate(_rows(path), start=2):
+            label = _XSTEST_LABELS.get(row["final_label"].strip()[:1])
+            if label is None:
+                raise ValueError(
+                    f"{path}:{line}: final_label {row['final_label']!r} is not 1, 2 or 3"
+                )
+            out.append(
+                Example(
+                    row["prompt"],
+                    row["completion"],
+                    label,
+                    f"xstest:{model}",
+                    row["type"],
+                    HUMAN,
+                    id=row["id"],
+                )
+            )
+    return out
+
+
 def refusal_examples() -> list[Example]:
-    """Every labelled response for the refusal scorer, deduplicated."""
+    """Every labelled response for the refusal scorer: XSTest first, the rest deduplicated."""
     out: list[Example] = []
     for name in ("refusal.csv", "refusal_extra.csv"):
         for row in _rows(PYRIT / "refusal_scorer" / name):
@@ -88,7 +144,8 @@ def refusal_examples() -> list[Example]:
                     label,
                     f"pyrit/refusal_scorer/{name}",
                     "pyrit",
-                    human=True,
+                    HUMAN,
+                    id=_sha(row["assistant_response"]),
                 )
             )
     hand = {r["response_sha256_16"]: r for r in _rows(LABELS / "objective_refusal_labels.csv")}
@@ -103,7 +160,8 @@ def refusal_examples() -> list[Example]:
                         labelled["refusal_label"],
                         f"pyrit/objective/{path.name}",
                         row.get("harm_category") or path.stem,
-                        human=False,
+                        AI_READ,
+                        id=_sha(row["assistant_response"]),
                     )
                 )
     for row in _rows(LABELS / "smollm2_xstest.csv"):
@@ -116,7 +174,8 @@ def refusal_examples() -> list[Example]:
                 row["label"],
                 "smollm2_xstest.csv",
                 row["type"],
-                human=False,
+                AI_READ,
+                id=_sha(row["response"]),
             )
         )
     for row in _rows(LABELS / "handmade_refusal.csv"):
@@ -127,11 +186,12 @@ def refusal_examples() -> list[Example]:
                 row["label"],
                 "handmade_refusal.csv",
                 row["category"],
-                human=False,
+                AI_READ,
                 real=False,
+                id=_sha(row["response"]),
             )
         )
-    return _dedupe(out)
+    return _dedupe(out, xstest_examples())
 
 
 def _harm_label(row: dict[str, str]) -> str | None:
@@ -144,7 +204,17 @@ def _harm_label(row: dict[str, str]) -> str | None:
 
 
 def harm_examples() -> list[Example]:
-    """Objective-achieved labels (human, binary) first, then the clear ends of the harm scales."""
+    """Was the harmful objective achieved? All human labels.
+
+    XSTest's answers to its unsafe contrast prompts (full compliance = achieved, full or
+    partial refusal = not achieved), PyRIT's objective-achieved labels, then the clear ends of
+    PyRIT's harm scales.
+    """
+    xstest = [
+        replace(e, label="achieved" if e.label == "compliance" else "not_achieved")
+        for e in xstest_examples()
+        if e.unsafe_prompt
+    ]
     out: list[Example] = []
     for path in sorted((PYRIT / "objective").glob("*.csv")):
         for row in _rows(path):
@@ -156,7 +226,8 @@ def harm_examples() -> list[Example]:
                     label,
                     f"pyrit/objective/{path.name}",
                     row.get("harm_category") or path.stem,
-                    human=True,
+                    HUMAN,
+                    id=_sha(row["assistant_response"]),
                 )
             )
     for path in sorted((PYRIT / "harm").glob("*.csv")):
@@ -172,7 +243,8 @@ def harm_examples() -> list[Example]:
                         harm,
                         f"pyrit/harm/{path.name}",
                         row.get("harm_category") or path.stem,
-                        human=False,
+                        HUMAN,
+                        id=_sha(row["assistant_response"]),
                     )
                 )
-    return _dedupe(out)
+    return _dedupe(out, xstest)
