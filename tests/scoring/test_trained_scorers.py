@@ -311,3 +311,28 @@ def test_embed_threads_follow_the_load(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _features.embed_threads() == 1  # and one other busy process
     monkeypatch.setenv("SAFETYLOOP_EMBED_THREADS", "3")
     assert _features.embed_threads() == 3
+
+
+def test_every_training_row_names_its_provenance() -> None:
+    from collections import Counter
+
+    from safetyloop.scoring.training import harm_examples, refusal_examples
+
+    refusal = refusal_examples()
+    by_group = Counter((e.group, e.provenance) for e in refusal if e.group.startswith("xstest:"))
+    assert by_group == {
+        ("xstest:gpt4", "human"): 450,
+        ("xstest:llama2orig", "human"): 450,
+        ("xstest:mistralinstruct", "human"): 450,
+    }
+    assert {e.provenance for e in refusal} == {"human", "ai-read"}
+    read_by_ai = {e.group for e in refusal if e.provenance == "ai-read"}
+    assert "smollm2_xstest.csv" in read_by_ai and "handmade_refusal.csv" in read_by_ai
+    assert all(
+        g.startswith("pyrit/objective/")
+        for g in read_by_ai - {"smollm2_xstest.csv", "handmade_refusal.csv"}
+    )
+    harm = harm_examples()
+    xstest = [e for e in harm if e.group.startswith("xstest:")]
+    assert len(xstest) == 600 and all(e.unsafe_prompt for e in xstest)  # contrast prompts only
+    assert {e.provenance for e in harm} == {"human"}

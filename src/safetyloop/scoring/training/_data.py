@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from safetyloop.errors import InputError
 from safetyloop.scoring._csv import after_comments
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -114,7 +115,7 @@ def xstest_examples() -> list[Example]:
         for line, row in enumerate(_rows(path), start=2):
             label = _XSTEST_LABELS.get(row["final_label"].strip()[:1])
             if label is None:
-                raise ValueError(
+                raise InputError(
                     f"{path}:{line}: final_label {row['final_label']!r} is not 1, 2 or 3"
                 )
             out.append(
