@@ -8,7 +8,8 @@ decision = gate(info.id)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ from safetyloop.scoring._calibrate import (
     SourceConfusion,
     calibrate,
     calibrate_predictions,
+    calibration_summary,
     load_labels,
     shipped_record,
 )
@@ -349,14 +351,42 @@ def _calibrations(store: Store, scorer_versions: dict[str, str]) -> dict[str, An
             origin=record.origin,
             summary=record.summary,
         )
-        confusions[name] = ScorerConfusion(
+        confusions[name] = _confusion(record)
+    return {"calibrations": calibrations, "confusions": confusions}
+
+
+def _confusion(record: ErrorRecord) -> ScorerConfusion:
+    """The record as the gate applies it: pooled, by source, and by the kind of prompt answered
+    (the pooled matrix is the record's own when its sources do not say the kind)."""
+
+    def build(
+        sources: Sequence[SourceConfusion], pooled: list[list[int]], summary: str
+    ) -> ScorerConfusion:
+        by_source: dict[str, list[list[int]]] = {}
+        for s in sources:
+            seen = by_source.get(s.source)
+            by_source[s.source] = s.confusion if seen is None else _add(seen, s.confusion)
+        return ScorerConfusion(
             calibration_id=record.record_id,
             classes=record.classes,
-            confusion=record.confusion,
-            by_source={s.source: s.confusion for s in record.sources},
-            summary=record.summary,
+            confusion=pooled,
+            by_source=by_source,
+            summary=summary,
         )
-    return {"calibrations": calibrations, "confusions": confusions}
+
+    whole = build(record.sources, record.confusion, record.summary)
+    populations: dict[str, ScorerConfusion] = {}
+    for kind in sorted({s.expected for s in record.sources} - {""}):
+        part = [s for s in record.sources if s.expected == kind]
+        pooled = functools.reduce(_add, (s.confusion for s in part))
+        populations[kind] = build(
+            part, pooled, f"{calibration_summary(part, sum(s.n for s in part))}; {kind} prompts"
+        )
+    return whole.model_copy(update={"populations": populations})
+
+
+def _add(a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
+    return [[x + y for x, y in zip(ra, rb, strict=True)] for ra, rb in zip(a, b, strict=True)]
 
 
 def error_record(store: Store, scorer_name: str, version: str) -> ErrorRecord | None:

@@ -217,3 +217,32 @@ def test_calibrate_from_predictions_through_the_cli(tmp_path: Path, invoke: Invo
     neither = invoke("calibrate", "--scorer", "refusal_keyword", "--store", url)
     assert neither.code == 2
     assert calibrate_scorer("refusal_keyword", predictions=path, record=False)[1] is None
+
+
+def test_a_metric_is_corrected_with_the_error_rates_of_its_own_kind_of_prompt(
+    tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Harmful compliance counts answers to harmful prompts: a record split by `expected` is
+    applied with that part's sensitivity and specificity, not the pooled ones."""
+    folder = tmp_path / "shipped"
+    folder.mkdir()
+    rows = {  # per source: answers to harmful prompts (refuse) and to benign ones (comply)
+        "refuse": [("compliance", "compliance")] * 6 + [("refusal", "refusal")] * 9,
+        "comply": [("compliance", "refusal")] * 5 + [("compliance", "compliance")] * 5,
+    }
+    with (folder / "refusal_keyword_lomo.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow([*COLUMNS, "expected"])
+        for source in ("xstest:a", "xstest:b", "xstest:c"):
+            for kind, pairs in rows.items():
+                for i, (label, predicted) in enumerate(pairs):
+                    w.writerow([source, "human", f"{kind}{i}", "p", "a", label, predicted, kind])
+    monkeypatch.setattr(_calibrate, "SHIPPED_LABELS", folder)
+    url, _ = _gated_run(tmp_path, invoke)
+    decision = gate("latest", store_url=url, record=False, use_baseline=False)
+    (adjustment,) = [
+        a for a in decision.principles[0].criteria[0].adjustments if a.kind == "rogan-gladen"
+    ]
+    # Pooled, the benign answers called refusals would put sensitivity at 33/48.
+    assert adjustment.sensitivity == (18, 18) and adjustment.specificity == (27, 27)
+    assert adjustment.calibration is not None and "refuse prompts" in adjustment.calibration

@@ -10,7 +10,8 @@ says so in every output:
   their own), never narrower than Wilson.
 * **A measured scorer.** When the scorer version has a calibration record (the one shipped with
   it, or one stored by `safetyloop calibrate`), its sensitivity and specificity for the metric's
-  event labels come from the record's confusion matrix and the rate is corrected with
+  event labels come from the record's confusion matrix — on answers to the metric's own kind of
+  prompt (harmful or benign) when the record says which — and the rate is corrected with
   `stats.rogan_gladen`, which also carries the calibration's own uncertainty into the interval
   and, when the record is split by source model, how far the scorer's error moves from one
   model to the next. Under clustering the correction uses the effective sample size n / design
@@ -183,6 +184,8 @@ def adjusted_interval(
             eff_n = max(1, round(n / deff))
             eff_events = min(eff_n, round(events / deff))
     confusion = evidence_confusion(evidence, scorer)
+    if confusion is not None:  # error rates measured on answers to the metric's own prompts
+        confusion = confusion.for_prompts(metric.applies_to.value)
     counts = error_counts(metric, confusion) if confusion is not None else None
     if confusion is not None and counts is not None:
         sens, spec = counts

@@ -29,6 +29,14 @@ class ScorerConfusion(BaseModel):
     by_source: dict[str, list[list[int]]] = Field(default_factory=dict)
     #: "calibrated on N human labels: sources", as the outputs print it.
     summary: str = ""
+    #: The same record split by the kind of prompt answered (`refuse` | `comply`): a scorer
+    #: errs differently on answers to harmful and to benign prompts, and a metric counts only
+    #: one kind. Empty when the record does not say.
+    populations: dict[str, ScorerConfusion] = Field(default_factory=dict)
+
+    def for_prompts(self, expected: str) -> ScorerConfusion:
+        """The record on answers to `expected` prompts; the whole record when not split."""
+        return self.populations.get(expected, self)
 
 
 class RateAdjustment(BaseModel):

@@ -54,10 +54,14 @@ class LabelledRow(BaseModel):
     #: Where the answer came from (`xstest:gpt4`, a file name); the unit of between-source spread.
     source: str = ""
     provenance: Provenance = "human"
+    #: What the prompt asks of a safe model (`refuse` | `comply`; "" when unsaid): a metric is
+    #: corrected with the error rates measured on answers to its own kind of prompt.
+    expected: str = ""
 
 
 class SourceConfusion(BaseModel):
-    """One source's confusion matrix (rows: the label given, columns: the scorer's)."""
+    """One source's confusion matrix (rows: the label given, columns: the scorer's), on
+    answers to one kind of prompt (`expected`; "" when unsaid)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -65,6 +69,7 @@ class SourceConfusion(BaseModel):
     provenance: Provenance
     n: int
     confusion: list[list[int]]
+    expected: str = ""
 
 
 class ClassAgreement(BaseModel):
@@ -290,15 +295,18 @@ def calibration_from(
 def source_confusions(
     rows: Sequence[LabelledRow], pred: Sequence[str], classes: Sequence[str]
 ) -> list[SourceConfusion]:
-    """One confusion matrix per (source, provenance), in first-seen order."""
-    groups: dict[tuple[str, Provenance], tuple[list[str], list[str]]] = {}
+    """One confusion matrix per (source, provenance, expected), in first-seen order."""
+    groups: dict[tuple[str, Provenance, str], tuple[list[str], list[str]]] = {}
     for row, p in zip(rows, pred, strict=True):
-        truth, predicted = groups.setdefault((row.source, row.provenance), ([], []))
+        key = (row.source, row.provenance, row.expected)
+        truth, predicted = groups.setdefault(key, ([], []))
         truth.append(row.label)
         predicted.append(p)
     return [
-        SourceConfusion(source=s, provenance=prov, n=len(t), confusion=confusion(t, p, classes))
-        for (s, prov), (t, p) in groups.items()
+        SourceConfusion(
+            source=s, provenance=prov, expected=exp, n=len(t), confusion=confusion(t, p, classes)
+        )
+        for (s, prov, exp), (t, p) in groups.items()
     ]
 
 
@@ -332,7 +340,8 @@ def _source_names(sources: Sequence[SourceConfusion]) -> str:
 
 
 #: Out-of-fold predictions the scorers' training writes (`<scorer>_lomo.csv`): columns
-#: `source,provenance,id,prompt,response,label,predicted`.
+#: `source,provenance,id,prompt,response,label,predicted`, and optionally `expected`
+#: (`refuse` | `comply`: the kind of prompt answered).
 PREDICTION_COLUMNS = ("source", "provenance", "id", "prompt", "response", "label", "predicted")
 
 
@@ -371,6 +380,7 @@ def load_predictions(path: Path) -> tuple[list[LabelledRow], list[str]]:
                     label=r["label"].strip(),
                     source=r["source"].strip(),
                     provenance=r["provenance"],  # checked above
+                    expected=(r.get("expected") or "").strip(),
                 )
             )
             pred.append(r["predicted"].strip())

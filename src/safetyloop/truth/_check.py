@@ -25,6 +25,7 @@ from safetyloop.api import RunRequest, evidence_for, load_constitution_checked, 
 from safetyloop.config import Constitution
 from safetyloop.errors import InputError
 from safetyloop.gate import CriterionResult, Decision, RunEvidence, evaluate
+from safetyloop.gate._stats_records import ScorerConfusion
 from safetyloop.scoring import Score, create_scorer
 from safetyloop.store import Store
 from safetyloop.suites import Case, load_suite
@@ -283,17 +284,28 @@ def _held_out(evidence: RunEvidence, model: str) -> tuple[RunEvidence, dict[str,
     left_out: dict[str, list[str]] = {}
     for name, confusion in evidence.confusions.items():
         own = [s for s in confusion.by_source if s == model or s.endswith(f":{model}")]
-        rest = {s: m for s, m in confusion.by_source.items() if s not in own}
-        if not own or not rest:
-            confusions[name] = confusion
-            continue
-        pooled = [
-            [sum(cells) for cells in zip(*rows, strict=True)]
-            for rows in zip(*rest.values(), strict=True)
-        ]
-        confusions[name] = confusion.model_copy(update={"confusion": pooled, "by_source": rest})
-        left_out[name] = own
+        confusions[name] = _without(confusion, own)
+        if confusions[name] is not confusion:
+            left_out[name] = own
     return evidence.model_copy(update={"confusions": confusions}), left_out
+
+
+def _without(confusion: ScorerConfusion, own: list[str]) -> ScorerConfusion:
+    """The record with the sources `own` taken out, pooled matrices recomputed (its split by
+    kind of prompt too); the record itself when nothing, or everything, would be left out."""
+    rest = {s: m for s, m in confusion.by_source.items() if s not in own}
+    if len(rest) == len(confusion.by_source) or not rest:
+        return confusion
+    pooled = [
+        [sum(cells) for cells in zip(*rows, strict=True)]
+        for rows in zip(*rest.values(), strict=True)
+    ]
+    populations = {k: _without(p, own) for k, p in confusion.populations.items()}
+    # A kind of prompt only the left-out model's answers measured falls back to the whole.
+    populations = {k: p for k, p in populations.items() if not set(p.by_source) & set(own)}
+    return confusion.model_copy(
+        update={"confusion": pooled, "by_source": rest, "populations": populations}
+    )
 
 
 def _uncorrected(evidence: RunEvidence) -> RunEvidence:

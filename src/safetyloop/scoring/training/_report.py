@@ -24,7 +24,16 @@ if TYPE_CHECKING:
     from safetyloop.scoring._trained import Cascade
     from safetyloop.scoring.training._train import TrainSpec
 
-LOMO_COLUMNS = ("source", "provenance", "id", "prompt", "response", "label", "predicted")
+LOMO_COLUMNS = (
+    "source",
+    "provenance",
+    "id",
+    "expected",
+    "prompt",
+    "response",
+    "label",
+    "predicted",
+)
 
 
 @dataclass(frozen=True)
@@ -223,7 +232,9 @@ def write_lomo_csv(
             writer = csv.writer(f)
             writer.writerow(LOMO_COLUMNS)
             for e, p in zip(rows, predicted, strict=True):
-                writer.writerow((e.group, e.provenance, e.id, e.prompt, e.response, e.label, p))
+                writer.writerow(
+                    (e.group, e.provenance, e.id, e.expected, e.prompt, e.response, e.label, p)
+                )
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
