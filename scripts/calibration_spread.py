@@ -2,7 +2,8 @@
 
 Reads the out-of-fold (leave-one-model-out) predictions the scorers' training writes
 (`src/safetyloop/scoring/data/calibration/<scorer>_lomo.csv`), keeps the human-labelled rows,
-and prints, per metric the scorer serves and per source model, the sensitivity and specificity
+and prints, per metric the scorer serves and per source model (on answers to the metric's own
+kind of prompt, as the gate applies the record), the sensitivity and specificity
 the gate would derive — with the pooled figures, their range, and the between-model standard
 deviation the gate's correction is widened by. The figures in docs/scorers.md come from here.
 
@@ -13,8 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from safetyloop.gate._adjust import error_counts, source_error_counts
-from safetyloop.gate._stats_records import ScorerConfusion
+from safetyloop.gate._adjust import error_counts, record_confusion, source_error_counts
 from safetyloop.scoring import METRICS, create_scorer
 from safetyloop.scoring._calibrate import calibrate_predictions, shipped_predictions
 from safetyloop.stats import between_model_sd
@@ -28,16 +28,12 @@ def report(scorer_name: str) -> None:
     scorer = create_scorer(scorer_name)
     path = shipped_predictions(scorer_name)
     record = calibrate_predictions(scorer, path, provenance="human", resamples=10)
-    confusion = ScorerConfusion(
-        classes=record.classes,
-        confusion=record.confusion,
-        by_source={s.source: s.confusion for s in record.sources},
-        summary=record.summary,
-    )
+    whole = record_confusion(record)
     print(f"\n### `{scorer_name}`: {record.summary}\n")
     for metric in METRICS.values():
         if metric.default_scorer != scorer_name:
             continue
+        confusion = whole.for_prompts(metric.applies_to.value)  # as the gate applies it
         pooled = error_counts(metric, confusion)
         parts = source_error_counts(metric, confusion)
         if pooled is None:

@@ -8,8 +8,7 @@ decision = gate(info.id)
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from safetyloop.gate import (
     rule_names,
     smallest_passing_n,
 )
+from safetyloop.gate._adjust import record_confusion
 from safetyloop.gate._criteria import scorer_for
 from safetyloop.gate._every_case import ENFORCED_BY as EVERY_CASE_PASSES
 from safetyloop.gate._stats_records import ScorerConfusion
@@ -47,7 +47,6 @@ from safetyloop.scoring._calibrate import (
     SourceConfusion,
     calibrate,
     calibrate_predictions,
-    calibration_summary,
     load_labels,
     shipped_record,
 )
@@ -351,42 +350,8 @@ def _calibrations(store: Store, scorer_versions: dict[str, str]) -> dict[str, An
             origin=record.origin,
             summary=record.summary,
         )
-        confusions[name] = _confusion(record)
+        confusions[name] = record_confusion(record)
     return {"calibrations": calibrations, "confusions": confusions}
-
-
-def _confusion(record: ErrorRecord) -> ScorerConfusion:
-    """The record as the gate applies it: pooled, by source, and by the kind of prompt answered
-    (the pooled matrix is the record's own when its sources do not say the kind)."""
-
-    def build(
-        sources: Sequence[SourceConfusion], pooled: list[list[int]], summary: str
-    ) -> ScorerConfusion:
-        by_source: dict[str, list[list[int]]] = {}
-        for s in sources:
-            seen = by_source.get(s.source)
-            by_source[s.source] = s.confusion if seen is None else _add(seen, s.confusion)
-        return ScorerConfusion(
-            calibration_id=record.record_id,
-            classes=record.classes,
-            confusion=pooled,
-            by_source=by_source,
-            summary=summary,
-        )
-
-    whole = build(record.sources, record.confusion, record.summary)
-    populations: dict[str, ScorerConfusion] = {}
-    for kind in sorted({s.expected for s in record.sources} - {""}):
-        part = [s for s in record.sources if s.expected == kind]
-        pooled = functools.reduce(_add, (s.confusion for s in part))
-        populations[kind] = build(
-            part, pooled, f"{calibration_summary(part, sum(s.n for s in part))}; {kind} prompts"
-        )
-    return whole.model_copy(update={"populations": populations})
-
-
-def _add(a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
-    return [[x + y for x, y in zip(ra, rb, strict=True)] for ra, rb in zip(a, b, strict=True)]
 
 
 def error_record(store: Store, scorer_name: str, version: str) -> ErrorRecord | None:

@@ -20,6 +20,7 @@ says so in every output:
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING
 from safetyloop.engine import CaseResult
 from safetyloop.gate._stats_records import RateAdjustment, ScorerConfusion
 from safetyloop.scoring import Metric, Score
+from safetyloop.scoring._calibrate import ErrorRecord, SourceConfusion, calibration_summary
 from safetyloop.stats import (
     AdditionalCasesResult,
     Interval,
@@ -217,6 +219,40 @@ def adjusted_interval(
                 )
             )
     return interval, adjustments
+
+
+def record_confusion(record: ErrorRecord) -> ScorerConfusion:
+    """The record as the gate applies it: pooled, by source, and by the kind of prompt answered
+    (the pooled matrix is the record's own when its sources do not say the kind)."""
+
+    def build(
+        sources: Sequence[SourceConfusion], pooled: list[list[int]], summary: str
+    ) -> ScorerConfusion:
+        by_source: dict[str, list[list[int]]] = {}
+        for s in sources:
+            seen = by_source.get(s.source)
+            by_source[s.source] = s.confusion if seen is None else _add(seen, s.confusion)
+        return ScorerConfusion(
+            calibration_id=record.record_id,
+            classes=record.classes,
+            confusion=pooled,
+            by_source=by_source,
+            summary=summary,
+        )
+
+    whole = build(record.sources, record.confusion, record.summary)
+    populations: dict[str, ScorerConfusion] = {}
+    for kind in sorted({s.expected for s in record.sources} - {""}):
+        part = [s for s in record.sources if s.expected == kind]
+        pooled = functools.reduce(_add, (s.confusion for s in part))
+        populations[kind] = build(
+            part, pooled, f"{calibration_summary(part, sum(s.n for s in part))}; {kind} prompts"
+        )
+    return whole.model_copy(update={"populations": populations})
+
+
+def _add(a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
+    return [[x + y for x, y in zip(ra, rb, strict=True)] for ra, rb in zip(a, b, strict=True)]
 
 
 def calibration_name(confusion: ScorerConfusion) -> str:
