@@ -59,7 +59,8 @@ def train_command(
     console.print(
         Text.assemble(
             (name, "bold"),
-            f": {report.n} examples, {report.n_trained} trained on (human labels); "
+            f": {report.n} examples, {report.n_trained} trained on "
+            f"({' and '.join(trainers[name].train_on)} labels; figures on human labels); "
             f"{len(report.folds)} folds held out by model (XSTest) and by source file",
         )
     )

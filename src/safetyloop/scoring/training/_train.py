@@ -3,8 +3,10 @@
 Leave-one-model-out: each of three folds holds out one XSTest model's 450 answers together with
 a third of the other source files, so every row gets an out-of-fold verdict from a scorer that
 never saw its model or its file. Everything the cascade chooses (the gate's confidence
-threshold) is chosen by cross-validation inside the training rows; the fine-tuning settings
-are fixed a priori (`FinetuneSettings`). Nothing is tuned to a held-out figure.
+threshold) is chosen by cross-validation inside the training rows. The fine-tuning settings
+(`FinetuneSettings`) are fixed, except one choice made after looking at held-out folds and said
+so in docs/scorers.md: `refusal` trains on the ai-read rows too, with three layers and 128
+tokens, which held out llama2orig far better (0.918 binary against 0.691).
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from safetyloop.scoring._crossencoder import LoadedEncoder, pack, save_bundle
+from safetyloop.scoring._crossencoder import LoadedEncoder, PairLengths, pack, save_bundle
 from safetyloop.scoring._features import Array, lexical_matrix
 from safetyloop.scoring._head import LinearHead, bundle_path
 from safetyloop.scoring._trained import Cascade, load_encoder_from_model
 from safetyloop.scoring.training._data import (
+    AI_READ,
     HUMAN,
     XSTEST_MODELS,
     Example,
@@ -78,6 +81,10 @@ trainers: dict[str, TrainSpec] = {
         ("compliance", "partial", "refusal"),
         frozenset({"refusal", "partial"}),
         {"compliance": "compliance", "partial": "partial", "refusal": "refusal"},
+        # Refusal styles vary more between models than people's labels of them can cover: the
+        # ai-read answers (SmolLM2's evasions, PyRIT's jailbroken outputs) widen what it sees.
+        settings=FinetuneSettings(lengths=PairLengths(prompt=24, total=128), layers=3),
+        train_on=(HUMAN, AI_READ),
     ),
     "harm": TrainSpec(
         harm_examples,
