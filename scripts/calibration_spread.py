@@ -16,7 +16,7 @@ import sys
 
 from safetyloop.gate._adjust import error_counts, record_confusion, source_error_counts
 from safetyloop.scoring import METRICS, create_scorer
-from safetyloop.scoring._calibrate import calibrate_predictions, shipped_predictions
+from safetyloop.scoring._calibrate import shipped_record
 from safetyloop.stats import between_model_sd
 
 
@@ -26,8 +26,9 @@ def _rate(counts: tuple[int, int]) -> str:
 
 def report(scorer_name: str) -> None:
     scorer = create_scorer(scorer_name)
-    path = shipped_predictions(scorer_name)
-    record = calibrate_predictions(scorer, path, provenance="human", resamples=10)
+    record = shipped_record(scorer)
+    if record is None:
+        raise SystemExit(f"{scorer_name}: no shipped predictions for this version")
     whole = record_confusion(record)
     print(f"\n### `{scorer_name}`: {record.summary}\n")
     for metric in METRICS.values():
