@@ -6,8 +6,6 @@ A suite file is checked whole before anything runs: every problem is collected a
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -15,8 +13,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from safetyloop.config._records import (
+    Problems,
+    csv_records,
+    decode_text,
+    jsonl_records,
+    read_bytes,
+)
 from safetyloop.config._yaml import LineMap, load_yaml
-from safetyloop.errors import ConfigError, InputError
+from safetyloop.errors import InputError
 from safetyloop.suites._case import Case, Expected, Message
 from safetyloop.suites._suite import Suite
 
@@ -31,17 +36,6 @@ _SCHEMA_HINT = "see docs/suites.md for the suite file schema; nothing was run"
 _LineOf = Callable[[str], int]
 
 
-class _Problems:
-    """Problems of one file, formatted `file:line: field: message`."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.items: list[str] = []
-
-    def add(self, line: int, field: str, message: str) -> None:
-        self.items.append(f"{self.file}:{line}: {field}: {message}")
-
-
 def load_user_suite(path: str | Path) -> Suite:
     """Load the user suite in `path` (.jsonl, .csv, .yaml or .yml); its name is the file stem.
 
@@ -51,7 +45,7 @@ def load_user_suite(path: str | Path) -> Suite:
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    readers: dict[str, Callable[[Path, str, _Problems], list[Case]]] = {
+    readers: dict[str, Callable[[Path, str, Problems], list[Case]]] = {
         ".jsonl": _read_jsonl,
         ".csv": _read_csv,
         ".yaml": _read_yaml,
@@ -65,17 +59,11 @@ def load_user_suite(path: str | Path) -> Suite:
         )
     if not path.is_file():
         raise InputError(f"{path}: no such suite file", hint="check the path")
-    problems = _Problems(str(path))
+    problems = Problems(path)
     cases = reader(path, path.stem, problems)
-    if not problems.items and not cases:
+    if not problems and not cases:
         problems.add(1, "<file>", "no cases (the file is empty)")
-    if problems.items:
-        count = len(problems.items)
-        raise ConfigError(
-            f"{path}: {count} problem{'s' if count != 1 else ''}",
-            problems=problems.items,
-            hint=_SCHEMA_HINT,
-        )
+    problems.raise_if_any(_SCHEMA_HINT)
     return Suite(
         name=path.stem,
         description=f"user suite from {path.name}",
@@ -85,82 +73,43 @@ def load_user_suite(path: str | Path) -> Suite:
     )
 
 
-def _text(path: Path, problems: _Problems) -> str | None:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        problems.add(data[: exc.start].count(b"\n") + 1, "<file>", f"not UTF-8 text ({exc.reason})")
-        return None
+def _text(path: Path, problems: Problems) -> str | None:
+    return decode_text(read_bytes(path), problems)
 
 
-def _read_jsonl(path: Path, stem: str, problems: _Problems) -> list[Case]:
+def _read_jsonl(path: Path, stem: str, problems: Problems) -> list[Case]:
     text = _text(path, problems)
     if text is None:
         return []
     builder = _Builder(stem, problems)
-    # split on "\n" only: JSON strings may hold U+2028 and friends, which splitlines() breaks on
-    for line_no, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.add(line_no, "<record>", f"malformed JSON: {exc.msg} (column {exc.colno})")
-            continue
+    for line_no, record in jsonl_records(text, problems):
         builder.add(record, _fixed(line_no), strict_keys=True)
     return builder.cases
 
 
-def _read_csv(path: Path, stem: str, problems: _Problems) -> list[Case]:
+def _read_csv(path: Path, stem: str, problems: Problems) -> list[Case]:
     text = _text(path, problems)
     if text is None:
         return []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, None)
-        if header is None:
-            return []
-        columns = [column.strip() for column in header]
-        missing = False
+
+    def header_ok(columns: list[str]) -> bool:
+        good = True
         for required in ("id", "expected"):
             if required not in columns:
                 problems.add(1, required, "required column is missing")
-                missing = True
+                good = False
         if "prompt" not in columns and "messages" not in columns:
             problems.add(1, "prompt", "the header needs a prompt or a messages column")
-            missing = True
-        for column in sorted({c for c in columns if columns.count(c) > 1}):
-            problems.add(1, column or "<column>", "duplicate column")
-            missing = True
-        if missing:
-            return []
-        builder = _Builder(stem, problems)
-        end = reader.line_num
-        for row in reader:
-            line_no, end = end + 1, reader.line_num
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if len(row) != len(columns):
-                problems.add(
-                    line_no, "<record>", f"{len(row)} cells, but the header has {len(columns)}"
-                )
-                continue
-            builder.add(
-                _csv_record(dict(zip(columns, row, strict=True)), line_no, problems),
-                _fixed(line_no),
-                strict_keys=False,
-            )
-        return builder.cases
-    except csv.Error as exc:
-        problems.add(reader.line_num or 1, "<file>", f"malformed CSV: {exc}")
-        return []
+            good = False
+        return good
+
+    builder = _Builder(stem, problems)
+    for line_no, row in csv_records(text, problems, header_ok):
+        builder.add(_csv_record(row, line_no, problems), _fixed(line_no), strict_keys=False)
+    return builder.cases
 
 
-def _csv_record(row: dict[str, str], line_no: int, problems: _Problems) -> dict[str, Any]:
+def _csv_record(row: dict[str, str], line_no: int, problems: Problems) -> dict[str, Any]:
     """A CSV row as a record: empty cells are absent, `messages` is JSON, other columns metadata."""
     record: dict[str, Any] = {}
     metadata: dict[str, Any] = {}
@@ -185,7 +134,7 @@ def _csv_record(row: dict[str, str], line_no: int, problems: _Problems) -> dict[
 _INVALID = object()  # a value already reported; later checks skip it
 
 
-def _read_yaml(path: Path, stem: str, problems: _Problems) -> list[Case]:
+def _read_yaml(path: Path, stem: str, problems: Problems) -> list[Case]:
     data, lines = load_yaml(path)  # malformed YAML and duplicate keys raise ConfigError here
     if data is None:
         return []
@@ -210,7 +159,7 @@ def _yaml_line_of(lines: LineMap, index: int) -> _LineOf:
 class _Builder:
     """Validates records one by one, collecting problems and the cases that passed."""
 
-    def __init__(self, stem: str, problems: _Problems) -> None:
+    def __init__(self, stem: str, problems: Problems) -> None:
         self.stem = stem
         self.problems = problems
         self.cases: list[Case] = []
@@ -221,7 +170,7 @@ class _Builder:
         if not isinstance(record, Mapping):
             problem(line_of(""), "<record>", f"expected an object, got {_type(record)}")
             return
-        before = len(self.problems.items)
+        before = len(self.problems)
         if strict_keys:
             for key in record:
                 if key not in FIELDS:
@@ -244,7 +193,7 @@ class _Builder:
         metadata = record.get("metadata", {})
         if not isinstance(metadata, Mapping):
             problem(line_of("metadata"), "metadata", f"expected an object, got {_type(metadata)}")
-        if len(self.problems.items) > before:
+        if len(self.problems) > before:
             return
         assert isinstance(case_id, str) and messages is not None and expected is not None
         self.cases.append(

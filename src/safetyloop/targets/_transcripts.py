@@ -14,16 +14,20 @@ message`, and one duplicate answer for the same case and model is a problem, not
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from safetyloop.errors import ConfigError, InputError
+from safetyloop.config._records import (
+    Problems,
+    csv_records,
+    decode_text,
+    jsonl_records,
+    read_bytes,
+)
+from safetyloop.errors import InputError
 
 __all__ = ["Transcript", "TranscriptFile", "read_transcripts"]
 
@@ -86,20 +90,6 @@ class TranscriptFile:
         return rows
 
 
-class _Problems:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.found: list[tuple[int, str]] = []
-
-    def add(self, line: int, name: str, message: str) -> None:
-        self.found.append((line, f"{self.path}:{line}: {name}: {message}"))
-
-    @property
-    def items(self) -> list[str]:
-        """Every problem as `file:line: field: message`, in line order."""
-        return [text for _, text in sorted(self.found, key=lambda item: item[0])]
-
-
 def read_transcripts(path: str | Path) -> TranscriptFile:
     """Read and check a JSONL or CSV file of recorded answers (see the module docstring).
 
@@ -114,90 +104,43 @@ def read_transcripts(path: str | Path) -> TranscriptFile:
             f"{path}: unsupported answers file type {suffix or '(none)'!r}",
             hint="use a .jsonl or .csv file",
         )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    problems = _Problems(path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        problems.add(line, "<file>", f"not UTF-8 text ({exc.reason})")
-        text = ""
-    records = _jsonl(text, problems) if suffix == ".jsonl" else _csv(text, problems)
+    data = read_bytes(path)
+    problems = Problems(path)
+    text = decode_text(data, problems) or ""
+    records = jsonl_records(text, problems) if suffix == ".jsonl" else _csv(text, problems)
     rows = _validate(records, problems)
-    if not problems.found and not rows:
+    if not problems and not rows:
         problems.add(1, "<file>", "no answers (the file is empty)")
-    if problems.items:
-        count = len(problems.found)
-        raise ConfigError(
-            f"{path}: {count} problem{'s' if count != 1 else ''}",
-            problems=problems.items,
-            hint=_HINT,
-        )
+    problems.raise_if_any(_HINT)
     return TranscriptFile(path, hashlib.sha256(data).hexdigest(), tuple(rows))
 
 
-def _jsonl(text: str, problems: _Problems) -> list[tuple[int, Any]]:
-    records: list[tuple[int, Any]] = []
-    # split on "\n" only: JSON strings may hold U+2028 and friends, which splitlines() breaks on
-    for line_no, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append((line_no, json.loads(line)))
-        except json.JSONDecodeError as exc:
-            problems.add(line_no, "<record>", f"malformed JSON: {exc.msg} (column {exc.colno})")
-    return records
-
-
-def _csv(text: str, problems: _Problems) -> list[tuple[int, Any]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records: list[tuple[int, Any]] = []
-    try:
-        header = next(reader, None)
-        if header is None:
-            return []
-        columns = [c.strip() for c in header]
-        bad = False
+def _csv(text: str, problems: Problems) -> list[tuple[int, Any]]:
+    def header_ok(columns: list[str]) -> bool:
+        good = True
         if "response" not in columns:
             problems.add(1, "response", "required column is missing")
-            bad = True
+            good = False
         if "id" not in columns and "prompt" not in columns:
             problems.add(1, "id", "the header needs an id or a prompt column")
-            bad = True
-        for column in sorted({c for c in columns if columns.count(c) > 1}):
-            problems.add(1, column or "<column>", "duplicate column")
-            bad = True
-        if bad:
-            return []
-        end = reader.line_num
-        for row in reader:
-            line_no, end = end + 1, reader.line_num
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if len(row) != len(columns):
-                problems.add(
-                    line_no, "<record>", f"{len(row)} cells, but the header has {len(columns)}"
-                )
-                continue
-            # an empty id or prompt cell is absent; an empty response is reported as such
-            record = {c: v for c, v in zip(columns, row, strict=True) if v != "" or c == "response"}
-            records.append((line_no, record))
-    except csv.Error as exc:
-        problems.add(reader.line_num or 1, "<file>", f"malformed CSV: {exc}")
-    return records
+            good = False
+        return good
+
+    # an empty id or prompt cell is absent; an empty response is reported as such
+    return [
+        (line, {c: v for c, v in row.items() if v != "" or c == "response"})
+        for line, row in csv_records(text, problems, header_ok)
+    ]
 
 
-def _validate(records: list[tuple[int, Any]], problems: _Problems) -> list[Transcript]:
+def _validate(records: list[tuple[int, Any]], problems: Problems) -> list[Transcript]:
     rows: list[Transcript] = []
     first: dict[tuple[str | None, str, str], int] = {}
     for line, record in records:
         if not isinstance(record, Mapping):
             problems.add(line, "<record>", f"expected an object, got {type(record).__name__}")
             continue
-        before = len(problems.found)
+        before = len(problems)
         response = record.get("response")
         if "response" not in record:
             problems.add(line, "response", "required field is missing")
@@ -206,7 +149,7 @@ def _validate(records: list[tuple[int, Any]], problems: _Problems) -> list[Trans
         elif not response.strip():
             problems.add(line, "response", "must not be empty: an empty answer is not an answer")
         values: dict[str, str | None] = {}
-        reported = len(problems.found)
+        reported = len(problems)
         for name in _KEYS:
             value = record.get(name)
             if isinstance(value, int) and not isinstance(value, bool) and name == "id":
@@ -215,9 +158,9 @@ def _validate(records: list[tuple[int, Any]], problems: _Problems) -> list[Trans
                 problems.add(line, name, "must be a non-empty string when given")
                 value = None
             values[name] = value
-        if values["id"] is None and values["prompt"] is None and len(problems.found) == reported:
+        if values["id"] is None and values["prompt"] is None and len(problems) == reported:
             problems.add(line, "id", "give the case id or the prompt the answer belongs to")
-        if len(problems.found) > before:
+        if len(problems) > before:
             continue
         assert isinstance(response, str)
         row = Transcript(

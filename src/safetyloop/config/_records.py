@@ -1,0 +1,114 @@
+"""A user's JSONL or CSV file read as line-numbered records, every problem said as file:line.
+
+Suite files and recorded-answer files are both tables a team writes by hand or exports from
+another tool; reading them the same way means the same errors, found all at once, for both.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from safetyloop.errors import ConfigError, InputError
+
+__all__ = ["Problems", "csv_records", "decode_text", "jsonl_records", "read_bytes"]
+
+
+class Problems:
+    """Problems of one file, each `file:line: field: message`, listed in line order."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+        self._found: list[tuple[int, str]] = []
+
+    def add(self, line: int, field: str, message: str) -> None:
+        self._found.append((line, f"{self.path}:{line}: {field}: {message}"))
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+    @property
+    def items(self) -> list[str]:
+        return [text for _, text in sorted(self._found, key=lambda item: item[0])]
+
+    def raise_if_any(self, hint: str) -> None:
+        """Raise one ConfigError listing every problem (exit 2, nothing run or stored)."""
+        if self._found:
+            count = len(self._found)
+            raise ConfigError(
+                f"{self.path}: {count} problem{'s' if count != 1 else ''}",
+                problems=self.items,
+                hint=hint,
+            )
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes; an unreadable file is a usage error naming it."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+def decode_text(data: bytes, problems: Problems) -> str | None:
+    """UTF-8 text (a byte-order mark allowed), or None with the line of the first bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problems.add(data[: exc.start].count(b"\n") + 1, "<file>", f"not UTF-8 text ({exc.reason})")
+        return None
+
+
+def jsonl_records(text: str, problems: Problems) -> list[tuple[int, Any]]:
+    """(line, parsed JSON) for every non-blank line; a malformed line is a problem."""
+    records: list[tuple[int, Any]] = []
+    # split on "\n" only: JSON strings may hold U+2028 and friends, which splitlines() breaks on
+    for line_no, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append((line_no, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            problems.add(line_no, "<record>", f"malformed JSON: {exc.msg} (column {exc.colno})")
+    return records
+
+
+def csv_records(
+    text: str, problems: Problems, header_ok: Callable[[list[str]], bool]
+) -> list[tuple[int, dict[str, str]]]:
+    """(line a record starts on, column → cell) for every non-blank row.
+
+    `header_ok` checks the stripped column names (adding its own problems); a bad header, a
+    repeated column or malformed CSV reads no records, a row of the wrong width is a problem.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records: list[tuple[int, dict[str, str]]] = []
+    try:
+        header = next(reader, None)
+        if header is None:
+            return []
+        columns = [column.strip() for column in header]
+        good = header_ok(columns)
+        for column in sorted({c for c in columns if columns.count(c) > 1}):
+            problems.add(1, column or "<column>", "duplicate column")
+            good = False
+        if not good:
+            return []
+        end = reader.line_num
+        for row in reader:
+            line_no, end = end + 1, reader.line_num
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if len(row) != len(columns):
+                problems.add(
+                    line_no, "<record>", f"{len(row)} cells, but the header has {len(columns)}"
+                )
+                continue
+            records.append((line_no, dict(zip(columns, row, strict=True))))
+    except csv.Error as exc:
+        problems.add(reader.line_num or 1, "<file>", f"malformed CSV: {exc}")
+    return records
