@@ -30,12 +30,13 @@ def _table(decision: Decision) -> Table:
     table = Table(
         title=f"gate {decision.run_id} · {decision.target}", box=box.SIMPLE_HEAD, pad_edge=False
     )
-    table.add_column("id", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("metric / rule", no_wrap=True)
-    table.add_column(f"rate [{decision.confidence:.0%} interval]", no_wrap=True)
+    # On a narrow terminal the long cells wrap; the id and the status never shrink away.
+    table.add_column("id", no_wrap=True, min_width=2)
+    table.add_column("status", no_wrap=True, min_width=len(Status.NOT_MEASURED.value))
+    table.add_column("metric / rule", overflow="fold")
+    table.add_column(f"rate [{decision.confidence:.0%} interval]", overflow="fold")
     table.add_column("n (err)", justify="right", no_wrap=True)
-    table.add_column("limit", no_wrap=True)
+    table.add_column("limit", overflow="fold")
     for p in decision.principles:
         status = Text(p.status.value, _STYLE[p.status])
         if not p.criteria:
