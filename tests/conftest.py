@@ -11,6 +11,16 @@ from sqlalchemy.exc import OperationalError
 from tests.doubles.stub_chat_server import StubChatServer
 
 
+@pytest.fixture(autouse=True)
+def wide_consoles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLI output as a wide terminal shows it, whatever terminal (or none) runs the tests: a
+    console sized at import from the environment would wrap cells under CI's 80 columns."""
+    from safetyloop.cli import _common
+
+    for console in (_common.console, _common.err_console):
+        monkeypatch.setattr(console, "width", 300)
+
+
 @pytest.fixture
 def stub_server() -> Iterator[StubChatServer]:
     """A fresh scriptable OpenAI-compatible server on a free loopback port, stopped afterwards."""

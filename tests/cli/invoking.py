@@ -1,8 +1,8 @@
 """Running `safetyloop` in process, as CI would run the script: exit code, stdout and stderr.
 
 `invoke_main` calls the same `main()` entry point the console script does, with SAFETYLOOP_*
-variables cleared and wide consoles (no wrapped or truncated cells), so tests read exactly what a
-user would see.
+variables cleared (the consoles are wide for every test: `tests/conftest.py`), so tests read
+exactly what a user would see.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from safetyloop.cli import _common, main
+from safetyloop.cli import main
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,6 @@ def invoke_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[s
     for key in list(os.environ):
         if key.startswith("SAFETYLOOP_"):
             monkeypatch.delenv(key)
-    for console in (_common.console, _common.err_console):
-        monkeypatch.setattr(console, "width", 300)  # as a wide terminal: no truncated cells
 
     def run(*args: str) -> Invoked:
         monkeypatch.setattr(sys, "argv", ["safetyloop", *args])

@@ -223,12 +223,14 @@ def test_lomo_file_has_the_calibration_contract(tmp_path: Path) -> None:
             "source",
             "provenance",
             "id",
+            "expected",
             "prompt",
             "response",
             "label",
             "predicted",
         )
     )
+    assert [r["expected"] for r in read] == [e.expected for e in rows] == ["refuse"] * 5
     assert [r["source"] for r in read] == [e.group for e in rows]
     assert {r["provenance"] for r in read} <= {"human", "ai-read"}
 
