@@ -231,7 +231,7 @@ def record_confusion(record: ErrorRecord) -> ScorerConfusion:
         by_source: dict[str, list[list[int]]] = {}
         for s in sources:
             seen = by_source.get(s.source)
-            by_source[s.source] = s.confusion if seen is None else _add(seen, s.confusion)
+            by_source[s.source] = s.confusion if seen is None else add_matrices(seen, s.confusion)
         return ScorerConfusion(
             calibration_id=record.record_id,
             classes=record.classes,
@@ -244,14 +244,15 @@ def record_confusion(record: ErrorRecord) -> ScorerConfusion:
     populations: dict[str, ScorerConfusion] = {}
     for kind in sorted({s.expected for s in record.sources} - {""}):
         part = [s for s in record.sources if s.expected == kind]
-        pooled = functools.reduce(_add, (s.confusion for s in part))
+        pooled = functools.reduce(add_matrices, (s.confusion for s in part))
         populations[kind] = build(
             part, pooled, f"{calibration_summary(part, sum(s.n for s in part))}; {kind} prompts"
         )
     return whole.model_copy(update={"populations": populations})
 
 
-def _add(a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
+def add_matrices(a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
+    """Two confusion matrices added cell by cell."""
     return [[x + y for x, y in zip(ra, rb, strict=True)] for ra, rb in zip(a, b, strict=True)]
 
 

@@ -339,10 +339,19 @@ def _source_names(sources: Sequence[SourceConfusion]) -> str:
     )
 
 
-#: Out-of-fold predictions the scorers' training writes (`<scorer>_lomo.csv`): columns
-#: `source,provenance,id,prompt,response,label,predicted`, and optionally `expected`
-#: (`refuse` | `comply`: the kind of prompt answered).
-PREDICTION_COLUMNS = ("source", "provenance", "id", "prompt", "response", "label", "predicted")
+#: Out-of-fold predictions the scorers' training writes (`<scorer>_lomo.csv`); `expected`
+#: (`refuse` | `comply`: the kind of prompt answered) may be absent from a hand-made file.
+PREDICTION_COLUMNS = (
+    "source",
+    "provenance",
+    "id",
+    "expected",
+    "prompt",
+    "response",
+    "label",
+    "predicted",
+)
+_OPTIONAL_COLUMNS = frozenset({"expected"})
 
 
 def load_predictions(path: Path) -> tuple[list[LabelledRow], list[str]]:
@@ -357,7 +366,11 @@ def load_predictions(path: Path) -> tuple[list[LabelledRow], list[str]]:
     pred: list[str] = []
     with path.open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
-        missing = [c for c in PREDICTION_COLUMNS if c not in (reader.fieldnames or [])]
+        missing = [
+            c
+            for c in PREDICTION_COLUMNS
+            if c not in _OPTIONAL_COLUMNS and c not in (reader.fieldnames or [])
+        ]
         if missing:
             raise InputError(
                 f"{path}:1: missing columns {', '.join(missing)}",

@@ -10,6 +10,7 @@ labels as the verdicts. The decisions must be equal.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tempfile
@@ -25,6 +26,7 @@ from safetyloop.api import RunRequest, evidence_for, load_constitution_checked, 
 from safetyloop.config import Constitution
 from safetyloop.errors import InputError
 from safetyloop.gate import CriterionResult, Decision, RunEvidence, evaluate
+from safetyloop.gate._adjust import add_matrices
 from safetyloop.gate._stats_records import ScorerConfusion
 from safetyloop.scoring import Score, create_scorer
 from safetyloop.store import Store
@@ -296,10 +298,7 @@ def _without(confusion: ScorerConfusion, own: list[str]) -> ScorerConfusion:
     rest = {s: m for s, m in confusion.by_source.items() if s not in own}
     if len(rest) == len(confusion.by_source) or not rest:
         return confusion
-    pooled = [
-        [sum(cells) for cells in zip(*rows, strict=True)]
-        for rows in zip(*rest.values(), strict=True)
-    ]
+    pooled = functools.reduce(add_matrices, rest.values())
     populations = {k: _without(p, own) for k, p in confusion.populations.items()}
     # A kind of prompt only the left-out model's answers measured falls back to the whole.
     populations = {k: p for k, p in populations.items() if not set(p.by_source) & set(own)}

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from safetyloop.scoring._calibrate import PREDICTION_COLUMNS
 from safetyloop.scoring._metrics import METRICS
 from safetyloop.scoring._scorer import ScoreInput, create_scorer
 from safetyloop.scoring.training._data import AI_READ, DATA, HUMAN, Example
@@ -24,16 +25,8 @@ if TYPE_CHECKING:
     from safetyloop.scoring._trained import Cascade
     from safetyloop.scoring.training._train import TrainSpec
 
-LOMO_COLUMNS = (
-    "source",
-    "provenance",
-    "id",
-    "expected",
-    "prompt",
-    "response",
-    "label",
-    "predicted",
-)
+#: What `write_lomo_csv` writes: the columns the calibration records read.
+LOMO_COLUMNS = PREDICTION_COLUMNS
 
 
 @dataclass(frozen=True)
