@@ -6,9 +6,15 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from tests.doubles.stub_chat_server import StubChatServer
+
+# Property tests check behaviour, not speed: on a loaded 2-core machine a per-example deadline
+# fails them at random (speed is measured by bench/).
+settings.register_profile("safetyloop", deadline=None)
+settings.load_profile("safetyloop")
 
 
 @pytest.fixture(autouse=True)
