@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from tests.gate.gate_helpers import benign, decide, harmful, principle, ruled, unmeasured
 
-from safetyloop.gate import Decision, Status, output_formats, render
+from safetyloop.gate import OUTPUT_FORMATS, Decision, Status, output_formats, render
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -64,6 +64,22 @@ def hostile() -> Decision:
 
 def test_every_format_is_registered() -> None:
     assert set(output_formats()) >= {"json", "markdown", "junit", "html"}
+
+
+class EntryPointDouble:
+    """An installed `safetyloop.output_formats` entry point, as the registry sees one."""
+
+    name, value = "status-only", "double:status_only"
+
+    def load(self) -> object:
+        return lambda decision: f"{decision.decision.value}\n"
+
+
+def test_a_plugin_format_renders_through_the_one_path(decision: Decision) -> None:
+    with OUTPUT_FORMATS.isolated(plugins=[EntryPointDouble()]):
+        assert "status-only" in output_formats()
+        assert render(decision, "status-only") == "BLOCK\n"
+    assert "status-only" not in output_formats()
 
 
 # --- JSON ----------------------------------------------------------------------------------

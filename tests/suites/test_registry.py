@@ -8,11 +8,11 @@ import pytest
 
 from safetyloop.errors import InputError
 from safetyloop.suites import (
+    SUITES,
     Case,
     Expected,
     Message,
     Suite,
-    _registry,
     load_suite,
     suite,
     suite_info,
@@ -21,13 +21,10 @@ from safetyloop.suites import (
 
 
 @pytest.fixture
-def isolated_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Restore the process-wide registry after the test."""
-    suite_names()  # make sure the bundled suites are in before the snapshot
-    for attr in ("_registry", "_infos", "_entry_points", "_plugin_errors", "_cache"):
-        monkeypatch.setattr(_registry, attr, dict(getattr(_registry, attr)))
-    monkeypatch.setattr(_registry, "_discovered", _registry._discovered)
-    yield
+def isolated_registry() -> Iterator[None]:
+    """A fresh registry: what a test registers is forgotten after it."""
+    with SUITES.isolated():
+        yield
 
 
 def one_case(suite_name: str) -> Case:
@@ -58,7 +55,7 @@ def test_decorator_registers_without_loading(isolated_registry: None) -> None:
     assert isinstance(decorated(), Suite)
 
 
-class FakeEntryPoint:
+class EntryPointDouble:
     def __init__(self, name: str, target: object) -> None:
         self.name, self.value, self._target = name, f"fake:{name}", target
 
@@ -68,9 +65,7 @@ class FakeEntryPoint:
         return self._target
 
 
-def test_entry_point_plugins_load_lazily(
-    isolated_registry: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_entry_point_plugins_load_lazily() -> None:
     loaded: list[str] = []
 
     def plugin() -> Suite:
@@ -80,28 +75,22 @@ def test_entry_point_plugins_load_lazily(
         )
 
     eps = [
-        FakeEntryPoint("test-plugin", plugin),
-        FakeEntryPoint("test-broken", ImportError("boom")),
+        EntryPointDouble("test-plugin", plugin),
+        EntryPointDouble("test-broken", ImportError("boom")),
     ]
-    monkeypatch.setattr(_registry, "entry_points", lambda group: eps)
-    monkeypatch.setattr(_registry, "_discovered", False)
-
-    assert {"test-plugin", "test-broken"} <= set(suite_names())
-    assert loaded == []
-    assert load_suite("test-plugin").description == "p"
-    infos = {i.name: i for i in suite_info()}
-    assert infos["test-plugin"].license == "MIT"
-    assert "unavailable" in infos["test-broken"].description
-    assert "harmbench" in infos  # a broken plugin does not hide the others
-    with pytest.raises(InputError, match="failed to load"):
-        load_suite("test-broken")
+    with SUITES.isolated(plugins=eps):
+        assert {"test-plugin", "test-broken"} <= set(suite_names())
+        assert loaded == []
+        assert load_suite("test-plugin").description == "p"
+        infos = {i.name: i for i in suite_info()}
+        assert infos["test-plugin"].license == "MIT"
+        assert "unavailable" in infos["test-broken"].description
+        assert "harmbench" in infos  # a broken plugin does not hide the others
+        with pytest.raises(InputError, match="failed to load"):
+            load_suite("test-broken")
 
 
-def test_plugin_returning_a_wrong_suite_name(
-    isolated_registry: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    eps = [FakeEntryPoint("test-named", lambda: Suite(name="other", cases=(one_case("other"),)))]
-    monkeypatch.setattr(_registry, "entry_points", lambda group: eps)
-    monkeypatch.setattr(_registry, "_discovered", False)
-    with pytest.raises(InputError, match="named 'other'"):
+def test_plugin_returning_a_wrong_suite_name() -> None:
+    eps = [EntryPointDouble("test-named", lambda: Suite(name="other", cases=(one_case("other"),)))]
+    with SUITES.isolated(plugins=eps), pytest.raises(InputError, match="named 'other'"):
         load_suite("test-named")

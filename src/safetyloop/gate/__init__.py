@@ -1,10 +1,5 @@
 """The release gate: PASS / WARN / BLOCK with every reason and rule id."""
 
-# Built-in rules that live in their own modules register on import.
-from safetyloop.gate import (
-    _every_case,  # noqa: F401  (every_case_passes: C5, incidents)
-    _independence,  # noqa: F401  (judge-is-guard: every principle)
-)
 from safetyloop.gate._criteria import smallest_passing_n
 from safetyloop.gate._evaluate import evaluate
 from safetyloop.gate._model import (
@@ -13,23 +8,34 @@ from safetyloop.gate._model import (
     Decision,
     Finding,
     PrincipleResult,
+    RuleEvidence,
     RunEvidence,
     ScorerCalibration,
     Status,
 )
-from safetyloop.gate._outputs import output_formats, render
+from safetyloop.gate._outputs import OUTPUT_FORMATS, output_format, output_formats, render
 from safetyloop.gate._regression import REGRESSION, compare_evidence
-from safetyloop.gate._rules import gate_rule, rule_names
+from safetyloop.gate._rules import (
+    EVERY_PRINCIPLE_RULES,
+    RULES,
+    RuleContext,
+    fail_status,
+    gate_rule,
+    not_measured,
+    rule_names,
+)
 from safetyloop.gate._stats_records import (
     ComparisonTest,
     RateAdjustment,
     RegressionReport,
     ScorerConfusion,
 )
-from safetyloop.redteam import gate_rule as _redteam_rule  # noqa: F401  (redteam: issue 5)
 
 __all__ = [
+    "EVERY_PRINCIPLE_RULES",
+    "OUTPUT_FORMATS",
     "REGRESSION",
+    "RULES",
     "CategoryRate",
     "ComparisonTest",
     "CriterionResult",
@@ -38,13 +44,18 @@ __all__ = [
     "PrincipleResult",
     "RateAdjustment",
     "RegressionReport",
+    "RuleContext",
+    "RuleEvidence",
     "RunEvidence",
     "ScorerCalibration",
     "ScorerConfusion",
     "Status",
     "compare_evidence",
     "evaluate",
+    "fail_status",
     "gate_rule",
+    "not_measured",
+    "output_format",
     "output_formats",
     "render",
     "rule_names",

@@ -133,14 +133,7 @@ def evaluate(
                 else {}
             ),
             **({"baseline_run": baseline.run_id} if baseline is not None else {}),
-            **(
-                {
-                    "redteam_run": evidence.redteam.run_id,
-                    "attack_set_hash": evidence.redteam.attack_set_hash,
-                }
-                if evidence.redteam is not None
-                else {}
-            ),
+            **(evidence.redteam.lineage() if evidence.redteam is not None else {}),
         },
         principles=principles,
         regression=report,

@@ -17,12 +17,12 @@ suites (and the metric and scorer that decide a failure):
 from __future__ import annotations
 
 from safetyloop._hashing import content_hash
-from safetyloop.config import Criterion, Enforcement, Principle
+from safetyloop.config import Criterion, Principle
 from safetyloop.errors import InputError
 from safetyloop.gate._adjust import case_outcomes
 from safetyloop.gate._criteria import INSUFFICIENT, applicable_cases, scorer_for
 from safetyloop.gate._model import Finding, Status
-from safetyloop.gate._rules import RuleContext, gate_rule, not_measured
+from safetyloop.gate._rules import RuleContext, fail_status, gate_rule, not_measured
 from safetyloop.scoring import METRICS
 from safetyloop.suites import Case, load_suite
 
@@ -49,7 +49,7 @@ def _suite_complete(cases: list[Case], version: str) -> bool:
 
 def _check(principle: Principle, criterion: Criterion, ctx: RuleContext) -> list[Finding]:
     ev = ctx.evidence
-    fail = Status.BLOCK if principle.enforcement == Enforcement.HARD else Status.WARN
+    fail = fail_status(principle)
     metric = METRICS[criterion.metric]
     scorer = scorer_for(criterion)
     findings: list[Finding] = []

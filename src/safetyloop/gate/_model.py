@@ -6,11 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SerializeAsAny
 
 from safetyloop.engine import CaseResult
 from safetyloop.gate._stats_records import RateAdjustment, RegressionReport, ScorerConfusion
-from safetyloop.redteam._records import RedteamEvidence
 from safetyloop.safeguards import SafeguardCheck
 from safetyloop.scoring import Score
 from safetyloop.suites import Case
@@ -58,6 +57,20 @@ class ScorerCalibration(BaseModel):
     summary: str = ""
 
 
+class RuleEvidence(BaseModel):
+    """Evidence beside the run that a plugin rule reads (a red-team run for the `redteam` rule).
+
+    The gate does not know its fields, so it does not import the stage that makes it; it only
+    records `lineage()` in the decision.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    def lineage(self) -> dict[str, Any]:
+        """What the decision's lineage records of this evidence."""
+        return {}
+
+
 class RunEvidence(BaseModel):
     """Everything the gate reads about a run: lineage, cases, results and verdicts."""
 
@@ -78,7 +91,7 @@ class RunEvidence(BaseModel):
     #: corrects their rates for measured error (Rogan–Gladen).
     confusions: dict[str, ScorerConfusion] = Field(default_factory=dict)
     #: A red-team run given with the gate (`--redteam`), read by the `redteam` rule.
-    redteam: RedteamEvidence | None = None
+    redteam: SerializeAsAny[RuleEvidence] | None = None
     #: The checks of the run's guarded target, from its lineage: `judge-is-guard` compares
     #: their scorers with the criteria's.
     safeguards: list[SafeguardCheck] = Field(default_factory=list)

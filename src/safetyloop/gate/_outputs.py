@@ -1,4 +1,8 @@
-"""One output path for every format: `render(decision, fmt)`; formats register by name."""
+"""One output path for every format: `render(decision, fmt)`; formats register by name.
+
+The built-ins are below; a plugin adds a format through the `safetyloop.output_formats`
+entry-point group (a function `Decision -> str`).
+"""
 
 from __future__ import annotations
 
@@ -8,27 +12,36 @@ from collections.abc import Callable
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from safetyloop._registry import Registry, callables
 from safetyloop.gate._model import Decision, Status
 
 Renderer = Callable[[Decision], str]
-_FORMATS: dict[str, Renderer] = {}
+
+#: Every output format of a gate decision.
+OUTPUT_FORMATS: Registry[Renderer] = Registry(
+    "output format",
+    "safetyloop.output_formats",
+    accept=callables("a renderer (decision) -> str"),
+)
 
 
 def output_format(name: str) -> Callable[[Renderer], Renderer]:
+    """Register `fn(decision) -> str` as the output format `name`."""
+
     def register(fn: Renderer) -> Renderer:
-        _FORMATS[name] = fn
-        return fn
+        return OUTPUT_FORMATS.register(name, fn)
 
     return register
 
 
 def output_formats() -> list[str]:
-    return sorted(_FORMATS)
+    """Every output format's name, sorted (plugins are not imported to list them)."""
+    return OUTPUT_FORMATS.names()
 
 
 def render(decision: Decision, fmt: str) -> str:
-    """Render a decision as `json`, `markdown`, `junit` or `html`."""
-    return _FORMATS[fmt](decision)
+    """Render a decision as `json`, `markdown`, `junit`, `html` or a plugin's format."""
+    return OUTPUT_FORMATS.get(fmt)(decision)
 
 
 def _env(autoescape: bool) -> Environment:

@@ -27,10 +27,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from safetyloop.config import Comparison, Constitution, Criterion, Enforcement, Principle
+from safetyloop.config import Comparison, Constitution, Criterion, Principle
 from safetyloop.gate._adjust import SETTLE_POWER, case_outcomes
 from safetyloop.gate._criteria import INSUFFICIENT, applicable_cases, scorer_for
 from safetyloop.gate._model import Finding, RunEvidence, Status
+from safetyloop.gate._rules import fail_status
 from safetyloop.gate._stats_records import ComparisonTest, RegressionReport
 from safetyloop.scoring import METRICS
 from safetyloop.stats import holm, non_inferiority, sample_size_non_inferiority
@@ -228,7 +229,7 @@ def _fmt(test: ComparisonTest) -> str:
 
 def regression_findings(principle: Principle, report: RegressionReport) -> list[Finding]:
     """The `regression` rule's findings for one principle."""
-    fail = Status.BLOCK if principle.enforcement == Enforcement.HARD else Status.WARN
+    fail = fail_status(principle)
     base = report.baseline_run
     findings: list[Finding] = []
 

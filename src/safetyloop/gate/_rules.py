@@ -1,10 +1,18 @@
-"""Principle-level gate rules, registered by name and bound by `enforced_by` in a constitution."""
+"""Principle-level gate rules, registered by name and bound by `enforced_by` in a constitution.
+
+Two registries, because a rule is applied in one of two ways. `RULES` holds the rules a
+constitution names (`enforced_by`); a plugin there is loaded only when a principle names it.
+`EVERY_PRINCIPLE_RULES` holds the rules the gate applies to every principle with criteria; the
+gate needs all of them, so a broken plugin there stops the gate with its error rather than being
+skipped (a rule that silently does not run could let a release pass).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from safetyloop._registry import Registry, callables
 from safetyloop.config import Constitution, Enforcement, Principle
 from safetyloop.gate._criteria import ERROR_CEILING, INSUFFICIENT, scorer_for
 from safetyloop.gate._model import (
@@ -26,9 +34,22 @@ class RuleContext:
 
 
 Rule = Callable[[Principle, RuleContext], list[Finding]]
-_RULES: dict[str, Rule] = {}
-#: Rules the gate applies to every principle with criteria (not named by `enforced_by`).
-_EVERY_PRINCIPLE: dict[str, Rule] = {}
+
+#: Rules named by `enforced_by`: those below, the built-in modules', and plugins
+#: (`safetyloop.gate_rules`; the red-team rule is one, declared in safetyloop's own pyproject).
+RULES: Registry[Rule] = Registry(
+    "gate rule",
+    "safetyloop.gate_rules",
+    builtins=("safetyloop.gate._every_case",),
+    accept=callables("a rule (principle, context) -> list[Finding]"),
+)
+#: Rules the gate applies to every principle with criteria (`safetyloop.every_principle_rules`).
+EVERY_PRINCIPLE_RULES: Registry[Rule] = Registry(
+    "every-principle gate rule",
+    "safetyloop.every_principle_rules",
+    builtins=("safetyloop.gate._independence",),
+    accept=callables("a rule (principle, context) -> list[Finding]"),
+)
 
 NOT_MEASURED = NOT_MEASURED_RULE
 #: The `enforced_by` name of C4's rule, which reads every other principle's findings.
@@ -41,26 +62,29 @@ def gate_rule(name: str, *, every_principle: bool = False) -> Callable[[Rule], R
     the principle's own findings (such a rule returns [] where it has nothing to say)."""
 
     def register(rule: Rule) -> Rule:
-        (_EVERY_PRINCIPLE if every_principle else _RULES)[name] = rule
-        return rule
+        return (EVERY_PRINCIPLE_RULES if every_principle else RULES).register(name, rule)
 
     return register
 
 
 def every_principle_rules() -> list[Rule]:
-    """The rules applied to every principle with criteria, in name order."""
-    return [_EVERY_PRINCIPLE[name] for name in sorted(_EVERY_PRINCIPLE)]
+    """The rules applied to every principle with criteria, in name order (PluginError when one
+    of them cannot be loaded: the gate does not decide without it)."""
+    return [EVERY_PRINCIPLE_RULES.get(name) for name in EVERY_PRINCIPLE_RULES.names()]
 
 
 def rule_names() -> set[str]:
-    return set(_RULES)
+    """The names `enforced_by` may use (plugins are not imported to list them)."""
+    return set(RULES.names())
 
 
 def get_rule(name: str) -> Rule:
-    return _RULES[name]
+    """The rule `enforced_by: name` binds (InputError when unknown or its plugin is broken)."""
+    return RULES.get(name)
 
 
-def _fail_status(principle: Principle) -> Status:
+def fail_status(principle: Principle) -> Status:
+    """What a rule's failure means for `principle`: BLOCK when it is hard, else WARN."""
     return Status.BLOCK if principle.enforcement == Enforcement.HARD else Status.WARN
 
 
@@ -126,7 +150,7 @@ def lineage(principle: Principle, ctx: RuleContext) -> list[Finding]:
             Finding(
                 rule="lineage",
                 principle=principle.id,
-                status=_fail_status(principle),
+                status=fail_status(principle),
                 message="incomplete lineage: " + "; ".join(missing),
             )
         ]

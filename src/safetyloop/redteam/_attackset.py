@@ -92,7 +92,7 @@ def build_attack_set(request: AttackSetRequest) -> AttackSet:
     """Validate names and build every spec (InputError on an unknown strategy or transform)."""
     for name in request.strategies:
         if name not in STRATEGIES or name == "single":
-            known = ", ".join(sorted(set(STRATEGIES) - {"single"}))
+            known = ", ".join(n for n in STRATEGIES.names() if n != "single")
             raise InputError(f"unknown multi-turn strategy {name!r}", hint=f"known: {known}")
     transforms = [get_transform(name) for name in request.transforms]
     if request.templates:

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from safetyloop.gate import RuleEvidence
+
 
 class AttackSpec(BaseModel):
     """One planned attack: a strategy (with its transform or plan) against one harmful request.
@@ -98,8 +100,8 @@ class AttackResult(BaseModel):
     turn_violations: list[tuple[int, bool]] = Field(default_factory=list)
 
 
-class RedteamEvidence(BaseModel):
-    """A red-team run as the gate reads it."""
+class RedteamEvidence(RuleEvidence):
+    """A red-team run as the gate reads it (through the `redteam` rule)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -108,3 +110,6 @@ class RedteamEvidence(BaseModel):
     attack_set_hash: str
     target_version: str
     results: list[AttackResult]
+
+    def lineage(self) -> dict[str, Any]:
+        return {"redteam_run": self.run_id, "attack_set_hash": self.attack_set_hash}

@@ -10,10 +10,11 @@ conversation as an error — never as a failed or successful attack.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from safetyloop._registry import Registry
 from safetyloop.errors import InputError
 from safetyloop.redteam._prompts import (
     crescendo_system,
@@ -289,19 +290,18 @@ class Tap(Strategy):
                 return
 
 
-STRATEGIES: dict[str, Callable[[], Strategy]] = {
-    "single": SingleTurn,
-    "scripted": Scripted,
-    "crescendo": Crescendo,
-    "pair": Pair,
-    "tap": Tap,
-}
+def _accept(name: str, loaded: object) -> type[Strategy]:
+    if not (isinstance(loaded, type) and issubclass(loaded, Strategy)):
+        raise TypeError(f"{loaded!r} is not a Strategy subclass")
+    return loaded
+
+
+#: Every strategy class by name (the built-ins here, plugins through entry points).
+STRATEGIES: Registry[type[Strategy]] = Registry("strategy", "safetyloop.strategies", accept=_accept)
+for _builtin in (SingleTurn, Scripted, Crescendo, Pair, Tap):
+    STRATEGIES.register(_builtin.name, _builtin)
 
 
 def get_strategy(name: str) -> Strategy:
     """A fresh strategy object by name."""
-    if name not in STRATEGIES:
-        raise InputError(
-            f"unknown strategy {name!r}", hint=f"known: {', '.join(sorted(STRATEGIES))}"
-        )
-    return STRATEGIES[name]()
+    return STRATEGIES.get(name)()

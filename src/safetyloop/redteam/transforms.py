@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from safetyloop._registry import Registry
 from safetyloop.errors import InputError
 
 TransformFn = Callable[[str, int], str]
@@ -55,7 +56,18 @@ class Transform:
         return self.fn(text, seed)
 
 
-_REGISTRY: dict[str, Transform] = {}
+def _accept(name: str, loaded: object) -> Transform:
+    """A plugin gives a `Transform`, or a plain `fn(text, seed) -> str` named by its entry point."""
+    if isinstance(loaded, Transform):
+        return loaded
+    if callable(loaded):
+        return Transform(name, name, (loaded.__doc__ or "").strip().split("\n")[0], loaded)
+    raise TypeError(f"{loaded!r} is neither a Transform nor a function (text, seed) -> str")
+
+
+#: Every named transform (the built-ins below, plugins through entry points); the jailbreak
+#: templates are data, looked up by their `jailbreak:` prefix.
+TRANSFORMS: Registry[Transform] = Registry("transform", "safetyloop.transforms", accept=_accept)
 
 
 def transform(
@@ -64,9 +76,7 @@ def transform(
     """Register `fn(text, seed) -> str` as the transform `name` (family defaults to the name)."""
 
     def register(fn: TransformFn) -> TransformFn:
-        if name in _REGISTRY:
-            raise ValueError(f"transform {name!r} is already registered")
-        _REGISTRY[name] = Transform(name, family or name, description, fn)
+        TRANSFORMS.register(name, Transform(name, family or name, description, fn))
         return fn
 
     return register
@@ -74,7 +84,7 @@ def transform(
 
 def transform_names(*, include_templates: bool = True) -> list[str]:
     """All registered transform names, sorted; jailbreak templates last."""
-    names = sorted(_REGISTRY)
+    names = TRANSFORMS.names()
     if include_templates:
         names += sorted(f"jailbreak:{key}" for key in _templates())
     return names
@@ -88,8 +98,9 @@ def get_transform(name: str) -> Transform:
     """
     if "+" in name:
         return compose([get_transform(part.strip()) for part in name.split("+")])
-    if name in _REGISTRY:
-        return _REGISTRY[name]
+    found = TRANSFORMS.find(name)
+    if found is not None:
+        return found
     if name.startswith("jailbreak:"):
         key = name.removeprefix("jailbreak:")
         templates = _templates()

@@ -5,6 +5,7 @@ from safetyloop.scoring._metrics import METRICS, Metric, metric_names
 from safetyloop.scoring._normalise import normalise
 from safetyloop.scoring._scorer import (
     ERROR,
+    SCORERS,
     Score,
     ScoreInput,
     Scorer,
@@ -18,6 +19,7 @@ __all__ = [
     "ERROR",
     "METRICS",
     "PROVENANCES",
+    "SCORERS",
     "Metric",
     "Provenance",
     "Score",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from safetyloop._hashing import content_hash
-from safetyloop.errors import InputError, SafetyloopError
+from safetyloop._registry import Registry, callables
+from safetyloop.errors import SafetyloopError
 from safetyloop.suites import Message
 
 
@@ -92,7 +92,19 @@ class Scorer(ABC):
 
 
 ScorerFactory = Callable[[dict[str, Any]], Scorer]
-_SCORERS: dict[str, ScorerFactory] = {}
+
+#: Every scorer: the built-in modules register on import, plugins through entry points.
+SCORERS: Registry[ScorerFactory] = Registry(
+    "scorer",
+    "safetyloop.scorers",
+    builtins=(
+        "safetyloop.scoring._judge",
+        "safetyloop.scoring._pattern",
+        "safetyloop.scoring._refusal_keyword",
+        "safetyloop.scoring._trained",
+    ),
+    accept=callables("a scorer factory (config) -> Scorer"),
+)
 
 
 def scorer(name: str) -> Callable[[type[Scorer]], type[Scorer]]:
@@ -100,29 +112,17 @@ def scorer(name: str) -> Callable[[type[Scorer]], type[Scorer]]:
 
     def register(cls: type[Scorer]) -> type[Scorer]:
         cls.name = name
-        _SCORERS[name] = cls
+        SCORERS.register(name, cls)
         return cls
 
     return register
 
 
-def _load_plugins() -> None:
-    from safetyloop.scoring import _judge, _pattern, _refusal_keyword, _trained  # noqa: F401
-
-    for ep in entry_points(group="safetyloop.scorers"):
-        _SCORERS.setdefault(ep.name, ep.load())
-
-
 def scorer_names() -> list[str]:
-    _load_plugins()
-    return sorted(_SCORERS)
+    """Every registered scorer's name, sorted (plugins are not imported to list them)."""
+    return SCORERS.names()
 
 
 def create_scorer(name: str, config: dict[str, Any] | None = None) -> Scorer:
     """Build a registered scorer by name."""
-    _load_plugins()
-    if name not in _SCORERS:
-        raise InputError(
-            f"unknown scorer {name!r}", hint=f"known scorers: {', '.join(sorted(_SCORERS))}"
-        )
-    return _SCORERS[name](config or {})
+    return SCORERS.get(name)(config or {})

@@ -1,14 +1,15 @@
 """Suites: the cases a target is evaluated on — bundled data sets, plugins and user files.
 
-Public API: `Case`, `Suite`, the `@suite` registry (`suite_names`, `suite_info`, `load_suite`),
-user-file loading (`load_user_suite`, schema in docs/suites.md; `resolve_suite_file` for the
-files a constitution names) and `stratified_sample`.
+Public API: `Case`, `Suite`, the `@suite` registry (`SUITES`, `suite_names`, `suite_info`,
+`load_suite`), user-file loading (`load_user_suite`, schema in docs/suites.md;
+`resolve_suite_file` for the files a constitution names) and `stratified_sample`.
 """
 
 from __future__ import annotations
 
 from safetyloop.suites._case import Case, Expected, Message
 from safetyloop.suites._registry import (
+    SUITES,
     SuiteInfo,
     load_suite,
     resolve_suite_file,
@@ -21,6 +22,7 @@ from safetyloop.suites._suite import Suite
 from safetyloop.suites._userfile import load_user_suite
 
 __all__ = [
+    "SUITES",
     "Case",
     "Expected",
     "Message",

@@ -1,21 +1,20 @@
 """The suite registry: bundled suites, third-party plugins and user files behind one name lookup.
 
 Suites register by name with the `@suite` decorator, in the way Inspect registers tasks.
-Third-party packages publish suites through the `safetyloop.suites` entry-point group; those are
-imported only when a lookup needs them, so a broken plugin cannot break the bundled suites.
+Third-party packages publish suites through the `safetyloop.suites` entry-point group; the
+shared `Registry` imports those only when a lookup needs them, so a broken plugin cannot break
+the bundled suites.
 """
 
 from __future__ import annotations
 
 import difflib
-import importlib
 import threading
-import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
+from safetyloop._registry import Registry, callables
 from safetyloop.errors import InputError
 from safetyloop.suites._case import Case
 from safetyloop.suites._suite import Suite
@@ -23,6 +22,7 @@ from safetyloop.suites._userfile import load_user_suite
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "SUITES",
     "USER_SUITE_SUFFIXES",
     "SuiteInfo",
     "SuiteLoader",
@@ -69,14 +69,18 @@ class SuiteLoader:
         )
 
 
-_lock = threading.RLock()
-_registry: dict[str, Callable[[], Suite]] = {}
-_infos: dict[str, SuiteInfo] = {}
-_entry_points: dict[str, EntryPoint] = {}
-_plugin_errors: dict[str, str] = {}
-_cache: dict[str, Suite] = {}
+#: Every registered suite: the bundled ones register on import, plugins through entry points.
+SUITES: Registry[Callable[[], Suite]] = Registry(
+    "suite",
+    ENTRY_POINT_GROUP,
+    builtins=("safetyloop.suites._bundled",),
+    accept=callables("a zero-argument callable returning a Suite"),
+)
+
+_lock = threading.Lock()
+#: Loaded suites by name, with the loader that built each (a re-registered name reloads).
+_cache: dict[str, tuple[Callable[[], Suite], Suite]] = {}
 _file_cache: dict[tuple[str, int, int], Suite] = {}
-_discovered = False
 
 
 def suite(
@@ -90,69 +94,15 @@ def suite(
 
     def decorate(build_cases: Callable[[], Iterable[Case]]) -> SuiteLoader:
         loader = SuiteLoader(SuiteInfo(name, description, source, license), build_cases)
-        with _lock:
-            existing = _registry.get(name)
-            if isinstance(existing, SuiteLoader) and _qualname(existing.build_cases) != _qualname(
-                build_cases
-            ):
-                raise ValueError(f"suite {name!r} is already registered by {existing.build_cases}")
-            _registry[name] = loader
-            _infos[name] = loader.info
-            _cache.pop(name, None)
+        SUITES.register(name, loader)
         return loader
 
     return decorate
 
 
-def _qualname(func: Callable[..., object]) -> str:
-    return f"{getattr(func, '__module__', '')}.{getattr(func, '__qualname__', repr(func))}"
-
-
-def _discover() -> None:
-    """Import the bundled suites and list plugin entry points (without importing plugins)."""
-    global _discovered
-    with _lock:
-        if _discovered:
-            return
-        importlib.import_module("safetyloop.suites._bundled")
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name in _registry or ep.name in _entry_points:
-                warnings.warn(
-                    f"suite plugin {ep.value!r} ignored: the name {ep.name!r} is already taken",
-                    stacklevel=2,
-                )
-                continue
-            _entry_points[ep.name] = ep
-        _discovered = True
-
-
-def _plugin(name: str) -> Callable[[], Suite] | None:
-    """Import the entry point for `name` once; a failure is remembered, not raised, here."""
-    with _lock:
-        if name in _registry:
-            return _registry[name]
-        ep = _entry_points.get(name)
-        if ep is None or name in _plugin_errors:
-            return None
-        try:
-            loaded: object = ep.load()
-        except Exception as exc:  # a plugin's own bug must not break listing the others
-            _plugin_errors[name] = f"cannot import {ep.value!r}: {type(exc).__name__}: {exc}"
-            return None
-        if not callable(loaded):
-            _plugin_errors[name] = f"{ep.value!r} is not callable"
-            return None
-        _registry[name] = loaded
-        if isinstance(loaded, SuiteLoader):
-            _infos[name] = loaded.info
-        return loaded
-
-
 def suite_names() -> list[str]:
     """Every registered suite name (bundled and plugins), sorted."""
-    _discover()
-    with _lock:
-        return sorted({*_registry, *_entry_points})
+    return SUITES.names()
 
 
 def suite_info() -> list[SuiteInfo]:
@@ -164,17 +114,17 @@ def suite_info() -> list[SuiteInfo]:
     """
     infos = []
     for name in suite_names():
-        info = _infos.get(name)
-        if info is None:
-            try:
-                loaded = load_suite(name)
-            except InputError as exc:
-                info = SuiteInfo(name, f"(unavailable: {exc.message})", "", "")
-            else:
-                info = SuiteInfo(name, loaded.description, loaded.source, loaded.license)
-                _infos[name] = info
+        try:
+            loader = SUITES.get(name)
+            info = loader.info if isinstance(loader, SuiteLoader) else _info(load_suite(name))
+        except InputError as exc:
+            info = SuiteInfo(name, f"(unavailable: {exc.message})", "", "")
         infos.append(info)
     return infos
+
+
+def _info(loaded: Suite) -> SuiteInfo:
+    return SuiteInfo(loaded.name, loaded.description, loaded.source, loaded.license)
 
 
 def load_suite(name_or_path: str) -> Suite:
@@ -187,19 +137,9 @@ def load_suite(name_or_path: str) -> Suite:
         InputError: unknown name, missing file, or a plugin that fails to load.
         ConfigError: a user file with invalid records (every problem listed).
     """
-    _discover()
-    with _lock:
-        cached = _cache.get(name_or_path)
-    if cached is not None:
-        return cached
-    loader = _plugin(name_or_path)
+    loader = SUITES.find(name_or_path)
     if loader is not None:
         return _load_registered(name_or_path, loader)
-    if name_or_path in _plugin_errors:
-        raise InputError(
-            f"suite plugin {name_or_path!r} failed to load: {_plugin_errors[name_or_path]}",
-            hint="reinstall or fix the package that provides it",
-        )
     path = Path(name_or_path)
     if path.suffix.lower() in USER_SUITE_SUFFIXES or path.exists():
         return _load_file(path)
@@ -237,6 +177,10 @@ def resolve_suite_file(ref: str, base: Path) -> tuple[str, Path] | None:
 
 
 def _load_registered(name: str, loader: Callable[[], Suite]) -> Suite:
+    with _lock:
+        cached = _cache.get(name)
+    if cached is not None and cached[0] is loader:
+        return cached[1]
     try:
         loaded = loader()
     except InputError:
@@ -253,7 +197,8 @@ def _load_registered(name: str, loader: Callable[[], Suite]) -> Suite:
     if not getattr(loader, "cached", True):
         return loaded
     with _lock:
-        return _cache.setdefault(name, loaded)
+        _cache[name] = (loader, loaded)
+    return loaded
 
 
 def _load_file(path: Path) -> Suite:

@@ -1,11 +1,12 @@
 """Targets: everything that answers a conversation, behind one async interface."""
 
-from safetyloop.targets._registry import create_target, target_kind, target_kinds
+from safetyloop.targets._registry import TARGETS, create_target, target_kind, target_kinds
 from safetyloop.targets._spec import TargetSpec, build_target, load_targets_file, parse_target_spec
 from safetyloop.targets._target import GenerateParams, Target, TargetError, TargetResponse
 from safetyloop.targets._transcripts import Transcript, TranscriptFile, read_transcripts
 
 __all__ = [
+    "TARGETS",
     "GenerateParams",
     "Target",
     "TargetError",
