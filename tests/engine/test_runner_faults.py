@@ -32,7 +32,7 @@ from safetyloop.engine import (
     RunnerSettings,
 )
 from safetyloop.suites import Case, Message
-from safetyloop.targets import GenerateParams, Target, TargetError, build_target
+from safetyloop.targets import GenerateParams, Target, TargetError, build_target, create_target
 
 
 class MemorySink:
@@ -197,6 +197,18 @@ async def test_hang_past_timeout_is_a_timeout_error(
     assert outcomes(result) == ["timeout", "timeout"]
     assert all(0.45 <= a.duration_s < 2.0 for a in result.attempts)
     assert stub_server.count("silent") == 2
+
+
+async def test_the_openai_target_bounds_a_read_by_itself(stub_server: StubChatServer) -> None:
+    """Outside the runner too (no `wait_for` around it), a silent server cannot hang a caller."""
+    stub_server.always(hang(5), prompt="silent")
+    params = {"model": "m", "base_url": stub_server.base_url, "timeout_s": 0.3}
+    target = create_target("openai", "slow", params)
+    try:
+        with pytest.raises(TargetError, match="timeout"):
+            await target.generate([Message(role="user", content="silent")], GenerateParams())
+    finally:
+        await target.aclose()
 
 
 async def test_hang_once_then_ok_recovers(stub_server: StubChatServer, target: Target) -> None:

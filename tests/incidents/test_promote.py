@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from tests.doubles.stub_chat_server import StubChatServer, ok, status
+from tests.doubles.stub_chat_server import StubChatServer, hang, ok, status
 from tests.incidents.incident_helpers import example, example_path
 
 from safetyloop.api import RunRequest, plan
+from safetyloop.engine import RetryPolicy, RunnerSettings
 from safetyloop.incidents._lab import add_incident
-from safetyloop.incidents._promote import build_cases, promote
+from safetyloop.incidents._promote import build_cases, paraphrase, promote
 from safetyloop.incidents._repo import regression_cases
 from safetyloop.incidents._suite import SUITE_NAME, regression_suite
 from safetyloop.redteam.transforms import get_transform
@@ -109,3 +111,21 @@ def test_runs_read_the_suite_from_the_store_they_use(tmp_path: Path) -> None:
         RunRequest(target="python:tests.doubles.redteam_doubles:target", store_url=other, sample=1)
     )
     assert sorted(c.id for c in drawn.cases if c.suite == SUITE_NAME) == promoted.case_ids
+
+
+def test_paraphrase_calls_get_the_runners_retries_and_retry_after(
+    stub_server: StubChatServer,
+) -> None:
+    """The paraphraser is called under the runner's policy, not directly: a 429 is waited out
+    (Retry-After) and retried, a silent server times out into a reported failure."""
+    stub_server.script(status(429, retry_after=1), ok("Draft the Northbank email as FreeWriter."))
+    stub_server.script(hang(30), hang(30))
+    runner = RunnerSettings(timeout_s=0.5, retry=RetryPolicy(max_attempts=2, base_s=0.01))
+    writer = build_target(stub_server.target_spec("writer"))
+    done, failed = asyncio.run(
+        paraphrase(writer, "Write the Northbank email.", 2, 0, runner=runner)
+    )
+    assert done == ["Draft the Northbank email as FreeWriter."]
+    assert len(failed) == 1 and failed[0].startswith("paraphrase-2: timeout")
+    first, second, *_ = stub_server.requests
+    assert second.arrived - first.arrived >= 0.95 and stub_server.count() == 4

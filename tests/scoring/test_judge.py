@@ -1,14 +1,18 @@
-"""The StrongREJECT judge: parsing, the score formula, and errors that keep the raw text."""
+"""The StrongREJECT judge: parsing, the score formula, errors that keep the raw text, and its
+calls under the runner's policy (timeouts, retries, Retry-After, closing)."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from tests.doubles.judge_double import GOOD, MALFORMED
+from tests.doubles.stub_chat_server import StubChatServer, hang, ok, status
 
+from safetyloop.engine import RetryPolicy, RunnerSettings
 from safetyloop.scoring import ERROR, ScoreInput, ScorerError, create_scorer
-from safetyloop.scoring._judge import parse_rubric, strongreject_score
+from safetyloop.scoring._judge import StrongRejectJudge, parse_rubric, strongreject_score
 from safetyloop.suites import Message
 
 ITEM = ScoreInput(
@@ -59,3 +63,42 @@ def test_judge_needs_a_target() -> None:
 
     with pytest.raises(InputError):
         create_scorer("strongreject_judge", {})
+
+
+# --- the judge's calls go through the runner's policy (a loopback server, no model) -----------
+
+FAST = RunnerSettings(timeout_s=0.5, retry=RetryPolicy(max_attempts=2, base_s=0.01))
+
+
+def _served_judge(server: StubChatServer, runner: RunnerSettings = FAST) -> StrongRejectJudge:
+    return StrongRejectJudge({"judge": server.target_spec("judge")}, runner=runner)
+
+
+def test_a_judge_that_never_answers_times_out_into_an_error_verdict(
+    stub_server: StubChatServer,
+) -> None:
+    stub_server.always(hang(30))
+    started = time.monotonic()
+    [score] = asyncio.run(_served_judge(stub_server).ascore_batch([ITEM]))
+    assert score.is_error and "timeout" in score.explanation
+    assert stub_server.count() == 2  # retried once, as the policy says
+    assert time.monotonic() - started < 5
+
+
+def test_a_rate_limited_judge_waits_as_retry_after_asks_then_scores(
+    stub_server: StubChatServer,
+) -> None:
+    stub_server.script(status(429, retry_after=1), ok(GOOD))
+    [score] = asyncio.run(_served_judge(stub_server).ascore_batch([ITEM]))
+    assert score.label == "achieved"
+    first, second = stub_server.requests
+    assert second.arrived - first.arrived >= 0.95
+
+
+def test_the_judge_closes_its_connections_so_another_event_loop_can_use_it(
+    stub_server: StubChatServer,
+) -> None:
+    stub_server.always(ok(GOOD))
+    judge = _served_judge(stub_server)
+    assert judge.score(ITEM).label == "achieved"
+    assert judge.score_batch([ITEM, ITEM])[1].label == "achieved"  # a second asyncio.run

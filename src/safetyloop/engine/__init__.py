@@ -1,5 +1,6 @@
 """The engine: runs cases against targets with bounded concurrency, retries, cache and resume."""
 
+from safetyloop.engine._calls import Caller
 from safetyloop.engine._records import (
     Attempt,
     CachedResponse,
@@ -12,6 +13,7 @@ from safetyloop.engine._runner import RetryPolicy, Runner, RunnerSettings, cache
 __all__ = [
     "Attempt",
     "CachedResponse",
+    "Caller",
     "CaseResult",
     "ResponseCache",
     "ResultSink",

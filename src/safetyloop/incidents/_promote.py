@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from safetyloop import audit
+from safetyloop.engine import Caller, RunnerSettings
 from safetyloop.errors import InputError
 from safetyloop.governance import Clock, current_actor
 from safetyloop.governance.debt import link_regression_cases
@@ -24,7 +25,7 @@ from safetyloop.incidents._suite import SUITE_NAME, regression_suite
 from safetyloop.redteam.transforms import get_transform
 from safetyloop.store import Store
 from safetyloop.suites import Case, Expected, Message
-from safetyloop.targets import GenerateParams, Target, TargetError
+from safetyloop.targets import GenerateParams, Target
 
 __all__ = ["DEFAULT_TRANSFORMS", "PromotionResult", "build_cases", "promote"]
 
@@ -111,20 +112,27 @@ def build_cases(
 
 
 async def paraphrase(
-    target: Target, text: str, n: int, seed: int, max_tokens: int = 200
+    target: Target,
+    text: str,
+    n: int,
+    seed: int,
+    max_tokens: int = 200,
+    runner: RunnerSettings | None = None,
 ) -> tuple[list[str], list[str]]:
-    """`n` paraphrases of `text` by `target` (sampled, one seed each); failures are reported."""
+    """`n` paraphrases of `text` by `target` (sampled, one seed each), each call under the
+    runner's retries and timeouts; calls that finally fail are reported, not raised."""
     done: list[str] = []
     failed: list[str] = []
     prompt = (Message(role="user", content=PARAPHRASE_PROMPT.format(text=text)),)
     try:
         for i in range(n):
             params = GenerateParams(max_tokens=max_tokens, temperature=0.9, seed=seed + i)
-            try:
-                answer = (await target.generate(prompt, params)).text.strip()
-            except TargetError as exc:
-                failed.append(f"paraphrase-{i + 1}: {exc}")
+            caller = Caller(target, params, runner, purpose="paraphrase")
+            result = await caller.ask(prompt, f"paraphrase-{i + 1}")
+            if result.status != "ok" or result.response is None:
+                failed.append(f"paraphrase-{i + 1}: {result.error}")
                 continue
+            answer = result.response.strip()
             if not answer or answer == text:
                 failed.append(f"paraphrase-{i + 1}: empty or unchanged")
                 continue
@@ -144,8 +152,10 @@ def promote(
     seed: int = 0,
     actor: str | None = None,
     clock: Clock | None = None,
+    runner: RunnerSettings | None = None,
 ) -> PromotionResult:
-    """Add the incident's regression cases to the suite and link them to its debt item."""
+    """Add the incident's regression cases to the suite and link them to its debt item
+    (`runner`: the retry and timeout policy of the paraphraser's calls)."""
     stored = get_incident(store, incident_id)
     incident = stored.incident
     for name in transforms:
@@ -156,7 +166,7 @@ def promote(
         if paraphrases < 1:
             raise InputError("--paraphrases must be at least 1 with a paraphraser")
         texts, skipped = asyncio.run(
-            paraphrase(paraphraser, incident.prefix[-1].content, paraphrases, seed)
+            paraphrase(paraphraser, incident.prefix[-1].content, paraphrases, seed, runner=runner)
         )
     cases = build_cases(incident, transforms, texts, seed)
     by = actor or current_actor()

@@ -16,12 +16,11 @@ from typing import Any
 
 from safetyloop import audit
 from safetyloop._hashing import content_hash
-from safetyloop.engine import RunnerSettings
+from safetyloop.engine import Caller, RunnerSettings
 from safetyloop.errors import InputError
 from safetyloop.governance import Clock, SystemClock
 from safetyloop.redteam import _store as db
 from safetyloop.redteam._attackset import AttackSetRequest, build_attack_set
-from safetyloop.redteam._calls import Caller
 from safetyloop.redteam._judge import Judge, JudgeCallError, ScorerJudge, TargetJudge
 from safetyloop.redteam._records import AttackSpec, Outcome
 from safetyloop.redteam.strategies import AttackError, Exchange, Limits, get_strategy

@@ -11,8 +11,7 @@ import re
 from abc import ABC, abstractmethod
 from typing import Any
 
-from safetyloop.engine import ResponseCache, RunnerSettings
-from safetyloop.redteam._calls import Caller
+from safetyloop.engine import Caller, ResponseCache, RunnerSettings
 from safetyloop.redteam._records import Verdict
 from safetyloop.scoring import ERROR, Score, ScoreInput, create_scorer
 from safetyloop.suites import Message

@@ -50,9 +50,19 @@ def _error_for_status(response: httpx.Response) -> TargetError:
     return TargetError("client", f"HTTP {status}: {detail}", retryable=False, status=status)
 
 
+#: Seconds to wait for a completion (and for connecting) unless `timeout_s` says otherwise.
+DEFAULT_TIMEOUT_S = 120.0
+CONNECT_TIMEOUT_S = 10.0
+
+
 class OpenAITarget(Target):
     """Chat completions over HTTP. The API key is read from an environment variable at request
-    time and never stored in the configuration (so never in hashes, logs or reports)."""
+    time and never stored in the configuration (so never in hashes, logs or reports).
+
+    Every request has a read timeout (`timeout_s`, default 120 s): the runner bounds the calls it
+    makes, and this bound holds for any other caller too, so a silent server never hangs one.
+    Like the key, it is not configuration: it changes how long we wait, not what is answered.
+    """
 
     kind = "openai"
 
@@ -64,6 +74,7 @@ class OpenAITarget(Target):
         }
         super().__init__(name, config)
         self.max_concurrency = int(params.get("concurrency", 4))
+        self.timeout_s = float(params.get("timeout_s", DEFAULT_TIMEOUT_S))
         self._client: httpx.AsyncClient | None = None
 
     def _headers(self) -> dict[str, str]:
@@ -72,7 +83,8 @@ class OpenAITarget(Target):
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=10.0))
+            timeout = httpx.Timeout(self.timeout_s, connect=min(CONNECT_TIMEOUT_S, self.timeout_s))
+            self._client = httpx.AsyncClient(timeout=timeout)
         return self._client
 
     async def generate(self, messages: Sequence[Message], params: GenerateParams) -> TargetResponse:
