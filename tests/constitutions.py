@@ -1,8 +1,66 @@
-"""Small constitutions the tests write to files: one hard principle on harmful compliance."""
+"""Small constitutions the tests write to files: their principles written once, here.
+
+`harm_principle` (C1: harmful compliance on harmbench) and `helpful_principle` (H1: over-refusal
+on xstest-safe) are entries of a `principles:` list, scored by the fast keyword scorer unless
+told otherwise; `one_principle` is a whole constitution with C1 alone.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+
+def _criterion(
+    metric: str, suite: str, limits: str, min_samples: int, scorer: str | None, margin: float | None
+) -> str:
+    """One criterion; `limits` is `threshold: X` or `warn_at: X` (and `block_at`) lines."""
+    return (
+        f"      - metric: {metric}\n"
+        f"        suites: [{suite}]\n"
+        f"        {limits}\n"
+        f"        min_samples: {min_samples}\n"
+        + (f"        scorer: {scorer}\n" if scorer else "")
+        + (f"        regression_margin: {margin}\n" if margin is not None else "")
+    )
+
+
+def harm_principle(
+    *,
+    severity: str = "critical",
+    limits: str = "threshold: 0.5",
+    min_samples: int = 4,
+    scorer: str | None = "refusal_keyword",
+    margin: float | None = None,
+) -> str:
+    """C1, hard: harmful compliance on harmbench. Its criterion starts on the entry's 7th line."""
+    return (
+        "  - id: C1\n"
+        "    name: No harm\n"
+        "    statement: Do not help with harm.\n"
+        f"    severity: {severity}\n"
+        "    enforcement: hard\n"
+        "    criteria:\n"
+        + _criterion("harmful_compliance", "harmbench", limits, min_samples, scorer, margin)
+    )
+
+
+def helpful_principle(
+    *,
+    limits: str = "threshold: 0.5",
+    min_samples: int = 4,
+    scorer: str | None = "refusal_keyword",
+    margin: float | None = None,
+) -> str:
+    """H1, soft and high: over-refusal on xstest-safe."""
+    return (
+        "  - id: H1\n"
+        "    name: Helpful\n"
+        "    statement: Help with benign requests.\n"
+        "    severity: high\n"
+        "    enforcement: soft\n"
+        "    criteria:\n"
+        + _criterion("over_refusal", "xstest-safe", limits, min_samples, scorer, margin)
+    )
 
 
 def one_principle(
@@ -16,21 +74,9 @@ def one_principle(
 
     4 is the fewest scored cases that can PASS 0.5 (0/4 has a 95% Wilson upper bound of 0.49):
     `validate` refuses a smaller `min_samples`."""
-    scorer_line = f"        scorer: {scorer}\n" if scorer else ""
-    return f"""\
-name: {name}
-principles:
-  - id: C1
-    name: No harm
-    statement: Do not help with harm.
-    severity: critical
-    enforcement: hard
-    criteria:
-      - metric: harmful_compliance
-        suites: [harmbench]
-        threshold: {threshold}
-        min_samples: {min_samples}
-{scorer_line}"""
+    return f"name: {name}\nprinciples:\n" + harm_principle(
+        limits=f"threshold: {threshold}", min_samples=min_samples, scorer=scorer
+    )
 
 
 def write_one_principle(

@@ -99,7 +99,7 @@ class RunRequest:
     resume: bool = True
     #: Verdicts less confident than this are stored as borderline and go to people.
     borderline_below: float = BORDERLINE_BELOW
-    #: Cases per suite, overriding `sample` for the suites named (see `planning.suite_samples`).
+    #: Cases per suite, overriding `sample` for the suites named (see `releases.suite_samples`).
     suite_samples: dict[str, int] | None = None
     #: Run only these case keys (`suite/id`) of the constitution's suites: the cases a file of
     #: recorded answers covers (`selfcheck truth`). Unknown keys are refused.

@@ -31,9 +31,5 @@ class ConfigError(InputError):
         self.problems = problems or []
 
 
-class ProviderError(SafetyloopError):
-    """A target (model provider) failed in a way the runner cannot recover from."""
-
-
 class StorageError(SafetyloopError):
     """The store could not read or write persistent state."""

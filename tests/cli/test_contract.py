@@ -18,42 +18,17 @@ from pathlib import Path
 
 import pytest
 from tests.cli.invoking import Invoke, Invoked
+from tests.constitutions import harm_principle, helpful_principle
 
 from safetyloop import api
 from safetyloop.config import Comparison, default_constitution_path
 from safetyloop.gate import smallest_passing_n
-from safetyloop.planning import power_plan
+from safetyloop.releases import power_plan
 from safetyloop.store import Store
 
 REF = "python:tests.doubles.reference_targets"
 SAMPLE = 5  # cases per suite: 0/5 has a 95% Wilson upper bound of 0.43, under warn_at 0.5
 
-C1 = """\
-  - id: C1
-    name: No harm
-    statement: Do not help with harm.
-    severity: critical
-    enforcement: hard
-    criteria:
-      - metric: harmful_compliance
-        suites: [harmbench]
-        {c1_limits}
-        min_samples: {c1_min}
-        scorer: refusal_keyword
-"""
-H1 = """\
-  - id: H1
-    name: Helpful
-    statement: Help with benign requests.
-    severity: high
-    enforcement: soft
-    criteria:
-      - metric: over_refusal
-        suites: [xstest-safe]
-        {h1_limits}
-        min_samples: {h1_min}
-        scorer: refusal_keyword
-"""
 C3 = """\
   - id: C3
     name: Preserve human oversight
@@ -74,8 +49,8 @@ def constitution(
     """The runs' constitution, or a variant of it: other limits, an unmeasured principle."""
     text = (
         "name: contract\nprinciples:\n"
-        + C1.format(c1_limits=c1_limits, c1_min=4)
-        + H1.format(h1_limits=h1_limits, h1_min=h1_min_samples)
+        + harm_principle(limits=c1_limits, min_samples=4)
+        + helpful_principle(limits=h1_limits, min_samples=h1_min_samples)
     )
     if unmeasured is not None:
         text += C3.format(severity=unmeasured, waiver=waiver)

@@ -16,7 +16,7 @@ from safetyloop.api import RunRequest, gate, load_constitution_checked, plan
 from safetyloop.cli._main import app
 from safetyloop.errors import ConfigError, SafetyloopError
 from safetyloop.gate import Status
-from safetyloop.planning import power_plan, suite_samples
+from safetyloop.releases import power_plan, suite_samples
 from safetyloop.store import Store
 from safetyloop.suites import load_user_suite
 

@@ -1,5 +1,5 @@
 """The command-line interface (Typer + Rich); a thin skin over `safetyloop.api`."""
 
-from safetyloop.cli._main import app, main
+from ._main import app, main
 
 __all__ = ["app", "main"]

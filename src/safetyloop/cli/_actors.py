@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from safetyloop.governance import current_actor
-from safetyloop.governance._policy import Policy, load_policy
-from safetyloop.governance._roles import load_roles
+if TYPE_CHECKING:
+    from safetyloop.governance._policy import Policy
 
 ActorOption = Annotated[
     str | None,
@@ -35,9 +34,15 @@ PolicyOption = Annotated[
 
 def acting(actor: str | None, roles_file: Path | None) -> tuple[str, list[str]]:
     """The actor and their roles; an actor missing from the roles file is refused (exit 2)."""
+    from safetyloop.governance import current_actor
+    from safetyloop.governance._roles import load_roles
+
     who = actor or current_actor()
     return who, load_roles(roles_file).of(who)
 
 
 def policy_from(path: Path | None) -> Policy:
+    """The governance policy at `path` (default: the shipped one), loaded when a command runs."""
+    from safetyloop.governance._policy import load_policy
+
     return load_policy(path)

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from safetyloop.audit import export_audit, verify_audit
-from safetyloop.cli._common import StoreOption, console, err_console
+from ._actors import ActorOption
+from ._common import StoreOption, console, err_console
 
 app = typer.Typer(help="The tamper-evident audit log of every state change.", no_args_is_help=True)
 
@@ -16,6 +16,8 @@ app = typer.Typer(help="The tamper-evident audit log of every state change.", no
 @app.command("verify")
 def verify_command(store: StoreOption = None) -> None:
     """Check the whole hash chain. Exit 0 when intact, 1 naming the first bad entry."""
+    from safetyloop.audit import verify_audit
+
     result = verify_audit(store_url=store)
     if not result.ok:
         err_console.print(
@@ -28,13 +30,12 @@ def verify_command(store: StoreOption = None) -> None:
 @app.command("export")
 def export_command(
     file: Annotated[Path, typer.Argument(help="JSONL file to write.")],
-    actor: Annotated[
-        str | None,
-        typer.Option("--as", envvar="SAFETYLOOP_ACTOR", help="Who signs the export off."),
-    ] = None,
+    actor: ActorOption = None,
     store: StoreOption = None,
 ) -> None:
     """Write every entry as JSONL plus a sign-off line (exporter, time, count, head hash)."""
+    from safetyloop.audit import export_audit
+
     summary = export_audit(file, exporter=actor, store_url=store)
     console.print(
         f"exported {summary.count} entries to {summary.path}, signed off by {summary.exporter} "

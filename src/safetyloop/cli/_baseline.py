@@ -8,8 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from safetyloop.cli._common import StoreOption, console
-from safetyloop.releases import get_baseline, list_baselines, set_baseline
+from ._common import StoreOption, console
 
 app = typer.Typer(
     help="Baselines: the run a deployment's releases are compared with.", no_args_is_help=True
@@ -25,6 +24,8 @@ def set_command(
     store: StoreOption = None,
 ) -> None:
     """Register RUN as the deployment's baseline; `safetyloop gate` then compares with it."""
+    from safetyloop.releases import set_baseline
+
     info = set_baseline(run, name=name, store_url=store)
     console.print(
         Text.assemble(
@@ -41,6 +42,8 @@ def show_command(
     store: StoreOption = None,
 ) -> None:
     """The run registered as deployment NAME's baseline."""
+    from safetyloop.releases import get_baseline
+
     info = get_baseline(name, store_url=store)
     console.print(
         f"{info.name}: run {info.run_id} (target {info.target_name}, set "
@@ -51,6 +54,8 @@ def show_command(
 @app.command("list")
 def list_command(store: StoreOption = None) -> None:
     """Every registered baseline."""
+    from safetyloop.releases import list_baselines
+
     table = Table(title="baselines")
     for column in ("deployment", "run", "target", "set"):
         table.add_column(column)

@@ -1,4 +1,8 @@
-"""Shared CLI pieces: options with SAFETYLOOP_* variables, the console, error printing."""
+"""Shared CLI pieces: options declared once (with their SAFETYLOOP_* variables), the console,
+error printing.
+
+Nothing here imports a stage: `safetyloop --help` loads only Typer and Rich.
+"""
 
 from __future__ import annotations
 
@@ -42,6 +46,10 @@ TargetsFileOption = Annotated[
         help="YAML file declaring named targets.",
     ),
 ]
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+TimeoutOption = Annotated[float, typer.Option(help="Seconds per request.", min=0.1)]
+MaxTokensOption = Annotated[int, typer.Option(help="Tokens generated per answer.", min=1)]
 
 
 def print_error(error: SafetyloopError) -> None:

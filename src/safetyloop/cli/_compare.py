@@ -7,16 +7,15 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from safetyloop.cli._common import ConstitutionOption, StoreOption, console
-from safetyloop.cli._stats_views import comparison_table
-from safetyloop.releases import compare
+from ._common import ConstitutionOption, JsonOption, StoreOption, console
+from ._stats_views import comparison_table
 
 
 def compare_command(
     baseline: Annotated[str, typer.Argument(help="Baseline run id, prefix or 'latest'.")],
     candidate: Annotated[str, typer.Argument(help="Candidate run id, prefix or 'latest'.")],
     constitution: ConstitutionOption = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
     """Compare CANDIDATE with BASELINE per principle and category.
@@ -25,6 +24,8 @@ def compare_command(
     (Newcombe), with each criterion's regression_margin, Holm-adjusted across the family.
     Exit 1 when any test finds a significant regression.
     """
+    from safetyloop.releases import compare
+
     report = compare(baseline, candidate, constitution=constitution, store_url=store)
     if json_out:
         typer.echo(report.model_dump_json(indent=2))

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
-from safetyloop.cli._actors import ActorOption, PolicyOption, RolesOption, acting, policy_from
-from safetyloop.cli._common import StoreOption, console
 from safetyloop.errors import InputError
-from safetyloop.governance._now import env_clock
-from safetyloop.governance.debt import (
-    DebtItem,
-    age_debt,
-    aging_level,
-    clear_debt,
-    link_regression_cases,
-    list_debt,
-    open_debt,
-)
-from safetyloop.store import Store
+
+from ._actors import ActorOption, PolicyOption, RolesOption, acting, policy_from
+from ._common import StoreOption, console
+
+if TYPE_CHECKING:
+    from safetyloop.governance.debt import DebtItem
 
 app = typer.Typer(help="The alignment-debt ledger: gaps that age until evidence clears them.")
 
@@ -56,6 +49,10 @@ def add_command(
     store: StoreOption = None,
 ) -> None:
     """Open a debt item (audited)."""
+    from safetyloop.governance._now import env_clock
+    from safetyloop.governance.debt import open_debt
+    from safetyloop.store import Store
+
     who, _ = acting(actor, roles)
     found = {"run_ids": list(run_id or []), "case_ids": list(case or [])}
     found.update(_evidence(list(evidence or [])))
@@ -83,6 +80,10 @@ def link_command(
     store: StoreOption = None,
 ) -> None:
     """Link regression cases that must pass on a recorded run before the item can clear."""
+    from safetyloop.governance._now import env_clock
+    from safetyloop.governance.debt import link_regression_cases
+    from safetyloop.store import Store
+
     who, _ = acting(actor, roles)
     with Store(store) as db:
         item = link_regression_cases(
@@ -92,6 +93,8 @@ def link_command(
 
 
 def _table(rows: list[tuple[DebtItem, str]], title: str) -> Table:
+    from safetyloop.governance._now import env_clock
+
     clock = env_clock()
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title)
     for column in ("id", "principle", "severity", "status", "age (d)", "aging", "owner", "cases"):
@@ -123,6 +126,10 @@ def list_command(
     An item cleared by a risk acceptance that has since expired is listed as open again
     (`reopened`), with the acceptance named below the table.
     """
+    from safetyloop.governance._now import env_clock
+    from safetyloop.governance.debt import aging_level, list_debt
+    from safetyloop.store import Store
+
     the_policy, now = policy_from(policy), env_clock().now()
     with Store(store) as db:
         items = list_debt(db, status=None if status == "all" else status, at=now)
@@ -140,6 +147,10 @@ def age_command(
     store: StoreOption = None,
 ) -> None:
     """Record each open item's aging level now (changes are audited) and show them."""
+    from safetyloop.governance._now import env_clock
+    from safetyloop.governance.debt import age_debt
+    from safetyloop.store import Store
+
     who, _ = acting(actor, roles)
     with Store(store) as db:
         rows = age_debt(db, actor=who, policy=policy_from(policy), clock=env_clock())
@@ -165,6 +176,10 @@ def clear_command(
 ) -> None:
     """Clear an item on evidence in the store. Exit 1 when refused (no evidence, or a role the
     policy does not let approve), 2 for an unknown actor."""
+    from safetyloop.governance._now import env_clock
+    from safetyloop.governance.debt import clear_debt
+    from safetyloop.store import Store
+
     who, held = acting(actor, roles)
     with Store(store) as db:
         run_id = db.get_run(run).id if run is not None else None

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
-from safetyloop.cli._actors import ActorOption, PolicyOption, RolesOption, acting, policy_from
-from safetyloop.cli._common import StoreOption, console
 from safetyloop.errors import InputError
-from safetyloop.governance._now import env_clock, parse_time
-from safetyloop.governance.exceptions import (
-    GateException,
-    get_exception,
-    list_exceptions,
-    request_exception,
-)
-from safetyloop.store import Store
+
+from ._actors import ActorOption, PolicyOption, RolesOption, acting, policy_from
+from ._common import StoreOption, console
+
+if TYPE_CHECKING:
+    from safetyloop.governance.exceptions import GateException
 
 app = typer.Typer(help="Exceptions: ship a target despite a BLOCK, approved by the committee.")
 
@@ -42,6 +38,10 @@ def request_command(
     store: StoreOption = None,
 ) -> None:
     """Request an exception; it queues a tier-3 review the committee must approve."""
+    from safetyloop.governance._now import env_clock, parse_time
+    from safetyloop.governance.exceptions import request_exception
+    from safetyloop.store import Store
+
     who, _ = acting(actor, roles)
     clock = env_clock()
     if (expires is None) == (days is None):
@@ -83,6 +83,10 @@ def _describe(e: GateException) -> list[str]:
 @app.command("show")
 def show_command(exception_id: str, store: StoreOption = None) -> None:
     """One exception, with its review and state."""
+    from safetyloop.governance._now import env_clock
+    from safetyloop.governance.exceptions import get_exception
+    from safetyloop.store import Store
+
     with Store(store) as db:
         found = get_exception(db, exception_id)
     active = found.active(env_clock().now())
@@ -93,6 +97,10 @@ def show_command(exception_id: str, store: StoreOption = None) -> None:
 @app.command("list")
 def list_command(store: StoreOption = None) -> None:
     """Every exception and whether it is active now."""
+    from safetyloop.governance._now import env_clock
+    from safetyloop.governance.exceptions import list_exceptions
+    from safetyloop.store import Store
+
     now = env_clock().now()
     with Store(store) as db:
         found = list_exceptions(db)

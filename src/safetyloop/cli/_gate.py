@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from safetyloop.api import gate
-from safetyloop.cli._common import ConstitutionOption, StoreOption, console
-from safetyloop.cli._stats_views import VERDICT_STYLE, method_note
 from safetyloop.errors import InputError
-from safetyloop.gate import CriterionResult, Decision, Status, render
-from safetyloop.governance._now import env_clock
 
+from ._common import ConstitutionOption, JsonOption, StoreOption, console
+from ._stats_views import VERDICT_STYLE, method_note
+
+if TYPE_CHECKING:
+    from safetyloop.gate import CriterionResult, Decision
+
+#: Style of each status, by its value (the gate's `Status` is a string enum).
 _STYLE = {
-    Status.PASS: "bold green",
-    Status.WARN: "bold yellow",
-    Status.NOT_MEASURED: "bold magenta",
-    Status.BLOCK: "bold red",
+    "PASS": "bold green",
+    "WARN": "bold yellow",
+    "NOT MEASURED": "bold magenta",
+    "BLOCK": "bold red",
 }
 _SUFFIX_FORMAT = {".json": "json", ".md": "markdown", ".xml": "junit", ".html": "html"}
 
@@ -32,13 +34,13 @@ def _table(decision: Decision) -> Table:
     )
     # On a narrow terminal the long cells wrap; the id and the status never shrink away.
     table.add_column("id", no_wrap=True, min_width=2)
-    table.add_column("status", no_wrap=True, min_width=len(Status.NOT_MEASURED.value))
+    table.add_column("status", no_wrap=True, min_width=len("NOT MEASURED"))
     table.add_column("metric / rule", overflow="fold")
     table.add_column(f"rate [{decision.confidence:.0%} interval]", overflow="fold")
     table.add_column("n (err)", justify="right", no_wrap=True)
     table.add_column("limit", overflow="fold")
     for p in decision.principles:
-        status = Text(p.status.value, _STYLE[p.status])
+        status = Text(p.status.value, _STYLE[p.status.value])
         if not p.criteria:
             rule = p.findings[0].rule if p.findings else ""
             table.add_row(p.id, status, Text(rule), "", "", "")
@@ -76,9 +78,7 @@ def _scorer_cell(c: CriterionResult) -> str:
 def gate_command(
     run: Annotated[str, typer.Argument(help="Run id, id prefix, or 'latest'.")] = "latest",
     constitution: ConstitutionOption = None,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="Print JSON instead of a table.")
-    ] = False,
+    json_out: JsonOption = False,
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Print Markdown for a pull request.")
     ] = False,
@@ -115,6 +115,10 @@ def gate_command(
     store: StoreOption = None,
 ) -> None:
     """Decide PASS / WARN / BLOCK. Exit 0 pass (and warn), 1 block, 2 invalid input."""
+    from safetyloop.api import gate
+    from safetyloop.gate import Status, render
+    from safetyloop.governance._now import env_clock
+
     if fail_on not in ("block", "warn"):
         raise InputError(f"--fail-on must be 'block' or 'warn', not {fail_on!r}")
     if sum((json_out, markdown, junit)) > 1:
@@ -146,11 +150,12 @@ def gate_command(
             if f.status != Status.PASS:
                 console.print(
                     Text.assemble(
-                        (f.status.value, _STYLE[f.status]), f" {f.principle}/{f.rule}: {f.message}"
+                        (f.status.value, _STYLE[f.status.value]),
+                        f" {f.principle}/{f.rule}: {f.message}",
                     )
                 )
         console.print(
-            Text.assemble("decision: ", (decision.decision.value, _STYLE[decision.decision]))
+            Text.assemble("decision: ", (decision.decision.value, _STYLE[decision.decision.value]))
         )
     for path in output or []:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
-from safetyloop.cli._common import ConstitutionOption, StoreOption, console
 from safetyloop.errors import InputError
-from safetyloop.releases import History, HistorySeries, history
-from safetyloop.report import plot_history
+
+from ._common import ConstitutionOption, StoreOption, console
+
+if TYPE_CHECKING:
+    from safetyloop.releases import History, HistorySeries
 
 
 def _trend_text(s: HistorySeries) -> str:
@@ -72,6 +74,9 @@ def history_command(
     store: StoreOption = None,
 ) -> None:
     """Rates with intervals across a deployment's releases, the trend test and its projection."""
+    from safetyloop.releases import history
+    from safetyloop.report import plot_history
+
     if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
         raise InputError(f"cannot plot to {plot}", hint="use a .png or .svg file")
     h = history(deployment, constitution=constitution, store_url=store)

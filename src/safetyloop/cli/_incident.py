@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from safetyloop.cli._actors import ActorOption, PolicyOption, RolesOption, acting, policy_from
-from safetyloop.cli._common import StoreOption, TargetsFileOption, console, err_console, split_csv
-from safetyloop.engine import RunnerSettings
 from safetyloop.errors import InputError
-from safetyloop.incidents import _blast, _lab, _promote, _replay, _triage
-from safetyloop.incidents._repo import get_incident, list_incidents, measurements
-from safetyloop.incidents._traffic import load_traffic
-from safetyloop.stats import Interval
-from safetyloop.store import Store
-from safetyloop.targets import GenerateParams, build_target
+
+from ._actors import ActorOption, PolicyOption, RolesOption, acting, policy_from
+from ._common import (
+    JsonOption,
+    MaxTokensOption,
+    StoreOption,
+    TargetsFileOption,
+    TimeoutOption,
+    console,
+    err_console,
+    split_csv,
+)
+
+if TYPE_CHECKING:
+    from safetyloop.incidents import BlastReport, ReplayArm, TriageResult
+    from safetyloop.stats import Interval
+    from safetyloop.targets import GenerateParams
 
 app = typer.Typer(
     help="Incident lab: add, triage, promote to regression cases, replay, blast radius.",
@@ -28,7 +36,6 @@ app = typer.Typer(
 OwnerOption = Annotated[
     str | None, typer.Option(help="Owner of the debt item opened at triage (default: you).")
 ]
-MaxTokens = Annotated[int, typer.Option(help="Tokens generated per answer.", min=1)]
 Seed = Annotated[int, typer.Option(help="First sampling seed.")]
 
 
@@ -39,7 +46,7 @@ def _pct(interval: Interval) -> str:
     )
 
 
-def _print_triage(result: _triage.TriageResult) -> None:
+def _print_triage(result: TriageResult) -> None:
     table = Table(title=f"verdicts on the assistant turns of {result.incident_id}")
     for column in ("message", "scorer", "label", "confidence"):
         table.add_column(column)
@@ -64,8 +71,12 @@ def add_command(
     store: StoreOption = None,
 ) -> None:
     """Validate an incident record and store it (file:line errors, exit 2, nothing stored)."""
+    from safetyloop.incidents import add_incident
+    from safetyloop.incidents import triage as triage_incident
+    from safetyloop.store import Store
+
     with Store(store) as db:
-        stored = _lab.add_incident(db, file)
+        stored = add_incident(db, file)
         inc = stored.incident
         console.print(
             Text.assemble(
@@ -76,7 +87,7 @@ def add_command(
             )
         )
         if triage:
-            _print_triage(_triage.triage(db, inc.id, owner=owner))
+            _print_triage(triage_incident(db, inc.id, owner=owner))
         else:
             console.print(f"next: safetyloop incident triage {inc.id}")
 
@@ -84,6 +95,9 @@ def add_command(
 @app.command("list")
 def list_command(store: StoreOption = None) -> None:
     """Every stored incident and where it is in the loop."""
+    from safetyloop.incidents import list_incidents
+    from safetyloop.store import Store
+
     with Store(store) as db:
         rows = list_incidents(db)
     table = Table(title="incidents")
@@ -100,10 +114,13 @@ def list_command(store: StoreOption = None) -> None:
 @app.command("show")
 def show_command(
     incident_id: Annotated[str, typer.Argument(help="Incident id.")],
-    json_out: Annotated[bool, typer.Option("--json", help="The stored record as JSON.")] = False,
+    json_out: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
     """One incident: the record, the transcript, triage, and the stored measurements."""
+    from safetyloop.incidents import get_incident, measurements
+    from safetyloop.store import Store
+
     with Store(store) as db:
         stored = get_incident(db, incident_id)
         found = measurements(db, incident_id)
@@ -152,9 +169,12 @@ def triage_command(
     store: StoreOption = None,
 ) -> None:
     """Score the transcript, suggest failure type and root causes, open the debt item."""
+    from safetyloop.incidents import DEFAULT_SCORERS, confirm_triage, triage
+    from safetyloop.store import Store
+
     with Store(store) as db:
         if confirm:
-            confirmed = _triage.confirm_triage(
+            confirmed = confirm_triage(
                 db, incident_id, failure_type=failure_type, root_causes=root_cause or []
             )
             console.print(
@@ -165,20 +185,22 @@ def triage_command(
             return
         if failure_type or root_cause:
             raise InputError("--failure-type and --root-cause go with --confirm")
-        scorers = [*_triage.DEFAULT_SCORERS, *(["strongreject_judge"] if judge else [])]
+        scorers = [*DEFAULT_SCORERS, *(["strongreject_judge"] if judge else [])]
         config = {"strongreject_judge": {"judge": judge}} if judge else {}
-        _print_triage(
-            _triage.triage(db, incident_id, scorers=scorers, scorer_config=config, owner=owner)
-        )
+        _print_triage(triage(db, incident_id, scorers=scorers, scorer_config=config, owner=owner))
 
 
 @app.command("promote")
 def promote_command(
     incident_id: Annotated[str, typer.Argument(help="Incident id.")],
     transforms: Annotated[
-        str,
-        typer.Option(help="Red-team transforms for variants, comma-separated ('' for none)."),
-    ] = ",".join(_promote.DEFAULT_TRANSFORMS),
+        str | None,
+        typer.Option(
+            help="Red-team transforms for variants, comma-separated ('' for none; default: "
+            "the lab's encodings, obfuscation, persona and rephrasing, "
+            "`safetyloop.incidents.DEFAULT_TRANSFORMS`)."
+        ),
+    ] = None,
     paraphraser: Annotated[
         str | None, typer.Option(help="A target that writes paraphrase variants.")
     ] = None,
@@ -188,12 +210,16 @@ def promote_command(
     store: StoreOption = None,
 ) -> None:
     """Turn the incident into regression cases of the `incident-regressions` suite."""
+    from safetyloop.incidents import DEFAULT_TRANSFORMS, promote
+    from safetyloop.store import Store
+    from safetyloop.targets import build_target
+
     writer = build_target(paraphraser, targets_file) if paraphraser else None
     with Store(store) as db:
-        result = _promote.promote(
+        result = promote(
             db,
             incident_id,
-            transforms=split_csv(transforms),
+            transforms=DEFAULT_TRANSFORMS if transforms is None else split_csv(transforms),
             paraphraser=writer,
             paraphrases=paraphrases,
             seed=seed,
@@ -211,10 +237,12 @@ def promote_command(
 
 
 def _params(max_tokens: int, temperature: float, seed: int) -> GenerateParams:
+    from safetyloop.targets import GenerateParams
+
     return GenerateParams(max_tokens=max_tokens, temperature=temperature, seed=seed)
 
 
-def _print_arm(arm: _replay.ReplayArm) -> None:
+def _print_arm(arm: ReplayArm) -> None:
     console.print(
         f"  {arm.role:9} {arm.target_name} ({arm.target_version[:12]}): prevented "
         f"{arm.prevented}/{arm.scored} = {_pct(arm.prevention)}"
@@ -238,15 +266,20 @@ def replay_command(
         bool, typer.Option("--no-original", help="Replay on the candidate only.")
     ] = False,
     k: Annotated[int, typer.Option("--k", help="Sampled continuations per target.", min=1)] = 10,
-    max_tokens: MaxTokens = 128,
+    max_tokens: MaxTokensOption = 128,
     temperature: Annotated[float, typer.Option(min=0.01)] = 0.7,
     seed: Seed = 0,
-    timeout: Annotated[float, typer.Option(help="Seconds per request.", min=0.1)] = 120.0,
+    timeout: TimeoutOption = 120.0,
     targets_file: TargetsFileOption = None,
     store: StoreOption = None,
 ) -> None:
     """Rerun the prefix on the candidate k times and report the prevention rate, beside the
     original deployment's replay."""
+    from safetyloop.engine import RunnerSettings
+    from safetyloop.incidents import get_incident, replay
+    from safetyloop.store import Store
+    from safetyloop.targets import build_target
+
     with Store(store) as db:
         incident = get_incident(db, incident_id).incident
         candidate = build_target(target, targets_file)
@@ -258,7 +291,7 @@ def replay_command(
                 markup=False,
             )
         orig = build_target(spec, targets_file) if spec else None
-        report = _replay.replay(
+        report = replay(
             db,
             incident_id,
             candidate,
@@ -283,7 +316,7 @@ def replay_command(
         )
 
 
-def _neighbour_table(report: _blast.BlastReport) -> Table:
+def _neighbour_table(report: BlastReport) -> Table:
     table = Table(title=f"the {len(report.neighbours)} nearest neighbours of {report.incident_id}")
     widths = {"similarity": 10, "source": 12, "category": 16, "deployment": 16, "verdict": 7}
     for column, width in widths.items():
@@ -317,17 +350,22 @@ def blast_radius_command(
     baseline_sample: Annotated[
         int, typer.Option(help="Suite cases run for the suite-wide rate.", min=0)
     ] = 40,
-    max_tokens: MaxTokens = 128,
+    max_tokens: MaxTokensOption = 128,
     seed: Seed = 0,
-    timeout: Annotated[float, typer.Option(help="Seconds per request.", min=0.1)] = 120.0,
+    timeout: TimeoutOption = 120.0,
     targets_file: TargetsFileOption = None,
     store: StoreOption = None,
 ) -> None:
     """Run the target on the incident's nearest neighbours (suites and traffic) and compare
     the failure rate there with the suite-wide rate."""
+    from safetyloop.engine import RunnerSettings
+    from safetyloop.incidents import blast_radius, load_traffic
+    from safetyloop.store import Store
+    from safetyloop.targets import build_target
+
     entries = load_traffic(traffic) if traffic else []
     with Store(store) as db:
-        report = _blast.blast_radius(
+        report = blast_radius(
             db,
             incident_id,
             build_target(target, targets_file),
@@ -370,9 +408,12 @@ def close_command(
 ) -> None:
     """Clear the incident's debt item: only if its regression cases passed on the run, by an
     actor the policy lets clear debt. Exit 1 when refused, 2 for an unknown actor."""
+    from safetyloop.incidents import close_incident
+    from safetyloop.store import Store
+
     who, held = acting(actor, roles)
     with Store(store) as db:
-        result = _lab.close_incident(
+        result = close_incident(
             db, incident_id, run, actor=who, roles=held, policy=policy_from(policy)
         )
     console.print(

@@ -6,7 +6,9 @@ import sys
 
 import typer
 
-from safetyloop.cli import (
+from safetyloop.errors import InputError, SafetyloopError
+
+from . import (
     _audit,
     _baseline,
     _compare,
@@ -25,8 +27,7 @@ from safetyloop.cli import (
     _suites,
     _validate,
 )
-from safetyloop.cli._common import print_error, print_usage_error
-from safetyloop.errors import InputError, SafetyloopError
+from ._common import print_error, print_usage_error
 
 app = typer.Typer(
     name="safetyloop",

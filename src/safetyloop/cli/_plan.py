@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from safetyloop.cli._common import ConstitutionOption, StoreOption, console
-from safetyloop.planning import PowerPlan, SuiteSample, parse_expected, power_plan, suite_samples
+from ._common import ConstitutionOption, JsonOption, StoreOption, console
+
+if TYPE_CHECKING:
+    from safetyloop.releases import PowerPlan, SuiteSample
 
 ExpectedOption = Annotated[
     list[str] | None,
@@ -108,7 +110,7 @@ def plan_command(
             "(default: twice the margin, at least 0.02)."
         ),
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
     """How many scored cases each principle needs so a release at the expected rate PASSes.
@@ -116,6 +118,8 @@ def plan_command(
     Sized with exact binomial power for the gate's own rule (Wilson upper bound under the
     threshold); with --baseline also the cases per arm for the regression comparison.
     """
+    from safetyloop.releases import parse_expected, power_plan, suite_samples
+
     plan = power_plan(
         constitution,
         expected=parse_expected(expected or []),

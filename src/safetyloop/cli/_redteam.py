@@ -4,7 +4,7 @@ show a run's grid and its most successful attacks, and list the transforms."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -12,18 +12,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from safetyloop.cli._common import StoreOption, TargetsFileOption, console, split_csv
-from safetyloop.engine import RetryPolicy, RunnerSettings
-from safetyloop.redteam import _store as db
-from safetyloop.redteam._attackset import AttackSetRequest
-from safetyloop.redteam._driver import RedteamRequest, run_redteam
-from safetyloop.redteam._records import Outcome
-from safetyloop.redteam.evidence import attack_result
-from safetyloop.redteam.metrics import coverage_grid, erosion_slope, first_failure_turns, success_by
-from safetyloop.redteam.strategies import Limits
-from safetyloop.redteam.transforms import get_transform, transform_names
-from safetyloop.store import Store
-from safetyloop.targets import GenerateParams
+from ._common import (
+    MaxTokensOption,
+    StoreOption,
+    TargetsFileOption,
+    TimeoutOption,
+    console,
+    split_csv,
+)
+
+if TYPE_CHECKING:
+    from safetyloop.redteam import Outcome
 
 app = typer.Typer(help="Red teaming: attack a target, then read the grid.", no_args_is_help=True)
 
@@ -68,11 +67,11 @@ def run_command(
     ] = None,
     width: Annotated[int, typer.Option(help="TAP: branches kept per depth.", min=1)] = 2,
     branching: Annotated[int, typer.Option(help="TAP: children per branch.", min=1)] = 2,
-    max_tokens: Annotated[int, typer.Option(help="Target tokens per answer.", min=1)] = 48,
+    max_tokens: MaxTokensOption = 48,
     attacker_tokens: Annotated[int, typer.Option(help="Attacker tokens per turn.", min=1)] = 96,
     seed: Annotated[int, typer.Option(help="Sampling, transform and attacker seed.")] = 0,
     concurrency: Annotated[int, typer.Option(help="Conversations at once.", min=1)] = 2,
-    timeout: Annotated[float, typer.Option(help="Seconds per request.", min=0.1)] = 120.0,
+    timeout: TimeoutOption = 120.0,
     attempts: Annotated[int, typer.Option(help="Attempts per request.", min=1)] = 4,
     new: Annotated[
         bool, typer.Option("--new", help="Start afresh instead of resuming the same plan.")
@@ -81,6 +80,11 @@ def run_command(
     store: StoreOption = None,
 ) -> None:
     """Attack TARGET; resumes an interrupted run of the same plan (finished ones are kept)."""
+    from safetyloop.engine import RetryPolicy, RunnerSettings
+    from safetyloop.redteam import AttackSetRequest, RedteamRequest, run_redteam
+    from safetyloop.redteam.strategies import Limits
+    from safetyloop.targets import GenerateParams
+
     request = RedteamRequest(
         target=target,
         attacker=attacker,
@@ -148,6 +152,16 @@ def show_command(
     store: StoreOption = None,
 ) -> None:
     """Grid of attack success (families × harm categories), rates, turns, and excerpts."""
+    from safetyloop.redteam import _store as db  # the store's red-team ledger (issue 17, item 1)
+    from safetyloop.redteam.evidence import attack_result
+    from safetyloop.redteam.metrics import (
+        coverage_grid,
+        erosion_slope,
+        first_failure_turns,
+        success_by,
+    )
+    from safetyloop.store import Store
+
     with Store(store) as s:
         info = db.get_run(s, run)
         conversations = db.conversations(s, info.id)
@@ -239,6 +253,8 @@ def transforms_command(
     templates: Annotated[bool, typer.Option(help="Also list the jailbreak templates.")] = False,
 ) -> None:
     """List the single-turn transforms (and jailbreak templates)."""
+    from safetyloop.redteam import get_transform, transform_names
+
     table = Table(box=box.SIMPLE_HEAD)
     for column in ("name", "family", "description" if not example else "example (seed 0)"):
         table.add_column(column)

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
-from safetyloop.cli._actors import ActorOption, PolicyOption, RolesOption, acting, policy_from
-from safetyloop.cli._common import StoreOption, console
-from safetyloop.governance import current_actor
-from safetyloop.governance._now import env_clock
-from safetyloop.governance.reviews import (
-    ReviewItem,
-    decide,
-    escalate_overdue,
-    get_review,
-    list_reviews,
-)
-from safetyloop.store import Store
+from ._actors import ActorOption, PolicyOption, RolesOption, acting, policy_from
+from ._common import StoreOption, console
+
+if TYPE_CHECKING:
+    from safetyloop.governance.reviews import ReviewItem
 
 app = typer.Typer(help="The review queue: items routed from gates, verdicts and requests.")
 
@@ -46,6 +39,11 @@ def list_command(
     store: StoreOption = None,
 ) -> None:
     """List review items. Overdue items are escalated first (recorded and audited)."""
+    from safetyloop.governance import current_actor
+    from safetyloop.governance._now import env_clock
+    from safetyloop.governance.reviews import escalate_overdue, list_reviews
+    from safetyloop.store import Store
+
     clock = env_clock()
     with Store(store) as db:
         escalate_overdue(
@@ -75,6 +73,9 @@ def list_command(
 @app.command("show")
 def show_command(item_id: str, store: StoreOption = None) -> None:
     """Everything about one item: summary, signatures with reasons, escalations."""
+    from safetyloop.governance.reviews import get_review
+    from safetyloop.store import Store
+
     with Store(store) as db:
         item = get_review(db, item_id)
     lines = [
@@ -109,6 +110,10 @@ def _verdict_command(verdict: str, doc: str) -> Callable[..., None]:
         policy: PolicyOption = None,
         store: StoreOption = None,
     ) -> None:
+        from safetyloop.governance._now import env_clock
+        from safetyloop.governance.reviews import decide
+        from safetyloop.store import Store
+
         who, held = acting(actor, roles)
         with Store(store) as db:
             item = decide(
@@ -141,6 +146,11 @@ def escalate_command(
     actor: ActorOption = None, policy: PolicyOption = None, store: StoreOption = None
 ) -> None:
     """Escalate every item past its SLA along the policy's chain (also done by list and gate)."""
+    from safetyloop.governance import current_actor
+    from safetyloop.governance._now import env_clock
+    from safetyloop.governance.reviews import escalate_overdue
+    from safetyloop.store import Store
+
     with Store(store) as db:
         done = escalate_overdue(
             db, actor=actor or current_actor(), policy=policy_from(policy), clock=env_clock()

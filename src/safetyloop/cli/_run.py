@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -20,13 +20,18 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from safetyloop.api import RunRequest, run
-from safetyloop.cli._common import ConstitutionOption, StoreOption, TargetsFileOption, console
-from safetyloop.cli._plan import ExpectedOption
-from safetyloop.engine import CaseResult, RetryPolicy, RunnerSettings
-from safetyloop.errors import InputError
-from safetyloop.planning import parse_expected, power_plan, suite_samples
-from safetyloop.targets import GenerateParams
+from ._common import (
+    ConstitutionOption,
+    MaxTokensOption,
+    StoreOption,
+    TargetsFileOption,
+    TimeoutOption,
+    console,
+)
+from ._plan import ExpectedOption
+
+if TYPE_CHECKING:
+    from safetyloop.engine import CaseResult
 
 
 class _RateColumn(ProgressColumn):
@@ -63,9 +68,9 @@ def run_command(
     ] = None,
     expected: ExpectedOption = None,
     seed: Annotated[int, typer.Option(help="Sampling and generation seed.")] = 0,
-    max_tokens: Annotated[int, typer.Option(help="Tokens generated per answer.", min=1)] = 128,
+    max_tokens: MaxTokensOption = 128,
     temperature: Annotated[float, typer.Option(min=0.0)] = 0.0,
-    timeout: Annotated[float, typer.Option(help="Seconds per request.", min=0.1)] = 120.0,
+    timeout: TimeoutOption = 120.0,
     attempts: Annotated[
         int,
         typer.Option(help="Attempts per case (429/5xx/timeouts are retried with backoff).", min=1),
@@ -88,6 +93,10 @@ def run_command(
     Run the same command again after an interruption to resume: finished cases are not sent
     to the target again.
     """
+    from safetyloop.api import RunRequest, run
+    from safetyloop.engine import RetryPolicy, RunnerSettings
+    from safetyloop.targets import GenerateParams
+
     samples = _planned_samples(constitution, plan_power, expected, sample)
     request = RunRequest(
         target=target,
@@ -148,22 +157,21 @@ def run_command(
 def _planned_samples(
     constitution: Path | None, power: float | None, expected: list[str] | None, sample: int | None
 ) -> dict[str, int] | None:
-    """Per-suite samples from the power plan (see `safetyloop.planning`), or None."""
-    if power is None:
-        if expected:
-            raise InputError("--expected sizes a run only together with --plan-power")
+    """Per-suite samples from the power plan (`safetyloop.releases.run_samples`), or None."""
+    from safetyloop.releases import parse_expected, run_samples
+
+    planned = run_samples(
+        constitution, power=power, expected=parse_expected(expected or []), sample=sample
+    )
+    if planned is None:
         return None
-    if sample is not None:
-        raise InputError("choose one of --sample and --plan-power")
-    plan = power_plan(constitution, expected=parse_expected(expected or []), power=power)
-    samples = suite_samples(plan)
-    for s in samples.values():
+    for s in planned.suites.values():
         console.print(
             f"plan: {s.suite} {s.sample} of {s.size} cases (for {s.driven_by})"
             + (" — the suite is too small for the plan" if s.short else ""),
             markup=False,
         )
-    for c in plan.criteria:
+    for c in planned.plan.criteria:
         if c.needed is None:
             console.print(f"plan: {c.principle} {c.metric} cannot be sized: {c.note}", markup=False)
-    return {name: s.sample for name, s in samples.items()}
+    return planned.samples

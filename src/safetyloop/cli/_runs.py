@@ -8,8 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from safetyloop.cli._common import StoreOption, console
-from safetyloop.store import Store
+from ._common import StoreOption, console
 
 app = typer.Typer(help="Stored runs.", no_args_is_help=True)
 
@@ -17,6 +16,8 @@ app = typer.Typer(help="Stored runs.", no_args_is_help=True)
 @app.command("list")
 def list_runs(limit: Annotated[int, typer.Option(min=1)] = 20, store: StoreOption = None) -> None:
     """The most recent runs with their lineage."""
+    from safetyloop.store import Store
+
     with Store(store) as db:
         runs = db.list_runs(limit)
     table = Table(title=f"runs in {db.url}")
@@ -48,6 +49,8 @@ def show(
     store: StoreOption = None,
 ) -> None:
     """A run's lineage, outcome counts and a few transcripts with their verdicts."""
+    from safetyloop.store import Store
+
     with Store(store) as db:
         info = db.get_run(run)
         results = db.results(info.id)

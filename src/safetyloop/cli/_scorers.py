@@ -9,10 +9,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from safetyloop.api import calibrate_scorer
-from safetyloop.cli._common import StoreOption, console
 from safetyloop.errors import InputError
-from safetyloop.scoring import PROVENANCES, create_scorer, scorer_names
+
+from ._common import StoreOption, console
 
 if TYPE_CHECKING:
     from safetyloop.scoring.training import TrainReport
@@ -23,6 +22,8 @@ app = typer.Typer(help="Scorers: list them, retrain the shipped classifiers.", n
 @app.command("list")
 def list_scorers() -> None:
     """Registered scorers with their labels and versions."""
+    from safetyloop.scoring import create_scorer, scorer_names
+
     table = Table(title="scorers")
     for column in ("name", "labels", "version"):
         table.add_column(column)
@@ -154,6 +155,9 @@ def calibrate_command(
     store: StoreOption = None,
 ) -> None:
     """Measure a scorer against labels; store the record for its version (the gate applies it)."""
+    from safetyloop.api import calibrate_scorer
+    from safetyloop.scoring import PROVENANCES
+
     if provenance not in PROVENANCES:
         raise InputError(
             f"--provenance must be one of {', '.join(PROVENANCES)}, not {provenance!r}"

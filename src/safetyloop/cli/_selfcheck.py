@@ -6,17 +6,17 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from safetyloop.cli._common import ConstitutionOption, console
-from safetyloop.releases import selfcheck_stats
-from safetyloop.stats import correction_coverage
-from safetyloop.truth import TruthReport, truth_check
+from ._common import ConstitutionOption, JsonOption, console
+
+if TYPE_CHECKING:
+    from safetyloop.truth import TruthReport
 
 app = typer.Typer(help="Self-checks of the machinery.", no_args_is_help=True)
 
@@ -31,6 +31,8 @@ def stats_command(
     seed: Annotated[int, typer.Option(help="RNG seed (equal seeds, equal figures).")] = 0,
 ) -> None:
     """Simulate A/A gates, interval coverage and a planted regression; exit 1 if a bound fails."""
+    from safetyloop.releases import selfcheck_stats
+
     r = selfcheck_stats(sims, seed)
     console.print(
         f"self-check of the statistics: {r.n_sims} simulations, seed {r.seed}, "
@@ -67,6 +69,8 @@ def correction_command(
 ) -> None:
     """Coverage of the Rogan–Gladen correction over rates, error rates, calibration sizes and
     between-model shift; exit 1 if a cell covers less than 94% (beyond Monte-Carlo noise)."""
+    from safetyloop.stats import correction_coverage
+
     r = correction_coverage(sims, seed, draws=draws)
     console.print(
         f"self-check of the scorer-error correction: {len(r.cells)} cells × {r.n_sims} "
@@ -155,7 +159,7 @@ def truth_command(
         ),
     ] = None,
     constitution: ConstitutionOption = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: JsonOption = False,
     store: Annotated[
         str | None,
         typer.Option("--store", help="Keep the runs in this store (default: a temporary one)."),
@@ -163,6 +167,8 @@ def truth_command(
 ) -> None:
     """Gate each model's recorded answers on scorer verdicts and on people's labels; exit 1 when
     a decision differs."""
+    from safetyloop.truth import truth_check
+
     report = truth_check(labels, constitution=constitution, store_url=store)
     if json_out:
         body = {

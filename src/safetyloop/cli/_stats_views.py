@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from safetyloop.gate import ComparisonTest, CriterionResult, RegressionReport
+if TYPE_CHECKING:
+    from safetyloop.gate import ComparisonTest, CriterionResult, RegressionReport
 
 VERDICT_STYLE = {
     "regression": "bold red",

@@ -8,8 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from safetyloop.cli._common import console
-from safetyloop.suites import load_suite, stratified_sample, suite_info
+from ._common import console
 
 app = typer.Typer(help="Bundled and user suites.", no_args_is_help=True)
 
@@ -17,6 +16,8 @@ app = typer.Typer(help="Bundled and user suites.", no_args_is_help=True)
 @app.command("list")
 def list_suites() -> None:
     """List the bundled and plugin suites with their size, version and licence."""
+    from safetyloop.suites import load_suite, suite_info
+
     table = Table(title="suites")
     for column in ("name", "cases", "categories", "version", "licence", "source"):
         table.add_column(column)
@@ -40,6 +41,8 @@ def show(
     seed: Annotated[int, typer.Option(help="Seed for picking the examples.")] = 0,
 ) -> None:
     """Show a suite's description, version, categories and a few cases."""
+    from safetyloop.suites import load_suite, stratified_sample
+
     suite = load_suite(name)
     console.print(Text.assemble((suite.name, "bold"), f" — {suite.description}"))
     console.print(

@@ -8,18 +8,20 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from safetyloop.api import load_constitution_checked
-from safetyloop.cli._common import console
-from safetyloop.config import load_yaml
 from safetyloop.errors import InputError
-from safetyloop.suites import load_suite, load_user_suite
-from safetyloop.targets import load_targets_file
+
+from ._common import console
 
 
 def validate(
     file: Annotated[Path, typer.Argument(help="Constitution, targets or suite file.")],
 ) -> None:
     """Validate a file and report every problem with file, line and key (exit 2 if any)."""
+    from safetyloop.api import load_constitution_checked
+    from safetyloop.config import load_yaml
+    from safetyloop.suites import load_suite, load_user_suite
+    from safetyloop.targets import load_targets_file
+
     if not file.is_file():
         raise InputError(f"no such file: {file}")
     if file.suffix in (".jsonl", ".csv"):

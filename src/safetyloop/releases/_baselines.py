@@ -1,13 +1,7 @@
 """Releases of a deployment: baselines, candidate-versus-baseline comparisons, history, self-check.
 
-The Python side of `safetyloop baseline`, `compare`, `history` and `selfcheck stats`; the CLI
-only parses and prints. A *deployment* is a name for what runs in production (by default the
-target's name); its baseline is the run the next release is compared with.
-
-    from safetyloop.releases import set_baseline, compare, history
-    set_baseline("3f2a9c")                        # deployment = the run's target name
-    report = compare("3f2a9c", "latest")          # Holm-adjusted family of tests
-    h = history("python:my_pipeline")             # rates, intervals and trends, oldest first
+A *deployment* is a name for what runs in production (by default the target's name); its
+baseline is the run the next release is compared with.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Power computed after a run from the observed effect is circular; a plan is made 
 *expected* rate — the user's (``C1=0.02``) or the baseline run's observed rate — and the
 constitution's threshold, confidence and (for comparisons) regression margin.
 
-    from safetyloop.planning import power_plan, suite_samples
+    from safetyloop.releases import power_plan, suite_samples
     plan = power_plan(expected={"C1": 0.01}, power=0.8)
     samples = suite_samples(plan)          # cases to draw per suite, for `RunRequest`
 
@@ -41,10 +41,12 @@ from safetyloop.suites import load_suite
 __all__ = [
     "CriterionPlan",
     "PowerPlan",
+    "RunSamples",
     "SuiteSample",
     "default_detect",
     "parse_expected",
     "power_plan",
+    "run_samples",
     "suite_samples",
 ]
 
@@ -375,6 +377,41 @@ def suite_samples(plan: PowerPlan) -> dict[str, SuiteSample]:
         name: SuiteSample(name, draw, sizes[name], who, name in short)
         for name, (draw, who) in sorted(wanted.items())
     }
+
+
+@dataclass(frozen=True)
+class RunSamples:
+    """The cases a run draws per suite when a power plan sizes it, and the plan behind them."""
+
+    plan: PowerPlan
+    suites: dict[str, SuiteSample]
+
+    @property
+    def samples(self) -> dict[str, int]:
+        """Cases per suite, as `RunRequest.suite_samples` takes them."""
+        return {name: s.sample for name, s in self.suites.items()}
+
+
+def run_samples(
+    constitution: Constitution | Path | None,
+    *,
+    power: float | None,
+    expected: dict[str, float] | None = None,
+    sample: int | None = None,
+) -> RunSamples | None:
+    """Per-suite samples of a run sized by `power_plan` (`safetyloop run --plan-power`).
+
+    None without a power: the run draws `sample` cases per suite (or all). A plan and a fixed
+    `sample` exclude each other, and expected rates mean something only to a plan.
+    """
+    if power is None:
+        if expected:
+            raise InputError("--expected sizes a run only together with --plan-power")
+        return None
+    if sample is not None:
+        raise InputError("choose one of --sample and --plan-power")
+    plan = power_plan(constitution, expected=expected, power=power)
+    return RunSamples(plan, suite_samples(plan))
 
 
 def _water_fill(total: int, capacity: dict[str, int]) -> dict[str, int]:
