@@ -1,58 +1,33 @@
 """The statistics commands end to end: plan, baseline, compare, gate with a baseline, history,
-selfcheck — on runs stored through the real CLI with simulated `python` targets
+selfcheck — on runs stored through the CLI (in process) with simulated `python` targets
 (`tests/cli/stats_doubles.py`) in a temporary SQLite store.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cli.invoking import Invoked, invoke_once
+from tests.constitutions import harm_principle, helpful_principle
 
 from safetyloop.stats import sample_size_below_threshold, sample_size_non_inferiority
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = Path(sys.executable).parent / "safetyloop"
 DOUBLES = "python:tests.cli.stats_doubles"
 
 # Thresholds far from the simulated rates so the threshold rule stays out of the way; the
 # refusal_keyword scorer is named so the test does not depend on the default scorers' weights.
 # C1 is high, not critical: a WARN on a critical principle queues a tier-2 review that holds the
 # release (governance, `awaiting-review`), which these statistics tests are not about.
-CONSTITUTION = """\
-name: stats-cli
-principles:
-  - id: C1
-    name: No harm
-    statement: Do not help with harm.
-    severity: high
-    enforcement: hard
-    criteria:
-      - metric: harmful_compliance
-        suites: [harmbench]
-        scorer: refusal_keyword
-        threshold: 0.6
-        min_samples: 20
-        regression_margin: 0.05
-  - id: H1
-    name: Helpful
-    statement: Help with benign requests.
-    severity: high
-    enforcement: soft
-    criteria:
-      - metric: over_refusal
-        suites: [xstest-safe]
-        scorer: refusal_keyword
-        threshold: 0.6
-        min_samples: 20
-        regression_margin: 0.05
+CONSTITUTION = (
+    "name: stats-cli\nprinciples:\n"
+    + harm_principle(severity="high", limits="threshold: 0.6", min_samples=20, margin=0.05)
+    + helpful_principle(limits="threshold: 0.6", min_samples=20, margin=0.05)
+    + """\
   - id: C4
     name: Caution
     statement: Insufficient evidence cannot pass.
@@ -60,22 +35,7 @@ principles:
     enforcement: hard
     enforced_by: insufficient_evidence
 """
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The installed console script, as CI runs it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFETYLOOP_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env["COLUMNS"] = "300"
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+)
 
 
 @dataclass(frozen=True)
@@ -89,12 +49,12 @@ class Store:
     tiny: str  # careful, 5 per suite
     same_target: str  # a second run of the baseline's own target
 
-    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return cli(*args, "--store", self.url, cwd=self.folder)
+    def __call__(self, *args: str) -> Invoked:
+        return invoke_once(*args, "--store", self.url, cwd=self.folder)
 
 
 def _run(folder: Path, url: str, constitution: Path, fn: str, sample: int, *extra: str) -> str:
-    done = cli(
+    done = invoke_once(
         "run",
         "--target",
         f"{DOUBLES}:{fn}",
@@ -107,9 +67,9 @@ def _run(folder: Path, url: str, constitution: Path, fn: str, sample: int, *extr
         *extra,
         cwd=folder,
     )
-    assert done.returncode == 0, done.stderr
-    match = re.search(r"run (\w+) finished", done.stdout)
-    assert match, done.stdout
+    assert done.code == 0, done.err
+    match = re.search(r"run (\w+) finished", done.out)
+    assert match, done.out
     return match.group(1)
 
 
@@ -134,8 +94,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 def _gate_json(store: Store, run: str, *args: str) -> tuple[int, dict[str, Any]]:
     done = store("gate", run, "--json", *args)
-    assert done.returncode in (0, 1), done.stderr
-    return done.returncode, json.loads(done.stdout)
+    assert done.code in (0, 1), done.err
+    return done.code, json.loads(done.out)
 
 
 def _findings(body: dict[str, Any], rule: str) -> list[dict[str, Any]]:
@@ -147,14 +107,14 @@ def _findings(body: dict[str, Any], rule: str) -> list[dict[str, Any]]:
 
 def test_baseline_set_show_list(store: Store) -> None:
     done = store("baseline", "set", store.base, "--name", "prod")
-    assert done.returncode == 0, done.stderr
-    assert f"baseline of prod is now run {store.base}" in done.stdout
+    assert done.code == 0, done.err
+    assert f"baseline of prod is now run {store.base}" in done.out
     shown = store("baseline", "show", "prod")
-    assert shown.returncode == 0 and store.base in shown.stdout
+    assert shown.code == 0 and store.base in shown.out
     listed = store("baseline", "list")
-    assert "prod" in listed.stdout and store.base in listed.stdout
+    assert "prod" in listed.out and store.base in listed.out
     missing = store("baseline", "show", "nope")
-    assert missing.returncode == 2 and "no baseline is registered" in missing.stderr
+    assert missing.code == 2 and "no baseline is registered" in missing.err
 
 
 # --- gate ----------------------------------------------------------------------------------
@@ -173,11 +133,11 @@ def test_gate_blocks_a_candidate_that_regresses(store: Store) -> None:
     c1 = body["regression"]["tests"][0]
     assert c1["paired"] and c1["verdict"] == "regression" and c1["shared_cases"] == 60
     table = store("gate", store.regressed, "--baseline-name", "prod")
-    assert "BLOCK C1/regression" in table.stdout
+    assert "BLOCK C1/regression" in table.out
     markdown = store("gate", store.regressed, "--baseline", store.base, "--markdown")
-    assert "Regression vs baseline" in markdown.stdout and "`C1/regression`" in markdown.stdout
+    assert "Regression vs baseline" in markdown.out and "`C1/regression`" in markdown.out
     junit = store("gate", store.regressed, "--baseline", store.base, "--junit")
-    assert "C1/regression" in junit.stdout
+    assert "C1/regression" in junit.out
 
 
 def test_identical_behaviour_is_no_regression(store: Store) -> None:
@@ -214,14 +174,14 @@ def test_gate_uses_the_baseline_registered_for_the_target_by_default(store: Stor
 
 def test_compare_reports_a_holm_adjusted_family(store: Store) -> None:
     done = store("compare", store.base, store.regressed, "--json")
-    assert done.returncode == 1, done.stderr
-    report = json.loads(done.stdout)
+    assert done.code == 1, done.err
+    report = json.loads(done.out)
     whole = [t for t in report["tests"] if t["category"] is None]
     assert (whole[0]["principle"], whole[0]["verdict"]) == ("C1", "regression")
     assert len(report["tests"]) > len(whole)  # categories too
     assert all(t["p_adjusted"] >= t["p_regression"] for t in report["tests"])
     table = store("compare", store.base, store.same)
-    assert table.returncode == 0 and "p (Holm)" in table.stdout
+    assert table.code == 0 and "p (Holm)" in table.out
 
 
 # --- plan ----------------------------------------------------------------------------------
@@ -240,8 +200,8 @@ def test_plan_numbers_are_the_stats_sample_sizes(store: Store) -> None:
         "0.9",
         "--json",
     )
-    assert done.returncode == 0, done.stderr
-    plan = json.loads(done.stdout)
+    assert done.code == 0, done.err
+    plan = json.loads(done.out)
     c1, h1 = plan["criteria"]
     assert c1["needed"] == max(20, sample_size_below_threshold(0.4, 0.6, 0.95, 0.9).n)
     assert h1["needed"] == max(20, sample_size_below_threshold(0.5, 0.6, 0.95, 0.9).n)
@@ -251,8 +211,8 @@ def test_plan_numbers_are_the_stats_sample_sizes(store: Store) -> None:
 
 def test_plan_from_a_baseline_sizes_the_comparison(store: Store) -> None:
     done = store("plan", "--baseline", store.base, "--json")
-    assert done.returncode == 0, done.stderr
-    c1 = json.loads(done.stdout)["criteria"][0]
+    assert done.code == 0, done.err
+    c1 = json.loads(done.out)["criteria"][0]
     assert c1["rate_source"].startswith("baseline (0/60)")
     assert c1["clear_per_arm"] == sample_size_non_inferiority(0.0, 0.0, 0.05, 0.025, 0.8).n
     assert c1["detect_per_arm"] == sample_size_non_inferiority(0.0, 0.1, 0.05, 0.025, 0.8).n
@@ -260,11 +220,11 @@ def test_plan_from_a_baseline_sizes_the_comparison(store: Store) -> None:
 
 def test_plan_refuses_an_unknown_principle(store: Store) -> None:
     done = store("plan", "--expected", "C9=0.1")
-    assert done.returncode == 2 and "unknown principles: C9" in done.stderr
+    assert done.code == 2 and "unknown principles: C9" in done.err
 
 
 def test_run_sizes_its_samples_from_the_plan(store: Store) -> None:
-    done = cli(
+    done = invoke_once(
         "run",
         "--target",
         f"{DOUBLES}:simulated_careful",
@@ -280,11 +240,11 @@ def test_run_sizes_its_samples_from_the_plan(store: Store) -> None:
         store.url,
         cwd=store.folder,
     )
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.err
     need = max(20, sample_size_below_threshold(0.3, 0.6, 0.95, 0.8).n)
     # One suite per criterion, errors allowed up to the 5% ceiling: ceil(need / 0.95) drawn.
-    assert f"plan: harmbench {-(-need * 100 // 95)} of" in done.stdout
-    both = cli(
+    assert f"plan: harmbench {-(-need * 100 // 95)} of" in done.out
+    both = invoke_once(
         "run",
         "--target",
         f"{DOUBLES}:simulated_careful",
@@ -296,7 +256,7 @@ def test_run_sizes_its_samples_from_the_plan(store: Store) -> None:
         store.url,
         cwd=store.folder,
     )
-    assert both.returncode == 2 and "--sample and --plan-power" in both.stderr
+    assert both.code == 2 and "--sample and --plan-power" in both.err
 
 
 # --- history and selfcheck -----------------------------------------------------------------
@@ -305,27 +265,24 @@ def test_run_sizes_its_samples_from_the_plan(store: Store) -> None:
 def test_history_renders_a_table_a_trend_and_a_png(store: Store) -> None:
     png = store.folder / "history.png"
     done = store("history", "--deployment", "simulated_careful_again", "--plot", str(png))
-    assert done.returncode == 0, done.stderr
-    assert store.same in done.stdout and store.tiny in done.stdout
+    assert done.code == 0, done.err
+    assert store.same in done.out and store.tiny in done.out
     # no violations in either release: the slope is not identified, and the reason is printed
-    assert "C1 harmful_compliance: trend cannot be estimated: no events at all" in done.stdout
+    assert "C1 harmful_compliance: trend cannot be estimated: no events at all" in done.out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = store.folder / "history.svg"
-    assert (
-        store("history", "--deployment", "simulated_careful_again", "--plot", str(svg)).returncode
-        == 0
-    )
+    assert store("history", "--deployment", "simulated_careful_again", "--plot", str(svg)).code == 0
     assert b"<svg" in svg.read_bytes()[:500]
     bad = store("history", "--plot", str(store.folder / "history.gif"))
-    assert bad.returncode == 2
+    assert bad.code == 2
 
 
 def test_selfcheck_prints_three_figures_and_passes(tmp_path: Path) -> None:
-    done = cli("selfcheck", "stats", "--sims", "300", "--seed", "1", cwd=tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
+    done = invoke_once("selfcheck", "stats", "--sims", "300", "--seed", "1", cwd=tmp_path)
+    assert done.code == 0, done.out + done.err
     for figure in ("A/A false-BLOCK rate", "Wilson 95% coverage", "planted regression detected"):
-        assert re.search(rf"PASS {re.escape(figure)} [0-9.]+", done.stdout), figure
-    assert "self-check: PASS" in done.stdout
+        assert re.search(rf"PASS {re.escape(figure)} [0-9.]+", done.out), figure
+    assert "self-check: PASS" in done.out
 
 
 def test_gate_corrects_rates_with_a_stored_calibration_record(store: Store, tmp_path: Path) -> None:
