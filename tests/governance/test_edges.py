@@ -30,11 +30,11 @@ from safetyloop.errors import SafetyloopError
 from safetyloop.gate import Status
 from safetyloop.governance import FixedClock
 from safetyloop.governance._policy import default_policy_path, load_policy
-from safetyloop.governance._session import governed
 from safetyloop.governance.debt import get_debt, link_regression_cases
 from safetyloop.governance.exceptions import request_exception
 from safetyloop.governance.reviews import Proposal, decide, list_reviews, queue
 from safetyloop.store import RunInfo, Store
+from safetyloop.store.governance import governed
 
 
 @dataclass

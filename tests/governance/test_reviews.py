@@ -14,7 +14,7 @@ from tests.governance.govhelpers import ROLES, T0
 from safetyloop.audit import verify_audit
 from safetyloop.errors import InputError
 from safetyloop.governance import FixedClock
-from safetyloop.governance._session import Refused, governed
+from safetyloop.governance._session import Refused
 from safetyloop.governance.reviews import (
     Proposal,
     ReviewItem,
@@ -25,6 +25,7 @@ from safetyloop.governance.reviews import (
     queue,
 )
 from safetyloop.store import Store
+from safetyloop.store.governance import governed
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -171,10 +171,11 @@ def test_resume_redoes_only_unfinished_conversations(tmp_path: Path) -> None:
     url = str(request.store_url)
     before = _trajectories(url, first.id)
     # Simulate a crash during PAIR: the run and that conversation are left running.
-    from safetyloop.redteam._schema import RedteamConversationRow, RedteamRunRow
+    from safetyloop.store._redteam_schema import RedteamConversationRow
+    from safetyloop.store._schema import RunRow
 
     with Store(url) as store, store.session() as s:
-        run_row = s.get(RedteamRunRow, first.id)
+        run_row = s.get(RunRow, first.id)
         assert run_row is not None
         run_row.status = "running"
         row = s.get(RedteamConversationRow, before["pair"][0].id)

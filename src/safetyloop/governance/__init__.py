@@ -1,22 +1,22 @@
-"""Governance: the audit log and the clock it reads.
+"""Governance: the review queue, debt ledger, exceptions, and who acts.
 
-The review queue, debt ledger and exceptions live in submodules that need the store
-(`governance.reviews`, `governance.debt`, `governance.exceptions`, `governance.gating`); they
-are not imported here because the store itself imports this package.
+The audit chain and the clock live below the store (`safetyloop.audit_chain`, `safetyloop.clock`)
+so that the store needs nothing from here; they are re-exported for governance's callers. The
+review queue, debt ledger and exceptions are submodules (`governance.reviews`, `governance.debt`,
+`governance.exceptions`, `governance.gating`).
 """
 
-from safetyloop.governance._audit import (
-    ACTOR_ENV,
+from safetyloop.audit_chain import (
     GENESIS_HASH,
     AuditEntry,
     VerifyResult,
     chain_entry,
-    current_actor,
     entry_hash,
     time_text,
     verify,
 )
-from safetyloop.governance._clock import Clock, FixedClock, SystemClock
+from safetyloop.clock import Clock, FixedClock, SystemClock
+from safetyloop.governance._actor import ACTOR_ENV, current_actor
 
 __all__ = [
     "ACTOR_ENV",

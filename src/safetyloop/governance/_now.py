@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 
+from safetyloop.clock import Clock, FixedClock, SystemClock
 from safetyloop.errors import InputError
-from safetyloop.governance._clock import Clock, FixedClock, SystemClock
 
 #: Environment variable holding a simulated "now" (ISO 8601; no zone means UTC).
 NOW_ENV = "SAFETYLOOP_NOW"

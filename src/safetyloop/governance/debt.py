@@ -23,16 +23,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 
+from safetyloop.clock import Clock, SystemClock
 from safetyloop.errors import InputError
 from safetyloop.governance._authority import approver_role
-from safetyloop.governance._clock import Clock, SystemClock
 from safetyloop.governance._evidence import check_cases
 from safetyloop.governance._policy import SEVERITIES, Policy, load_policy
-from safetyloop.governance._session import Refused, append, governed, new_id, utc
-from safetyloop.governance._tables import DebtRow, ExceptionRow
+from safetyloop.governance._session import Refused, new_id
 from safetyloop.store import Store
+from safetyloop.store.governance import (
+    DebtRecord,
+    Governed,
+    debt_records,
+    get_debt_record,
+    governed,
+)
 
 __all__ = [
     "AGING_LEVELS",
@@ -84,7 +89,7 @@ def acceptance_expired(clearance: dict[str, Any] | None, now: datetime) -> bool:
     return datetime.fromisoformat(str(clearance["expires_at"])) <= now
 
 
-def _item(row: DebtRow, at: datetime | None = None) -> DebtItem:
+def _item(row: DebtRecord, at: datetime | None = None) -> DebtItem:
     """The stored item, as it stands at `at` (None: as stored, no expiry applied)."""
     lapsed = at is not None and row.status == "cleared" and acceptance_expired(row.clearance, at)
     still_open = row.status == "open" or lapsed
@@ -100,8 +105,8 @@ def _item(row: DebtRow, at: datetime | None = None) -> DebtItem:
         status="open" if lapsed else row.status,
         aging_level=row.aging_level,
         created_by=row.created_by,
-        created_at=utc(row.created_at),
-        cleared_at=None if lapsed or not row.cleared_at else utc(row.cleared_at),
+        created_at=row.created_at,
+        cleared_at=None if lapsed else row.cleared_at,
         cleared_by=None if lapsed else row.cleared_by,
         clearance=row.clearance,
         reopened=(
@@ -112,12 +117,12 @@ def _item(row: DebtRow, at: datetime | None = None) -> DebtItem:
     )
 
 
-def _reopen(s: Any, row: DebtRow, actor: str, clock: Clock) -> None:
+def _reopen(tx: Governed, row: DebtRecord, actor: str, clock: Clock) -> None:
     """Write down that `row`'s risk acceptance expired (audited `debt.reopened`)."""
     clearance = row.clearance or {}
     row.status, row.cleared_at, row.cleared_by = "open", None, None
-    append(
-        s,
+    tx.save_debt(row)
+    tx.audit(
         actor,
         "debt.reopened",
         {
@@ -156,8 +161,8 @@ def open_debt(
         if not value.strip():
             raise InputError(f"debt {name} must not be empty")
     now = (clock or SystemClock()).now()
-    with governed(store) as s:
-        row = DebtRow(
+    with governed(store) as tx:
+        row = DebtRecord(
             id=new_id("debt"),
             principle=principle,
             severity=severity,
@@ -169,10 +174,12 @@ def open_debt(
             aging_level="ok",
             created_by=actor,
             created_at=now,
+            cleared_at=None,
+            cleared_by=None,
+            clearance=None,
         )
-        s.add(row)
-        append(
-            s,
+        tx.add_debt(row)
+        tx.audit(
             actor,
             "debt.opened",
             {"debt_id": row.id, "principle": principle, "severity": severity, "owner": owner},
@@ -181,10 +188,8 @@ def open_debt(
         return _item(row)
 
 
-def _open_row(s: Any, debt_id: str) -> DebtRow:
-    row: DebtRow | None = s.scalars(
-        select(DebtRow).where(DebtRow.id == debt_id).with_for_update()
-    ).first()
+def _open_row(tx: Governed, debt_id: str) -> DebtRecord:
+    row = tx.debt_for_update(debt_id)
     if row is None:
         raise InputError(f"no debt item {debt_id!r}", hint="list them with `safetyloop debt list`")
     return row
@@ -203,13 +208,13 @@ def link_regression_cases(
     if not case_ids:
         raise InputError("give at least one case id to link")
     keys = [c if c.startswith(f"{suite}/") else f"{suite}/{c}" for c in case_ids]
-    with governed(store) as s:
-        row = _open_row(s, debt_id)
+    with governed(store) as tx:
+        row = _open_row(tx, debt_id)
         if row.status != "open":
             raise Refused(f"debt {debt_id} is {row.status}: nothing to link")
         row.regression_cases = sorted({*row.regression_cases, *keys})
-        append(
-            s,
+        tx.save_debt(row)
+        tx.audit(
             actor,
             "debt.cases_linked",
             {"debt_id": debt_id, "case_keys": keys},
@@ -265,28 +270,29 @@ def clear_debt(
             "run_id": run.id,
             "cases": {k: v.model_dump() for k, v in sorted(verdicts.items())},
         }
-    with governed(store) as s:
-        row = _open_row(s, debt_id)
+    with governed(store) as tx:
+        row = _open_row(tx, debt_id)
         if row.status == "cleared" and acceptance_expired(row.clearance, now):
-            _reopen(s, row, actor, the_clock)
+            _reopen(tx, row, actor, the_clock)
         if row.status != "open":
             raise Refused(f"debt {debt_id} is already {row.status}")
         if acceptance_id is not None:
-            clearance = _acceptance(s, acceptance_id, row.principle, now)
+            clearance = _acceptance(tx, acceptance_id, row.principle, now)
         row.status, row.cleared_at, row.cleared_by = "cleared", now, actor
         row.clearance = clearance
-        append(s, actor, "debt.cleared", {"debt_id": debt_id, **clearance}, the_clock)
+        tx.save_debt(row)
+        tx.audit(actor, "debt.cleared", {"debt_id": debt_id, **clearance}, the_clock)
         return _item(row)
 
 
-def _acceptance(s: Any, acceptance_id: str, principle: str, now: datetime) -> dict[str, Any]:
-    exc: ExceptionRow | None = s.get(ExceptionRow, acceptance_id)
+def _acceptance(tx: Governed, acceptance_id: str, principle: str, now: datetime) -> dict[str, Any]:
+    exc = tx.exception(acceptance_id)
     if exc is None:
         raise InputError(f"no exception or risk acceptance {acceptance_id!r}")
     if exc.status != "approved":
         raise Refused(f"risk acceptance {acceptance_id} is {exc.status}, not approved")
-    if utc(exc.expires_at) <= now:
-        raise Refused(f"risk acceptance {acceptance_id} expired at {utc(exc.expires_at):%F %R} UTC")
+    if exc.expires_at <= now:
+        raise Refused(f"risk acceptance {acceptance_id} expired at {exc.expires_at:%F %R} UTC")
     if principle not in exc.principles:
         raise Refused(
             f"risk acceptance {acceptance_id} covers {', '.join(exc.principles)}, not {principle}"
@@ -294,19 +300,16 @@ def _acceptance(s: Any, acceptance_id: str, principle: str, now: datetime) -> di
     return {
         "kind": "risk-acceptance",
         "acceptance_id": acceptance_id,
-        "expires_at": utc(exc.expires_at).isoformat(),
+        "expires_at": exc.expires_at.isoformat(),
     }
 
 
 def get_debt(store: Store, debt_id: str, *, at: datetime | None = None) -> DebtItem:
     """One item; read `at` a time, an item whose risk acceptance expired by then is open."""
-    with store.session() as s:
-        row = s.get(DebtRow, debt_id)
-        if row is None:
-            raise InputError(
-                f"no debt item {debt_id!r}", hint="list them with `safetyloop debt list`"
-            )
-        return _item(row, at)
+    row = get_debt_record(store, debt_id)
+    if row is None:
+        raise InputError(f"no debt item {debt_id!r}", hint="list them with `safetyloop debt list`")
+    return _item(row, at)
 
 
 def list_debt(
@@ -314,11 +317,8 @@ def list_debt(
 ) -> list[DebtItem]:
     """Every debt item (or those with `status`), oldest first, as they stand `at` that time
     (None: as stored, without applying expired risk acceptances)."""
-    with store.session() as s:
-        query = select(DebtRow).order_by(DebtRow.created_at, DebtRow.id)
-        if status is not None and at is None:
-            query = query.where(DebtRow.status == status)
-        items = [_item(r, at) for r in s.scalars(query)]
+    stored = debt_records(store, status=status if at is None else None)
+    items = [_item(r, at) for r in stored]
     return [i for i in items if status is None or i.status == status]
 
 
@@ -343,27 +343,21 @@ def age_debt(
     the_clock = clock or SystemClock()
     now = the_clock.now()
     out: list[tuple[DebtItem, str]] = []
-    with governed(store) as s:
-        rows = s.scalars(
-            select(DebtRow)
-            .where(DebtRow.status.in_(("open", "cleared")))
-            .order_by(DebtRow.created_at)
-            .with_for_update()
-        ).all()
-        for row in rows:
+    with governed(store) as tx:
+        for row in tx.live_debts_for_update():
             if row.status == "cleared" and acceptance_expired(row.clearance, now):
-                _reopen(s, row, actor, the_clock)
+                _reopen(tx, row, actor, the_clock)
             if row.status != "open":
                 continue
             level = aging_level(_item(row), the_policy, now)
             if level != row.aging_level:
-                append(
-                    s,
+                tx.audit(
                     actor,
                     "debt.aged",
                     {"debt_id": row.id, "from": row.aging_level, "to": level},
                     the_clock,
                 )
                 row.aging_level = level
+                tx.save_debt(row)
             out.append((_item(row), level))
     return out

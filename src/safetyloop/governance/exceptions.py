@@ -9,21 +9,24 @@ acceptance that can clear debt on its principles (`debt.clear_debt(acceptance_id
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 
+from safetyloop.clock import Clock, SystemClock
 from safetyloop.errors import InputError
-from safetyloop.governance._audit import current_actor
-from safetyloop.governance._clock import Clock, SystemClock
+from safetyloop.gate import Decision
+from safetyloop.governance._actor import current_actor
 from safetyloop.governance._policy import Policy, load_policy
-from safetyloop.governance._session import Refused, append, governed, new_id, utc
-from safetyloop.governance._tables import ExceptionRow
+from safetyloop.governance._session import Refused, new_id
 from safetyloop.governance.reviews import Proposal, ReviewItem, queue
 from safetyloop.store import Store
-from safetyloop.store._schema import AuditRow, GateDecisionRow
+from safetyloop.store.governance import (
+    ExceptionRecord,
+    exception_records,
+    get_exception_record,
+    governed,
+)
 
 __all__ = [
     "GateException",
@@ -57,7 +60,7 @@ class GateException(BaseModel):
         return self.status == "approved" and now < self.expires_at
 
 
-def _exception(row: ExceptionRow) -> GateException:
+def _exception(row: ExceptionRecord) -> GateException:
     return GateException(
         id=row.id,
         target=row.target,
@@ -67,48 +70,32 @@ def _exception(row: ExceptionRow) -> GateException:
         reason=row.reason,
         status=row.status,
         requested_by=row.requested_by,
-        created_at=utc(row.created_at),
-        expires_at=utc(row.expires_at),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
         review_id=row.review_id,
-        decided_at=utc(row.decided_at) if row.decided_at else None,
+        decided_at=row.decided_at,
     )
 
 
 def release_author(store: Store, run_id: str) -> str | None:
-    """Who started run `run_id`, from its `run.started` audit entry (None if never audited)."""
-    with store.session() as s:
-        return s.scalar(
-            select(AuditRow.actor)
-            .where(
-                AuditRow.action == "run.started",
-                AuditRow.payload["run_id"].as_string() == run_id,
-            )
-            .order_by(AuditRow.seq)
-            .limit(1)
-        )
+    """Who started run `run_id` (None if its start was never audited)."""
+    return store.run_started_by(run_id)
 
 
 def _blocked(store: Store, run_id: str) -> dict[str, str]:
     """Principle id → status in the run's latest recorded gate decision (before exceptions)."""
-    with store.session() as s:
-        row = s.scalars(
-            select(GateDecisionRow)
-            .where(GateDecisionRow.run_id == run_id)
-            .order_by(GateDecisionRow.id.desc())
-        ).first()
-        if row is None:
-            raise Refused(
-                f"run {run_id} has no recorded gate decision: nothing to make an exception to",
-                hint=f"gate it first with `safetyloop gate {run_id}`",
-            )
-        body: dict[str, Any] = row.body
-        # A BLOCK already waived by an exception still counts, so an exception can be renewed.
-        return {
-            str(p["id"]): "BLOCK"
-            if any(f.get("rule") == "exception" for f in p.get("findings", []))
-            else str(p["status"])
-            for p in body.get("principles", [])
-        }
+    recorded = store.latest_gate_decision(run_id)
+    if recorded is None:
+        raise Refused(
+            f"run {run_id} has no recorded gate decision: nothing to make an exception to",
+            hint=f"gate it first with `safetyloop gate {run_id}`",
+        )
+    decision = Decision.model_validate(recorded.body)
+    # A BLOCK already waived by an exception still counts, so an exception can be renewed.
+    return {
+        p.id: "BLOCK" if any(f.rule == "exception" for f in p.findings) else str(p.status)
+        for p in decision.principles
+    }
 
 
 def request_exception(
@@ -133,6 +120,7 @@ def request_exception(
         raise InputError("an exception needs a mitigation plan and a reason")
     if expires_at.tzinfo is None:
         raise InputError("the expiry must be a timezone-aware time")
+    expires_at = expires_at.astimezone(UTC)  # as the store will hand it back
     if expires_at <= now:
         raise InputError(f"the expiry {expires_at:%F %R} UTC is not in the future")
     run = store.get_run(run_id)
@@ -149,8 +137,8 @@ def request_exception(
                 "an exception only overrides a BLOCK"
             )
     author = release_author(store, run.id)
-    with governed(store) as s:
-        row = ExceptionRow(
+    with governed(store) as tx:
+        row = ExceptionRecord(
             id=new_id("exc"),
             target=run.target_name,
             run_id=run.id,
@@ -161,10 +149,11 @@ def request_exception(
             requested_by=who,
             created_at=now,
             expires_at=expires_at,
+            review_id=None,
+            decided_at=None,
         )
-        s.add(row)
-        append(
-            s,
+        tx.add_exception(row)
+        tx.audit(
             who,
             "exception.requested",
             {
@@ -172,12 +161,12 @@ def request_exception(
                 "run_id": run.id,
                 "target": run.target_name,
                 "principles": row.principles,
-                "expires_at": utc(expires_at).isoformat(),
+                "expires_at": expires_at.isoformat(),
             },
             the_clock,
         )
         item = queue(
-            s,
+            tx,
             Proposal(
                 rule="block-override",
                 subject=f"exception {row.id}: ship despite BLOCK on {', '.join(row.principles)}",
@@ -194,25 +183,19 @@ def request_exception(
         )
         assert item is not None  # a new exception id is never queued before
         row.review_id = item.id
+        tx.save_exception(row)
         return _exception(row), item
 
 
 def get_exception(store: Store, exception_id: str) -> GateException:
-    with store.session() as s:
-        row = s.get(ExceptionRow, exception_id)
-        if row is None:
-            raise InputError(
-                f"no exception {exception_id!r}", hint="see `safetyloop exception list`"
-            )
-        return _exception(row)
+    row = get_exception_record(store, exception_id)
+    if row is None:
+        raise InputError(f"no exception {exception_id!r}", hint="see `safetyloop exception list`")
+    return _exception(row)
 
 
 def list_exceptions(store: Store, *, target: str | None = None) -> list[GateException]:
-    with store.session() as s:
-        query = select(ExceptionRow).order_by(ExceptionRow.created_at, ExceptionRow.id)
-        if target is not None:
-            query = query.where(ExceptionRow.target == target)
-        return [_exception(r) for r in s.scalars(query)]
+    return [_exception(r) for r in exception_records(store, target=target)]
 
 
 def active_exceptions(store: Store, target: str, now: datetime) -> list[GateException]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from safetyloop.clock import Clock, SystemClock
 from safetyloop.gate import Decision
 from safetyloop.gate._governance import (
     CONFIRMABLE,
@@ -21,11 +22,9 @@ from safetyloop.gate._governance import (
     PendingReview,
     apply_governance,
 )
-from safetyloop.governance._audit import current_actor
-from safetyloop.governance._clock import Clock, SystemClock
+from safetyloop.governance._actor import current_actor
 from safetyloop.governance._policy import Policy, load_policy
 from safetyloop.governance._routing import borderline_proposals, gate_proposals
-from safetyloop.governance._session import governed
 from safetyloop.governance.debt import age_debt, aging_level, list_debt
 from safetyloop.governance.exceptions import active_exceptions, release_author
 from safetyloop.governance.reviews import (
@@ -37,6 +36,7 @@ from safetyloop.governance.reviews import (
     queued_keys,
 )
 from safetyloop.store import Store
+from safetyloop.store.governance import governed
 
 __all__ = ["govern", "governance_state", "route_decision"]
 
@@ -52,9 +52,9 @@ def route_decision(
 ) -> int:
     """Queue the review items the decision and the run's borderline verdicts ask for."""
     queued = 0
-    with governed(store) as s:
+    with governed(store) as tx:
         for proposal in _proposals(store, decision, baseline):
-            queued += queue(s, proposal, actor=actor, policy=policy, clock=clock) is not None
+            queued += queue(tx, proposal, actor=actor, policy=policy, clock=clock) is not None
     return queued
 
 

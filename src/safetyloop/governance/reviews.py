@@ -15,17 +15,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from safetyloop._hashing import content_hash
+from safetyloop.clock import Clock, SystemClock
 from safetyloop.errors import InputError
 from safetyloop.governance._authority import approver_role, refuse_forbidden_roles
-from safetyloop.governance._clock import Clock, SystemClock
 from safetyloop.governance._policy import Policy, load_policy
-from safetyloop.governance._session import Refused, append, governed, new_id, utc
-from safetyloop.governance._tables import ExceptionRow, ReviewItemRow, ReviewSignatureRow
+from safetyloop.governance._session import Refused, new_id
 from safetyloop.store import Store
+from safetyloop.store.governance import (
+    Governed,
+    ReviewRecord,
+    SignatureRecord,
+    get_review_record,
+    governed,
+    queued_keys,
+    review_records,
+)
 
 __all__ = [
     "Proposal",
@@ -102,7 +108,7 @@ class Proposal:
         )
 
 
-def _item(row: ReviewItemRow, signatures: list[ReviewSignatureRow] | None = None) -> ReviewItem:
+def _item(row: ReviewRecord, signatures: list[SignatureRecord] | None = None) -> ReviewItem:
     return ReviewItem(
         id=row.id,
         rule=row.rule,
@@ -115,31 +121,29 @@ def _item(row: ReviewItemRow, signatures: list[ReviewSignatureRow] | None = None
         summary=row.summary,
         author=row.author,
         exception_id=row.exception_id,
-        created_at=utc(row.created_at),
-        due_at=utc(row.due_at),
+        created_at=row.created_at,
+        due_at=row.due_at,
         escalation_level=row.escalation_level,
         escalations=list(row.escalations),
-        decided_at=utc(row.decided_at) if row.decided_at else None,
+        decided_at=row.decided_at,
         version=row.version,
         signatures=[
-            Signature(
-                approver=g.approver, role=g.role, verdict=g.verdict, reason=g.reason, at=utc(g.at)
-            )
+            Signature(approver=g.approver, role=g.role, verdict=g.verdict, reason=g.reason, at=g.at)
             for g in signatures or []
         ],
     )
 
 
 def queue(
-    s: Session, proposal: Proposal, *, actor: str, policy: Policy, clock: Clock
+    tx: Governed, proposal: Proposal, *, actor: str, policy: Policy, clock: Clock
 ) -> ReviewItem | None:
-    """Queue `proposal` inside a governed session; None when the same item is already queued."""
+    """Queue `proposal` inside a governed transaction; None when it is already queued."""
     key = proposal.dedupe_key
-    if s.scalars(select(ReviewItemRow.id).where(ReviewItemRow.dedupe_key == key)).first():
+    if tx.review_queued(key):
         return None
     route = policy.routing[proposal.rule]
     now = clock.now()
-    row = ReviewItemRow(
+    row = ReviewRecord(
         id=new_id("rv"),
         rule=proposal.rule,
         tier=route.tier,
@@ -156,11 +160,11 @@ def queue(
         due_at=now + timedelta(hours=route.sla_hours),
         escalation_level=0,
         escalations=[],
+        decided_at=None,
         version=0,
     )
-    s.add(row)
-    append(
-        s,
+    tx.add_review(row)
+    tx.audit(
         actor,
         "review.created",
         {
@@ -170,36 +174,15 @@ def queue(
             "run_id": row.run_id,
             "principle": row.principle,
             "subject": row.subject,
-            "due_at": utc(row.due_at).isoformat(),
+            "due_at": row.due_at.isoformat(),
         },
         clock,
     )
     return _item(row)
 
 
-def queued_keys(store: Store, keys: list[str]) -> set[str]:
-    """Which of these `Proposal.dedupe_key`s are queued already (in any status)."""
-    if not keys:
-        return set()
-    with store.session() as s:
-        found = s.scalars(
-            select(ReviewItemRow.dedupe_key).where(ReviewItemRow.dedupe_key.in_(keys))
-        )
-        return set(found)
-
-
-def _signatures(s: Session, item_id: str) -> list[ReviewSignatureRow]:
-    return list(
-        s.scalars(
-            select(ReviewSignatureRow)
-            .where(ReviewSignatureRow.item_id == item_id)
-            .order_by(ReviewSignatureRow.id)
-        )
-    )
-
-
 def _refuse_forbidden(
-    s: Session, row: ReviewItemRow, actor: str, roles: list[str], policy: Policy
+    tx: Governed, row: ReviewRecord, actor: str, roles: list[str], policy: Policy
 ) -> None:
     """Raise `Refused` when the author, the exception's requester or a barred role signs."""
     if row.author is not None and actor == row.author:
@@ -207,7 +190,7 @@ def _refuse_forbidden(
             f"{actor} authored the release (started run {row.run_id}) and cannot review it"
         )
     if row.exception_id is not None:
-        exc = s.get(ExceptionRow, row.exception_id)
+        exc = tx.exception(row.exception_id)
         if exc is not None and exc.requested_by == actor:
             raise Refused(f"{actor} requested exception {exc.id} and cannot approve it")
     refuse_forbidden_roles(actor, roles, policy, "approve reviews")
@@ -235,29 +218,22 @@ def decide(
     the_policy = policy or load_policy()
     the_clock = clock or SystemClock()
     now = the_clock.now()
-    with governed(store) as s:
-        row = s.scalars(
-            select(ReviewItemRow).where(ReviewItemRow.id == item_id).with_for_update()
-        ).first()
+    with governed(store) as tx:
+        row = tx.review_for_update(item_id)
         if row is None:
             raise InputError(f"no review item {item_id!r}", hint="see `safetyloop review list`")
         if row.status != "pending":
             raise Refused(f"review {item_id} is already {row.status}")
-        _refuse_forbidden(s, row, actor, roles, the_policy)
-        signed = _signatures(s, item_id)
+        _refuse_forbidden(tx, row, actor, roles, the_policy)
+        signed = tx.signatures(item_id)
         if any(g.approver == actor for g in signed):
             raise Refused(f"{actor} has already signed review {item_id}: one signature per person")
         tier = the_policy.tier(row.tier)
         role = _signing_role(tier.committee, the_policy, roles, signed, actor, row)
-        s.add(
-            ReviewSignatureRow(
-                item_id=item_id, approver=actor, role=role, verdict=verdict, reason=reason, at=now
-            )
-        )
+        mine = SignatureRecord(approver=actor, role=role, verdict=verdict, reason=reason, at=now)
+        tx.add_signature(item_id, mine)
         row.version += 1
-        approvals = [g for g in signed if g.verdict == "approve"] + (
-            [ReviewSignatureRow(approver=actor, role=role)] if verdict == "approve" else []
-        )
+        approvals = [g for g in [*signed, mine] if g.verdict == "approve"]
         if verdict == "reject":
             done: str | None = "rejected"
         elif tier.committee is not None:
@@ -272,31 +248,32 @@ def decide(
             "reason": reason,
             "version": row.version,
         }
-        append(s, actor, "review.signed", payload, the_clock)
+        tx.audit(actor, "review.signed", payload, the_clock)
         if done is not None:
             row.status, row.decided_at = done, now
-            append(s, actor, f"review.{done}", {"item_id": item_id, "tier": row.tier}, the_clock)
+            tx.audit(actor, f"review.{done}", {"item_id": item_id, "tier": row.tier}, the_clock)
             if row.exception_id is not None:
-                exc = s.get(ExceptionRow, row.exception_id)
+                exc = tx.exception(row.exception_id)
                 if exc is not None:
                     exc.status, exc.decided_at = done, now
-                    append(
-                        s,
+                    tx.save_exception(exc)
+                    tx.audit(
                         actor,
                         f"exception.{done}",
                         {"exception_id": exc.id, "item_id": item_id},
                         the_clock,
                     )
-        return _item(row, _signatures(s, item_id))
+        tx.save_review(row)
+        return _item(row, tx.signatures(item_id))
 
 
 def _signing_role(
     committee: list[str] | None,
     policy: Policy,
     roles: list[str],
-    signed: list[ReviewSignatureRow],
+    signed: list[SignatureRecord],
     actor: str,
-    row: ReviewItemRow,
+    row: ReviewRecord,
 ) -> str:
     """The role the actor signs in: an unsigned committee role (tier 3) or an approver role."""
     if committee is not None:
@@ -328,23 +305,16 @@ def escalate_overdue(
     now = the_clock.now()
     chain = the_policy.escalation_chain
     out: list[ReviewItem] = []
-    with governed(store) as s:
-        rows = s.scalars(
-            select(ReviewItemRow)
-            .where(ReviewItemRow.status == "pending")
-            .order_by(ReviewItemRow.created_at)
-            .with_for_update()
-        ).all()
-        for row in rows:
+    with governed(store) as tx:
+        for row in tx.pending_reviews_for_update():
             sla = timedelta(hours=the_policy.routing[row.rule].sla_hours)
-            due, level, steps = utc(row.due_at), row.escalation_level, list(row.escalations)
+            due, level, steps = row.due_at, row.escalation_level, list(row.escalations)
             while now > due and level < len(chain):
                 level += 1
                 steps.append(
                     {"level": level, "to": chain[level - 1], "breached_at": due.isoformat()}
                 )
-                append(
-                    s,
+                tx.audit(
                     actor,
                     "review.escalated",
                     {
@@ -358,41 +328,20 @@ def escalate_overdue(
                 due += sla
             if level != row.escalation_level:
                 row.escalation_level, row.escalations, row.due_at = level, steps, due
+                tx.save_review(row)
                 out.append(_item(row))
     return out
 
 
 def get_review(store: Store, item_id: str) -> ReviewItem:
-    with store.session() as s:
-        row = s.get(ReviewItemRow, item_id)
-        if row is None:
-            raise InputError(f"no review item {item_id!r}", hint="see `safetyloop review list`")
-        return _item(row, _signatures(s, item_id))
+    found = get_review_record(store, item_id)
+    if found is None:
+        raise InputError(f"no review item {item_id!r}", hint="see `safetyloop review list`")
+    return _item(*found)
 
 
 def list_reviews(
     store: Store, *, status: str | None = None, run_id: str | None = None
 ) -> list[ReviewItem]:
-    """Review items (all, or with `status` / of `run_id`), oldest first, with signatures.
-
-    Two queries, whatever the number of items: the items, then all their signatures.
-    """
-    where = []
-    if status is not None:
-        where.append(ReviewItemRow.status == status)
-    if run_id is not None:
-        where.append(ReviewItemRow.run_id == run_id)
-    with store.session() as s:
-        rows = s.scalars(
-            select(ReviewItemRow).where(*where).order_by(ReviewItemRow.created_at, ReviewItemRow.id)
-        ).all()
-        signed: dict[str, list[ReviewSignatureRow]] = {r.id: [] for r in rows}
-        for g in s.scalars(
-            select(ReviewSignatureRow)
-            .join(ReviewItemRow, ReviewItemRow.id == ReviewSignatureRow.item_id)
-            .where(*where)
-            .order_by(ReviewSignatureRow.id)
-        ):
-            if g.item_id in signed:  # not an item created since the first query
-                signed[g.item_id].append(g)
-        return [_item(r, signed[r.id]) for r in rows]
+    """Review items (all, or with `status` / of `run_id`), oldest first, with signatures."""
+    return [_item(*found) for found in review_records(store, status=status, run_id=run_id)]

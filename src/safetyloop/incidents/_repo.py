@@ -1,4 +1,8 @@
-"""Reads and writes of the incident tables, through `Store.session()`; nothing else touches them."""
+"""Incidents as the lab sees them: the store's incident records with the `Incident` rebuilt.
+
+The tables and queries are the store's (`safetyloop.store.incidents`); this module only adds the
+clock and turns a stored body back into the validated record.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 
-from safetyloop.errors import InputError
-from safetyloop.governance import Clock, SystemClock
+from safetyloop.clock import Clock, SystemClock
 from safetyloop.incidents._record import Incident
-from safetyloop.incidents._tables import IncidentCaseRow, IncidentMeasurementRow, IncidentRow
 from safetyloop.store import Store
+from safetyloop.store import incidents as db
+from safetyloop.store.incidents import StoredMeasurement, measurements, regression_cases
 from safetyloop.suites import Case
 
 __all__ = [
@@ -45,84 +48,41 @@ class StoredIncident(BaseModel):
     updated_at: dt.datetime
 
 
-class StoredMeasurement(BaseModel):
-    """A stored replay or blast-radius report."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    incident_id: str
-    kind: str
-    target_name: str
-    target_version: str
-    body: dict[str, Any]
-    created_at: dt.datetime
-
-
-def _stored(row: IncidentRow) -> StoredIncident:
+def _stored(record: db.IncidentRecord) -> StoredIncident:
     return StoredIncident(
-        incident=Incident.model_validate(row.body),
-        status=row.status,
-        content_hash=row.content_hash,
-        triage=row.triage,
-        confirmed=row.confirmed,
-        debt_id=row.debt_id,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        incident=Incident.model_validate(record.body),
+        **record.model_dump(exclude={"id", "body"}),
     )
+
+
+def _now(clock: Clock | None) -> dt.datetime:
+    return (clock or SystemClock()).now()
 
 
 def insert_incident(store: Store, incident: Incident, clock: Clock | None = None) -> StoredIncident:
     """Store a new incident; an id already taken is refused (incidents are never overwritten)."""
-    now = (clock or SystemClock()).now()
-    with store.session() as s:
-        existing = s.get(IncidentRow, incident.id)
-        if existing is not None:
-            same = existing.content_hash == incident.content_hash()
-            raise InputError(
-                f"incident {incident.id!r} is already stored"
-                + (" (same content)" if same else " with different content"),
-                hint="incidents are append-only: give a corrected record a new id",
-            )
-        row = IncidentRow(
-            id=incident.id,
+    return _stored(
+        db.insert_incident(
+            store,
+            incident_id=incident.id,
             title=incident.title,
             severity=incident.severity.value,
             principle=incident.principle,
-            incident_date=incident.date,
-            status="added",
+            date=incident.date,
             content_hash=incident.content_hash(),
             body=incident.model_dump(mode="json"),
-            created_at=now,
-            updated_at=now,
+            at=_now(clock),
         )
-        s.add(row)
-        s.flush()
-        return _stored(row)
+    )
 
 
 def get_incident(store: Store, incident_id: str) -> StoredIncident:
     """The stored incident, or InputError naming the ids that exist."""
-    with store.session() as s:
-        row = s.get(IncidentRow, incident_id)
-        if row is None:
-            known = s.scalars(select(IncidentRow.id).order_by(IncidentRow.id)).all()
-            raise InputError(
-                f"no incident {incident_id!r}",
-                hint=f"known incidents: {', '.join(known)}"
-                if known
-                else "add one with `safetyloop incident add FILE`",
-            )
-        return _stored(row)
+    return _stored(db.get_incident(store, incident_id))
 
 
 def list_incidents(store: Store) -> list[StoredIncident]:
-    with store.session() as s:
-        rows = s.scalars(select(IncidentRow).order_by(IncidentRow.incident_date, IncidentRow.id))
-        return [_stored(r) for r in rows]
-
-
-_UNSET: Any = object()
+    return [_stored(r) for r in db.list_incidents(store)]
 
 
 def update_incident(
@@ -131,58 +91,29 @@ def update_incident(
     *,
     clock: Clock | None = None,
     status: str | None = None,
-    triage: dict[str, Any] | None = _UNSET,
-    confirmed: dict[str, Any] | None = _UNSET,
-    debt_id: str | None = _UNSET,
+    triage: dict[str, Any] | None = db.UNSET,
+    confirmed: dict[str, Any] | None = db.UNSET,
+    debt_id: str | None = db.UNSET,
 ) -> StoredIncident:
     """Change an incident's loop state (the record itself never changes)."""
-    with store.session() as s:
-        row = s.get(IncidentRow, incident_id)
-        if row is None:
-            raise InputError(f"no incident {incident_id!r}")
-        if status is not None:
-            row.status = status
-        if triage is not _UNSET:
-            row.triage = triage
-        if confirmed is not _UNSET:
-            row.confirmed = confirmed
-        if debt_id is not _UNSET:
-            row.debt_id = debt_id
-        row.updated_at = (clock or SystemClock()).now()
-        s.flush()
-        return _stored(row)
+    return _stored(
+        db.update_incident(
+            store,
+            incident_id,
+            at=_now(clock),
+            status=status,
+            triage=triage,
+            confirmed=confirmed,
+            debt_id=debt_id,
+        )
+    )
 
 
 def add_cases(
     store: Store, incident_id: str, cases: Sequence[Case], clock: Clock | None = None
 ) -> list[str]:
     """Add regression cases; ids already present are kept as they are. Returns the new ids."""
-    now = (clock or SystemClock()).now()
-    added: list[str] = []
-    with store.session() as s:
-        have = set(s.scalars(select(IncidentCaseRow.case_id)).all())
-        for case in cases:
-            if case.id in have:
-                continue
-            s.add(
-                IncidentCaseRow(
-                    incident_id=incident_id,
-                    case_id=case.id,
-                    case=case.model_dump(mode="json"),
-                    created_at=now,
-                )
-            )
-            added.append(case.id)
-    return added
-
-
-def regression_cases(store: Store, incident_id: str | None = None) -> list[Case]:
-    """Every promoted case (of one incident), sorted by case id so the suite is deterministic."""
-    with store.session() as s:
-        query = select(IncidentCaseRow).order_by(IncidentCaseRow.case_id)
-        if incident_id is not None:
-            query = query.where(IncidentCaseRow.incident_id == incident_id)
-        return [Case.model_validate(r.case) for r in s.scalars(query)]
+    return db.add_cases(store, incident_id, cases, _now(clock))
 
 
 def record_measurement(
@@ -194,40 +125,6 @@ def record_measurement(
     body: dict[str, Any],
     clock: Clock | None = None,
 ) -> int:
-    with store.session() as s:
-        row = IncidentMeasurementRow(
-            incident_id=incident_id,
-            kind=kind,
-            target_name=target_name,
-            target_version=target_version,
-            body=body,
-            created_at=(clock or SystemClock()).now(),
-        )
-        s.add(row)
-        s.flush()
-        return row.id
-
-
-def measurements(
-    store: Store, incident_id: str, kind: str | None = None
-) -> list[StoredMeasurement]:
-    with store.session() as s:
-        query = (
-            select(IncidentMeasurementRow)
-            .where(IncidentMeasurementRow.incident_id == incident_id)
-            .order_by(IncidentMeasurementRow.id)
-        )
-        if kind is not None:
-            query = query.where(IncidentMeasurementRow.kind == kind)
-        return [
-            StoredMeasurement(
-                id=r.id,
-                incident_id=r.incident_id,
-                kind=r.kind,
-                target_name=r.target_name,
-                target_version=r.target_version,
-                body=r.body,
-                created_at=r.created_at,
-            )
-            for r in s.scalars(query)
-        ]
+    return db.record_measurement(
+        store, incident_id, kind, target_name, target_version, body, _now(clock)
+    )

@@ -1,9 +1,17 @@
-"""The store: SQLAlchemy + Alembic, SQLite by default, PostgreSQL for teams."""
+"""The store: SQLAlchemy + Alembic, SQLite by default, PostgreSQL for teams.
 
+The one owner of persistent state. `Store` holds the engine, the migrations and the queries of
+runs, results, scores, calibrations, gate decisions, baselines and the audit log; the other
+domains have a repository module each (`store.governance`, `store.incidents`, `store.redteam`).
+Every one maps rows to typed records, and every timestamp comes back aware, in UTC.
+"""
+
+from safetyloop.store._schema import EVALUATION, REDTEAM
 from safetyloop.store._store import (
     BaselineInfo,
     BorderlineVerdict,
     CalibrationInfo,
+    GateDecisionInfo,
     NewRun,
     RunInfo,
     Store,
@@ -13,9 +21,12 @@ from safetyloop.store._store import (
 )
 
 __all__ = [
+    "EVALUATION",
+    "REDTEAM",
     "BaselineInfo",
     "BorderlineVerdict",
     "CalibrationInfo",
+    "GateDecisionInfo",
     "NewRun",
     "RunInfo",
     "Store",

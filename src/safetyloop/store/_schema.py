@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -18,8 +17,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from safetyloop.store._types import UTCDateTime
+
 #: Stored records carry the schema version they were written under.
 SCHEMA_VERSION = 1
+
+#: The kinds of run in the one run ledger (migration 0009): what planned and ran it.
+EVALUATION = "evaluation"
+REDTEAM = "redteam"
 
 
 class Base(DeclarativeBase):
@@ -27,16 +32,21 @@ class Base(DeclarativeBase):
 
 
 class RunRow(Base):
-    """A run: the plan's lineage (every version hash) and its state."""
+    """A run of any kind: the plan's lineage (every version hash) and its state.
+
+    `kind` says what ran it (evaluation, red team); a red-team run keeps its attack set's hash
+    in `suite_versions["attack_set"]` and has no constitution (empty hash).
+    """
 
     __tablename__ = "runs"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True, default=EVALUATION)
     schema_version: Mapped[int] = mapped_column(Integer, default=SCHEMA_VERSION)
     plan_hash: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16))  # running | finished
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     target_name: Mapped[str] = mapped_column(String(200))
     target_version: Mapped[str] = mapped_column(String(64))
     constitution_hash: Mapped[str] = mapped_column(String(64))
@@ -76,7 +86,7 @@ class ResultRow(Base):
     cached: Mapped[int] = mapped_column(Integer, default=0)
     latency_s: Mapped[float] = mapped_column(Float, default=0.0)
     meta: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ScoreRow(Base):
@@ -110,7 +120,7 @@ class CalibrationRow(Base):
     accuracy: Mapped[float] = mapped_column(Float)
     kappa: Mapped[float] = mapped_column(Float)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CacheRow(Base):
@@ -122,7 +132,7 @@ class CacheRow(Base):
     text: Mapped[str] = mapped_column(Text)
     finish_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     meta: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class GateDecisionRow(Base):
@@ -134,7 +144,7 @@ class GateDecisionRow(Base):
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
     decision: Mapped[str] = mapped_column(String(8))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class BaselineRow(Base):
@@ -149,7 +159,7 @@ class BaselineRow(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))
     target_name: Mapped[str] = mapped_column(String(200))
-    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AuditRow(Base):
@@ -162,7 +172,7 @@ class AuditRow(Base):
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     actor: Mapped[str] = mapped_column(String(200))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     action: Mapped[str] = mapped_column(String(100), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     payload_hash: Mapped[str] = mapped_column(String(64))

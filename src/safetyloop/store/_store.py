@@ -14,16 +14,19 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import create_engine, event, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from safetyloop.audit_chain import AuditEntry, chain_entry
+from safetyloop.clock import Clock
 from safetyloop.engine import CachedResponse, CaseResult
 from safetyloop.errors import InputError, StorageError
-from safetyloop.governance import AuditEntry, Clock, chain_entry
 from safetyloop.scoring import Score
 from safetyloop.store._schema import (
+    EVALUATION,
+    REDTEAM,
     SCHEMA_VERSION,
     AuditRow,
     BaselineRow,
@@ -81,11 +84,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+#: How a run is named to people, by kind, and where to find or start one (for errors).
+_RUN_NOUN = {EVALUATION: "run", REDTEAM: "red-team run"}
+_RUN_HINT = {
+    EVALUATION: "list runs with `safetyloop runs list`",
+    REDTEAM: "start one with `safetyloop redteam run`",
+}
+
+
 class NewRun(BaseModel):
     """What is known about a run before it starts: its plan and the lineage of every version."""
 
     model_config = ConfigDict(frozen=True)
 
+    kind: str = EVALUATION
     plan_hash: str
     target_name: str
     target_version: str
@@ -134,6 +146,17 @@ class CalibrationInfo(BaseModel):
     body: dict[str, Any]
 
 
+class GateDecisionInfo(BaseModel):
+    """A recorded gate decision; `body` is the full `gate.Decision` as JSON (the gate reads it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    decision: str
+    body: dict[str, Any]
+    created_at: datetime
+
+
 class BaselineInfo(BaseModel):
     """A deployment's registered baseline run."""
 
@@ -157,12 +180,9 @@ class Store:
         self._migrate()
 
     def _migrate(self) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         try:
             with self.engine.begin() as connection:
-                config.attributes["connection"] = connection
-                command.upgrade(config, "heads")
+                migrate(connection)
         except OperationalError as exc:
             raise StorageError(
                 f"cannot open the store at {self.url}: {exc.orig}",
@@ -205,44 +225,58 @@ class Store:
             )
         return _info(row)
 
-    def find_unfinished_run(self, plan_hash: str) -> RunInfo | None:
+    def find_unfinished_run(self, plan_hash: str, kind: str = EVALUATION) -> RunInfo | None:
         with self.session() as s:
             row = s.scalars(
                 select(RunRow)
-                .where(RunRow.plan_hash == plan_hash, RunRow.status == "running")
+                .where(
+                    RunRow.kind == kind, RunRow.plan_hash == plan_hash, RunRow.status == "running"
+                )
                 .order_by(RunRow.created_at.desc())
             ).first()
             return _info(row) if row else None
 
-    def get_run(self, ref: str) -> RunInfo:
-        """A run by id, unique id prefix, or `latest`."""
+    def get_run(self, ref: str, kind: str = EVALUATION) -> RunInfo:
+        """A run of `kind` by id, unique id prefix, or `latest`."""
+        noun = _RUN_NOUN[kind]
         with self.session() as s:
+            of_kind = select(RunRow).where(RunRow.kind == kind)
             if ref == "latest":
-                row = s.scalars(select(RunRow).order_by(RunRow.created_at.desc())).first()
+                row = s.scalars(of_kind.order_by(RunRow.created_at.desc())).first()
             else:
-                rows = s.scalars(select(RunRow).where(RunRow.id.startswith(ref))).all()
+                rows = s.scalars(of_kind.where(RunRow.id.startswith(ref))).all()
                 if len(rows) > 1:
                     raise InputError(
-                        f"run reference {ref!r} is ambiguous", hint="give more characters of the id"
+                        f"{noun} reference {ref!r} is ambiguous",
+                        hint="give more characters of the id",
                     )
                 row = rows[0] if rows else None
             if row is None:
-                raise InputError(
-                    f"no run {ref!r} in {self.url}", hint="list runs with `safetyloop runs list`"
-                )
+                raise InputError(f"no {noun} {ref!r} in {self.url}", hint=_RUN_HINT[kind])
             return _info(row)
 
-    def list_runs(self, limit: int = 20) -> list[RunInfo]:
+    def list_runs(self, limit: int = 20, kind: str = EVALUATION) -> list[RunInfo]:
         with self.session() as s:
-            rows = s.scalars(select(RunRow).order_by(RunRow.created_at.desc()).limit(limit)).all()
+            rows = s.scalars(
+                select(RunRow)
+                .where(RunRow.kind == kind)
+                .order_by(RunRow.created_at.desc())
+                .limit(limit)
+            ).all()
             return [_info(r) for r in rows]
 
-    def finish_run(self, run_id: str) -> None:
+    def count_runs(self, kind: str = EVALUATION) -> int:
+        with self.session() as s:
+            query = select(func.count()).select_from(RunRow).where(RunRow.kind == kind)
+            return int(s.scalar(query) or 0)
+
+    def finish_run(self, run_id: str, at: datetime | None = None) -> None:
+        """Mark a run of any kind finished (now, or `at`); an unknown id is an error."""
         with self.session() as s:
             row = s.get(RunRow, run_id)
             if row is None:
                 raise StorageError(f"no run {run_id}")
-            row.status, row.finished_at = "finished", _now()
+            row.status, row.finished_at = "finished", at or _now()
 
     def run_cases(self, run_id: str) -> list[Case]:
         with self.session() as s:
@@ -435,6 +469,18 @@ class Store:
         with self.session() as s:
             s.add(GateDecisionRow(run_id=run_id, decision=decision, body=body, created_at=_now()))
 
+    def latest_gate_decision(self, run_id: str) -> GateDecisionInfo | None:
+        """The run's most recently recorded gate decision, if it was ever gated with a record."""
+        with self.session() as s:
+            row = s.scalars(
+                select(GateDecisionRow)
+                .where(GateDecisionRow.run_id == run_id)
+                .order_by(GateDecisionRow.id.desc())
+            ).first()
+            return (
+                None if row is None else GateDecisionInfo.model_validate(row, from_attributes=True)
+            )
+
     # baselines and release history (issue 3) -------------------------------------------
     def set_baseline(self, name: str, run_id: str) -> BaselineInfo:
         """Point deployment `name` at a finished run, replacing any earlier baseline."""
@@ -471,7 +517,9 @@ class Store:
     def runs_of_target(self, target_name: str, *, finished_only: bool = True) -> list[RunInfo]:
         """Every run of a target, oldest first: the releases of a deployment, in order."""
         with self.session() as s:
-            query = select(RunRow).where(RunRow.target_name == target_name)
+            query = select(RunRow).where(
+                RunRow.kind == EVALUATION, RunRow.target_name == target_name
+            )
             if finished_only:
                 query = query.where(RunRow.status == "finished")
             rows = s.scalars(query.order_by(RunRow.created_at, RunRow.id)).all()
@@ -511,10 +559,32 @@ class Store:
             # BEGIN IMMEDIATE does): other writers wait (busy_timeout) until we commit.
             s.execute(text("UPDATE audit_log SET seq = seq WHERE 1 = 0"))
 
+    def run_started_by(self, run_id: str) -> str | None:
+        """Who started run `run_id`: the actor of its first `run.started` audit entry (None if
+        it was never audited)."""
+        with self.session() as s:
+            return s.scalar(
+                select(AuditRow.actor)
+                .where(
+                    AuditRow.action == "run.started",
+                    AuditRow.payload["run_id"].as_string() == run_id,
+                )
+                .order_by(AuditRow.seq)
+                .limit(1)
+            )
+
     def audit_entries(self) -> list[AuditEntry]:
         """Every audit entry, in seq order, exactly as stored (verification needs the raw rows)."""
         with self.session() as s:
             return [_audit_entry(r) for r in s.scalars(select(AuditRow).order_by(AuditRow.seq))]
+
+
+def migrate(connection: Connection, revision: str = "heads") -> None:
+    """Bring the database on `connection` to `revision` (a test builds an older store with it)."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
 
 
 def chain_audit(
@@ -533,7 +603,7 @@ def _audit_entry(row: AuditRow) -> AuditEntry:
     return AuditEntry(
         seq=row.seq,
         actor=row.actor,
-        at=row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC),  # SQLite drops the zone
+        at=row.at,
         action=row.action,
         payload=row.payload,
         payload_hash=row.payload_hash,
@@ -551,6 +621,7 @@ def _baseline(row: BaselineRow) -> BaselineInfo:
 def _info(row: RunRow) -> RunInfo:
     return RunInfo(
         id=row.id,
+        kind=row.kind,
         plan_hash=row.plan_hash,
         status=row.status,
         created_at=row.created_at,

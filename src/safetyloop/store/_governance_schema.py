@@ -1,7 +1,7 @@
 """Governance tables (migration 0005), declared on the store's `Base` so one metadata holds all.
 
 Review items and their signatures, the debt ledger, and exceptions. Every row change goes
-through `governance._session.governed` so that it and its audit entry commit together.
+through `store.governance.Governed`, so that it and its audit entry commit together.
 """
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safetyloop.store._schema import Base
+from safetyloop.store._types import UTCDateTime
 
 
 class ReviewItemRow(Base):
@@ -36,11 +37,11 @@ class ReviewItemRow(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     author: Mapped[str | None] = mapped_column(String(200), nullable=True)
     exception_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     escalations: Mapped[list[Any]] = mapped_column(JSON)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -56,7 +57,7 @@ class ReviewSignatureRow(Base):
     role: Mapped[str | None] = mapped_column(String(100), nullable=True)
     verdict: Mapped[str] = mapped_column(String(16))  # approve | reject
     reason: Mapped[str] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DebtRow(Base):
@@ -74,8 +75,8 @@ class DebtRow(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)  # open | cleared
     aging_level: Mapped[str] = mapped_column(String(16), default="ok")
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cleared_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     clearance: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
@@ -93,7 +94,7 @@ class ExceptionRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending|approved|rejected
     requested_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     review_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

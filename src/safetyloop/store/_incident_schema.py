@@ -1,14 +1,15 @@
-"""The incident lab's tables, on the store's declarative base; created by migration 0007."""
+"""The incident lab's tables (migration 0007): incidents, promoted cases, measurements."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safetyloop.store._schema import Base
+from safetyloop.store._types import UTCDateTime
 
 __all__ = ["IncidentCaseRow", "IncidentMeasurementRow", "IncidentRow"]
 
@@ -29,8 +30,8 @@ class IncidentRow(Base):
     triage: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     confirmed: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     debt_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class IncidentCaseRow(Base):
@@ -42,7 +43,7 @@ class IncidentCaseRow(Base):
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
     case_id: Mapped[str] = mapped_column(String(200), unique=True)
     case: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class IncidentMeasurementRow(Base):
@@ -56,4 +57,4 @@ class IncidentMeasurementRow(Base):
     target_name: Mapped[str] = mapped_column(String(200))
     target_version: Mapped[str] = mapped_column(String(64))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,7 +1,7 @@
-"""Red-team tables: runs, conversations and every event in them (migration 0006).
+"""Red-team tables: conversations and every event in them (migration 0006).
 
-Declared on the store's `Base` so the store's engine and sessions serve them; rows are written
-only through `safetyloop.redteam._store`.
+A red-team run itself is a row of the one run ledger (`runs`, kind `redteam`, migration 0009);
+rows are written only through `safetyloop.store.redteam`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -22,24 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from safetyloop.store._schema import SCHEMA_VERSION, Base
-
-
-class RedteamRunRow(Base):
-    """A red-team run: the attack set's hash, the three parties' versions, and its state."""
-
-    __tablename__ = "redteam_runs"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    schema_version: Mapped[int] = mapped_column(Integer, default=SCHEMA_VERSION)
-    plan_hash: Mapped[str] = mapped_column(String(64), index=True)
-    attack_set_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))  # running | finished
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    target_name: Mapped[str] = mapped_column(String(200))
-    target_version: Mapped[str] = mapped_column(String(64))
-    lineage: Mapped[dict[str, Any]] = mapped_column(JSON)  # attacker, judge, params, limits
+from safetyloop.store._schema import Base
+from safetyloop.store._types import UTCDateTime
 
 
 class RedteamConversationRow(Base):
@@ -49,7 +32,7 @@ class RedteamConversationRow(Base):
     __table_args__ = (UniqueConstraint("run_id", "attack_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("redteam_runs.id"), index=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
     attack_key: Mapped[str] = mapped_column(String(300))
     position: Mapped[int] = mapped_column(Integer)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)  # the AttackSpec, whole
@@ -60,7 +43,7 @@ class RedteamConversationRow(Base):
     turns: Mapped[int] = mapped_column(Integer, default=0)
     backtracks: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class RedteamEventRow(Base):
@@ -80,4 +63,4 @@ class RedteamEventRow(Base):
     label: Mapped[str | None] = mapped_column(String(32), nullable=True)
     refused: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)  # attacker text, judge explanation...
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,4 +1,5 @@
-"""Injectable time: governance records when things happened, and tests must control that exactly."""
+"""Injectable time, below every stage: the store, governance, incidents and red teaming record
+when things happened, and tests must control that exactly."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Protocol, runtime_checkable
 
 @runtime_checkable
 class Clock(Protocol):
-    """Where governance gets the time; SLA, aging and audit tests swap in a `FixedClock`."""
+    """Where stages get the time; SLA, aging and audit tests swap in a `FixedClock`."""
 
     def now(self) -> datetime:
         """The current time, timezone-aware in UTC."""

@@ -2,14 +2,13 @@
 
 Each entry commits to its own fields, the hash of its payload and the hash of the entry before
 it, so editing, deleting, inserting or reordering any entry breaks the chain at that point.
-These are pure functions over `AuditEntry` records; `safetyloop.store` persists them.
+These are pure functions over `AuditEntry` records, below the store that persists them
+(`safetyloop.store`) and the governance that writes them.
 """
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -20,9 +19,6 @@ from safetyloop._hashing import canonical_json, content_hash
 
 #: The `prev_hash` of the first entry: there is nothing before it.
 GENESIS_HASH = "0" * 64
-
-#: Environment variable naming who acts (else the OS user).
-ACTOR_ENV = "SAFETYLOOP_ACTOR"
 
 
 class AuditEntry(BaseModel):
@@ -53,24 +49,15 @@ class VerifyResult(BaseModel):
     head_hash: str = GENESIS_HASH
 
 
-def current_actor() -> str:
-    """Who is acting: `SAFETYLOOP_ACTOR`, else the OS user, else "unknown"."""
-    named = os.environ.get(ACTOR_ENV, "").strip()
-    if named:
-        return named
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name in some containers
-        return "unknown"
-
-
 def time_text(at: datetime) -> str:
     """The one text form of a time that is hashed: UTC, microseconds, ISO 8601.
 
-    Databases hand times back differently (SQLite drops the zone), so a naive time is read as UTC.
+    The store hands every time back aware (`store._types.UTCDateTime`); a naive time is ambiguous,
+    so it is refused rather than guessed.
     """
-    aware = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    return aware.isoformat(timespec="microseconds")
+    if at.tzinfo is None:
+        raise ValueError("audit times must be timezone-aware")
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def normalise_payload(payload: dict[str, Any]) -> dict[str, Any]:
