@@ -7,9 +7,10 @@ import sys
 from collections.abc import Callable
 
 import pytest
+from tests.cli.invoking import invoke_main
 
-from safetyloop._registry import PluginError, Registry, callables
-from safetyloop.errors import InputError
+from safetyloop._registry import Registry, callables
+from safetyloop.errors import InputError, PluginError
 from safetyloop.gate import OUTPUT_FORMATS, RULES
 from safetyloop.redteam.strategies import STRATEGIES
 from safetyloop.redteam.transforms import TRANSFORMS, get_transform
@@ -164,3 +165,18 @@ def test_the_red_team_rule_is_a_declared_plugin_the_gate_never_imports() -> None
     from safetyloop.redteam.gate_rule import redteam
 
     assert RULES.get("redteam") is redteam
+
+
+def test_listings_show_a_broken_plugin_as_unavailable_and_keep_the_others(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    invoke = invoke_main(monkeypatch, capsys)
+    broken = EntryPointDouble("acme", ImportError("no module named acme"))
+    with SCORERS.isolated(plugins=[broken]):
+        listed = invoke("scorers", "list")
+    assert listed.code == 0 and "refusal_keyword" in listed.out
+    assert "(unavailable: scorer plugin 'acme' failed to load" in " ".join(listed.out.split())
+    with TRANSFORMS.isolated(plugins=[broken]):
+        listed = invoke("redteam", "transforms")
+    assert listed.code == 0 and "rot13" in listed.out
+    assert "(unavailable: transform plugin 'acme'" in " ".join(listed.out.split())

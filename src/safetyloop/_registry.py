@@ -18,11 +18,11 @@ from contextlib import contextmanager, suppress
 from importlib.metadata import entry_points
 from typing import Any, Generic, Protocol, TypeVar
 
-from safetyloop.errors import InputError
+from safetyloop.errors import InputError, PluginError
 
 T = TypeVar("T")
 
-__all__ = ["EntryPointLike", "PluginError", "Registry", "callables"]
+__all__ = ["EntryPointLike", "Registry", "callables"]
 
 
 class EntryPointLike(Protocol):
@@ -35,11 +35,6 @@ class EntryPointLike(Protocol):
     def value(self) -> str: ...
 
     def load(self) -> object: ...
-
-
-class PluginError(InputError):
-    """A registered name whose plugin cannot be used: it failed to import or is not the right kind
-    of object. Only lookups of that name raise it."""
 
 
 class Registry(Generic[T]):

@@ -31,5 +31,10 @@ class ConfigError(InputError):
         self.problems = problems or []
 
 
+class PluginError(InputError):
+    """A registered name whose plugin cannot be used: it failed to import, loaded the wrong kind
+    of object, or claims a name already taken. Only lookups of that name raise it."""
+
+
 class StorageError(SafetyloopError):
     """The store could not read or write persistent state."""

@@ -12,6 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from safetyloop.errors import PluginError
+
 from ._common import (
     MaxTokensOption,
     StoreOption,
@@ -259,7 +261,11 @@ def transforms_command(
     for column in ("name", "family", "description" if not example else "example (seed 0)"):
         table.add_column(column)
     for name in transform_names(include_templates=templates):
-        t = get_transform(name)
+        try:
+            t = get_transform(name)
+        except PluginError as exc:
+            table.add_row(name, "", f"(unavailable: {exc.message})")
+            continue
         shown = _excerpt(t.apply(example, 0), 100) if example else t.description
         table.add_row(name, t.family, shown)
     console.print(table)

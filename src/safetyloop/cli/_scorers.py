@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from safetyloop.errors import InputError
+from safetyloop.errors import InputError, PluginError
 
 from ._common import StoreOption, console
 
@@ -30,6 +30,9 @@ def list_scorers() -> None:
     for name in scorer_names():
         try:
             s = create_scorer(name)
+        except PluginError as exc:
+            table.add_row(name, f"(unavailable: {exc.message})", "")
+            continue
         except InputError:
             table.add_row(name, "(needs configuration)", "")
             continue
