@@ -37,8 +37,9 @@ def _promoted_cases() -> Iterable[Case]:
         return regression_cases(store)
 
 
-#: The entry point's value. Not registered with `@suite` at import time: the registry registers
-#: it when a lookup first needs it, like any plugin (no "name already taken" warning).
+#: The entry point's value. Not registered with `@suite` at import time: the registry loads it
+#: when a lookup first needs it, like any plugin (a name also registered on import would be
+#: reported as a plugin claiming a built-in name).
 incident_regressions = SuiteLoader(
     SuiteInfo(SUITE_NAME, DESCRIPTION, SOURCE, LICENSE), _promoted_cases, cached=False
 )
