@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from safetyloop.governance._policy import Policy
+    from safetyloop.governance import Policy
 
 ActorOption = Annotated[
     str | None,
@@ -34,8 +34,7 @@ PolicyOption = Annotated[
 
 def acting(actor: str | None, roles_file: Path | None) -> tuple[str, list[str]]:
     """The actor and their roles; an actor missing from the roles file is refused (exit 2)."""
-    from safetyloop.governance import current_actor
-    from safetyloop.governance._roles import load_roles
+    from safetyloop.governance import current_actor, load_roles
 
     who = actor or current_actor()
     return who, load_roles(roles_file).of(who)
@@ -43,6 +42,6 @@ def acting(actor: str | None, roles_file: Path | None) -> tuple[str, list[str]]:
 
 def policy_from(path: Path | None) -> Policy:
     """The governance policy at `path` (default: the shipped one), loaded when a command runs."""
-    from safetyloop.governance._policy import load_policy
+    from safetyloop.governance import load_policy
 
     return load_policy(path)

@@ -49,7 +49,7 @@ def add_command(
     store: StoreOption = None,
 ) -> None:
     """Open a debt item (audited)."""
-    from safetyloop.governance._now import env_clock
+    from safetyloop.governance import env_clock
     from safetyloop.governance.debt import open_debt
     from safetyloop.store import Store
 
@@ -80,7 +80,7 @@ def link_command(
     store: StoreOption = None,
 ) -> None:
     """Link regression cases that must pass on a recorded run before the item can clear."""
-    from safetyloop.governance._now import env_clock
+    from safetyloop.governance import env_clock
     from safetyloop.governance.debt import link_regression_cases
     from safetyloop.store import Store
 
@@ -93,7 +93,7 @@ def link_command(
 
 
 def _table(rows: list[tuple[DebtItem, str]], title: str) -> Table:
-    from safetyloop.governance._now import env_clock
+    from safetyloop.governance import env_clock
 
     clock = env_clock()
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title)
@@ -126,7 +126,7 @@ def list_command(
     An item cleared by a risk acceptance that has since expired is listed as open again
     (`reopened`), with the acceptance named below the table.
     """
-    from safetyloop.governance._now import env_clock
+    from safetyloop.governance import env_clock
     from safetyloop.governance.debt import aging_level, list_debt
     from safetyloop.store import Store
 
@@ -147,7 +147,7 @@ def age_command(
     store: StoreOption = None,
 ) -> None:
     """Record each open item's aging level now (changes are audited) and show them."""
-    from safetyloop.governance._now import env_clock
+    from safetyloop.governance import env_clock
     from safetyloop.governance.debt import age_debt
     from safetyloop.store import Store
 
@@ -176,7 +176,7 @@ def clear_command(
 ) -> None:
     """Clear an item on evidence in the store. Exit 1 when refused (no evidence, or a role the
     policy does not let approve), 2 for an unknown actor."""
-    from safetyloop.governance._now import env_clock
+    from safetyloop.governance import env_clock
     from safetyloop.governance.debt import clear_debt
     from safetyloop.store import Store
 

@@ -38,7 +38,7 @@ def request_command(
     store: StoreOption = None,
 ) -> None:
     """Request an exception; it queues a tier-3 review the committee must approve."""
-    from safetyloop.governance._now import env_clock, parse_time
+    from safetyloop.governance import env_clock, parse_time
     from safetyloop.governance.exceptions import request_exception
     from safetyloop.store import Store
 
@@ -83,7 +83,7 @@ def _describe(e: GateException) -> list[str]:
 @app.command("show")
 def show_command(exception_id: str, store: StoreOption = None) -> None:
     """One exception, with its review and state."""
-    from safetyloop.governance._now import env_clock
+    from safetyloop.governance import env_clock
     from safetyloop.governance.exceptions import get_exception
     from safetyloop.store import Store
 
@@ -97,7 +97,7 @@ def show_command(exception_id: str, store: StoreOption = None) -> None:
 @app.command("list")
 def list_command(store: StoreOption = None) -> None:
     """Every exception and whether it is active now."""
-    from safetyloop.governance._now import env_clock
+    from safetyloop.governance import env_clock
     from safetyloop.governance.exceptions import list_exceptions
     from safetyloop.store import Store
 

@@ -117,7 +117,7 @@ def gate_command(
     """Decide PASS / WARN / BLOCK. Exit 0 pass (and warn), 1 block, 2 invalid input."""
     from safetyloop.api import gate
     from safetyloop.gate import Status, render
-    from safetyloop.governance._now import env_clock
+    from safetyloop.governance import env_clock
 
     if fail_on not in ("block", "warn"):
         raise InputError(f"--fail-on must be 'block' or 'warn', not {fail_on!r}")

@@ -39,8 +39,7 @@ def list_command(
     store: StoreOption = None,
 ) -> None:
     """List review items. Overdue items are escalated first (recorded and audited)."""
-    from safetyloop.governance import current_actor
-    from safetyloop.governance._now import env_clock
+    from safetyloop.governance import current_actor, env_clock
     from safetyloop.governance.reviews import escalate_overdue, list_reviews
     from safetyloop.store import Store
 
@@ -110,7 +109,7 @@ def _verdict_command(verdict: str, doc: str) -> Callable[..., None]:
         policy: PolicyOption = None,
         store: StoreOption = None,
     ) -> None:
-        from safetyloop.governance._now import env_clock
+        from safetyloop.governance import env_clock
         from safetyloop.governance.reviews import decide
         from safetyloop.store import Store
 
@@ -146,8 +145,7 @@ def escalate_command(
     actor: ActorOption = None, policy: PolicyOption = None, store: StoreOption = None
 ) -> None:
     """Escalate every item past its SLA along the policy's chain (also done by list and gate)."""
-    from safetyloop.governance import current_actor
-    from safetyloop.governance._now import env_clock
+    from safetyloop.governance import current_actor, env_clock
     from safetyloop.governance.reviews import escalate_overdue
     from safetyloop.store import Store
 

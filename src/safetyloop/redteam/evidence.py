@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from safetyloop.redteam import _store as db
 from safetyloop.redteam._records import AttackResult, RedteamEvidence
 from safetyloop.store import Store
@@ -25,16 +27,33 @@ def attack_result(conversation: db.Conversation, events: list[db.Event]) -> Atta
     )
 
 
+@dataclass(frozen=True)
+class StoredRedteamRun:
+    """A stored red-team run with its conversations and their events (`redteam show` prints it)."""
+
+    run: db.RedteamRun
+    conversations: list[db.Conversation]
+    events: dict[int, list[db.Event]]  # by conversation id
+
+    @property
+    def results(self) -> list[AttackResult]:
+        """Each conversation as an `AttackResult`, in stored order."""
+        return [attack_result(c, self.events.get(c.id, [])) for c in self.conversations]
+
+
+def load_run(store: Store, ref: str) -> StoredRedteamRun:
+    """A stored red-team run (id, prefix or `latest`), conversations and events included."""
+    run = db.get_run(store, ref)
+    return StoredRedteamRun(run, db.conversations(store, run.id), db.run_events(store, run.id))
+
+
 def load_evidence(store: Store, ref: str) -> RedteamEvidence:
     """A stored red-team run (id, prefix or `latest`) as gate evidence."""
-    run = db.get_run(store, ref)
-    by_conversation = db.run_events(store, run.id)
+    stored = load_run(store, ref)
     return RedteamEvidence(
-        run_id=run.id,
-        status=run.status,
-        attack_set_hash=run.attack_set_hash,
-        target_version=run.target_version,
-        results=[
-            attack_result(c, by_conversation.get(c.id, [])) for c in db.conversations(store, run.id)
-        ],
+        run_id=stored.run.id,
+        status=stored.run.status,
+        attack_set_hash=stored.run.attack_set_hash,
+        target_version=stored.run.target_version,
+        results=stored.results,
     )
