@@ -154,8 +154,7 @@ def show_command(
     store: StoreOption = None,
 ) -> None:
     """Grid of attack success (families × harm categories), rates, turns, and excerpts."""
-    from safetyloop.redteam import _store as db  # the store's red-team ledger (issue 17, item 1)
-    from safetyloop.redteam.evidence import attack_result
+    from safetyloop.redteam.evidence import load_run
     from safetyloop.redteam.metrics import (
         coverage_grid,
         erosion_slope,
@@ -165,10 +164,13 @@ def show_command(
     from safetyloop.store import Store
 
     with Store(store) as s:
-        info = db.get_run(s, run)
-        conversations = db.conversations(s, info.id)
-        events = db.run_events(s, info.id)
-    results = [attack_result(c, events.get(c.id, [])) for c in conversations]
+        stored = load_run(s, run)
+    info, conversations, events, results = (
+        stored.run,
+        stored.conversations,
+        stored.events,
+        stored.results,
+    )
     console.print(
         f"red-team run {info.id} · {info.target_name} · {info.status} · attack set "
         f"{info.attack_set_hash[:12]} · judge {info.lineage.get('judge', {}).get('name')}"
