@@ -96,3 +96,21 @@ def test_the_wider_models_disagree_the_wider_the_interval() -> None:
     assert 0.0 < same.between_sd[0] < apart.between_sd[0] - 0.5
     assert width(pooled) <= width(same) < width(apart) - 0.05
     assert apart.interval.point == pooled.interval.point  # the point is the pooled estimate
+
+
+def test_a_cell_fails_only_when_significantly_under_the_floor_over_the_whole_grid() -> None:
+    """0.923 of 1,000 is under 0.94 by chance once in a few hundred cells (p ≈ 0.013, not
+    significant after Holm over 576 cells); 0.90 of 1,000 is not chance (p < 1e-6)."""
+
+    def report(*coverages: float) -> CorrectionCoverageReport:
+        cells = tuple(
+            CoverageCell(0.1, 0.9, 0.95, 300, 0.0, 3, c, (c * (1 - c) / 1000) ** 0.5, 0.2)
+            for c in coverages
+        )
+        return CorrectionCoverageReport(cells, 0.94, 1000, 1000, 0, 200, 0.95)
+
+    chance = report(0.923, *[0.95] * 575)
+    assert chance.under_floor == (chance.cells[0],)
+    assert chance.failing == () and chance.ok
+    real = report(0.90, *[0.95] * 575)
+    assert real.failing == (real.cells[0],) and not real.ok

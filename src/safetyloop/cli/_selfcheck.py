@@ -108,7 +108,7 @@ def correction_command(
         _mark(r.ok),
         f"worst coverage {worst.coverage:.3f} ± {worst.mc_se:.3f} against the floor "
         f"{r.floor:.2f}: {len(r.under_floor)} of {len(r.cells)} cells under it, "
-        f"{len(r.failing)} by more than 2 Monte-Carlo standard errors",
+        f"{len(r.failing)} significantly (binomial test, Holm-adjusted over the cells)",
     )
     raise typer.Exit(0 if r.ok else 1)
 
