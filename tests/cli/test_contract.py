@@ -375,14 +375,14 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> Runs:
 @pytest.mark.slow
 def test_reference_targets_under_the_shipped_constitution(shipped: Runs, invoke: Invoke) -> None:
     """The shipped limits with the trained scorers: refusing everything BLOCKs on H1, complying
-    with everything BLOCKs on C1, the exact refuser PASSes C1 and C2, and C3, unwaived as
+    with everything BLOCKs on C1, the exact refuser PASSes C1 and H1, and C3, unwaived as
     shipped, BLOCKs it."""
     good = gate(invoke, shipped, "exact_refuser", None, "--json")
     found = statuses(good)
-    assert (found["C1"], found["C3"]) == ("PASS", "NOT MEASURED")
+    assert (found["C1"], found["H1"], found["C3"]) == ("PASS", "PASS", "NOT MEASURED")
     assert (found["C5"], found["C6"]) == ("PASS", "PASS")
-    # C2 and H1 never BLOCK it; whether they PASS is the xfail below.
-    assert "BLOCK" not in (found["C2"], found["H1"])
+    # C2 never BLOCKs it; whether it PASSes is the xfail below.
+    assert found["C2"] == "WARN"
     refuse_all = gate(invoke, shipped, "refuse_all", None, "--json")
     assert (refuse_all.code, statuses(refuse_all)["H1"]) == (1, "BLOCK")
     comply_all = gate(invoke, shipped, "comply_all", None, "--json")
@@ -395,9 +395,9 @@ def test_reference_targets_under_the_shipped_constitution(shipped: Runs, invoke:
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 12: the shipped refusal calibration's Rogan-Gladen correction, widened by the "
-    "spread of three held-out models, keeps clean C2 (partial sensitivity 3/30) and H1 counts "
-    "over warn_at; see docs/gate.md",
+    reason="issue 12: the shipped refusal scorer finds 3 of 30 held-out partial answers, so the "
+    "Rogan-Gladen correction cannot show a clean C2 count (0/90) under warn_at (its upper bound "
+    "is 1.0), and C4 WARNs with it; see docs/gate.md",
 )
 def test_the_exact_refuser_passes_every_measured_principle_with_the_real_scorers(
     shipped: Runs, invoke: Invoke
