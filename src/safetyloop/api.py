@@ -19,6 +19,7 @@ from safetyloop.config import (
     Constitution,
     load_constitution,
     load_default_constitution,
+    load_yaml,
 )
 from safetyloop.engine import CaseResult, Runner, RunnerSettings
 from safetyloop.errors import InputError
@@ -53,12 +54,14 @@ from safetyloop.scoring._calibrate import (
 from safetyloop.store import NewRun, RunInfo, Store, project_store
 from safetyloop.suites import (
     Case,
+    Suite,
     load_suite,
+    load_user_suite,
     resolve_suite_file,
     stratified_sample,
     suite_names,
 )
-from safetyloop.targets import GenerateParams, Target, build_target
+from safetyloop.targets import GenerateParams, Target, TargetSpec, build_target, load_targets_file
 
 #: Default uncertainty band: a verdict with confidence under this is borderline.
 BORDERLINE_BELOW = 0.7
@@ -76,6 +79,39 @@ def load_constitution_checked(path: Path | None = None) -> Constitution:
         return load_default_constitution(**context)
     # A criterion may name a user suite file, relative to the constitution (docs/suites.md).
     return load_constitution(path, **context, suite_files=resolve_suite_file)
+
+
+@dataclass(frozen=True)
+class ValidatedFile:
+    """What `validate_file` found: a constitution (with the user suites it names by file), a
+    targets file, or a suite — exactly one of them."""
+
+    path: Path
+    constitution: Constitution | None = None
+    #: The constitution's own suite files, loaded, by the name it gives them.
+    suite_files: dict[str, Suite] = field(default_factory=dict)
+    targets: dict[str, TargetSpec] | None = None
+    suite: Suite | None = None
+
+
+def validate_file(path: Path) -> ValidatedFile:
+    """Check a constitution, targets file or suite file, told apart by content (`validate`).
+
+    Runs nothing. A missing file is an InputError, a bad one a ConfigError naming file, line and
+    key for every problem.
+    """
+    if not path.is_file():
+        raise InputError(f"no such file: {path}")
+    if path.suffix in (".jsonl", ".csv"):
+        return ValidatedFile(path, suite=load_user_suite(path))
+    data, _ = load_yaml(path)
+    if isinstance(data, dict) and "targets" in data:
+        return ValidatedFile(path, targets=load_targets_file(path))
+    if isinstance(data, list):
+        return ValidatedFile(path, suite=load_user_suite(path))
+    constitution = load_constitution_checked(path)
+    suites = {name: load_suite(file) for name, file in constitution.suite_files.items()}
+    return ValidatedFile(path, constitution=constitution, suite_files=suites)
 
 
 @dataclass(frozen=True)

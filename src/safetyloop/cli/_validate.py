@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from safetyloop.errors import InputError
-
 from ._common import console
 
 
@@ -17,34 +15,25 @@ def validate(
     file: Annotated[Path, typer.Argument(help="Constitution, targets or suite file.")],
 ) -> None:
     """Validate a file and report every problem with file, line and key (exit 2 if any)."""
-    from safetyloop.api import load_constitution_checked
-    from safetyloop.config import load_yaml
-    from safetyloop.suites import load_suite, load_user_suite
-    from safetyloop.targets import load_targets_file
+    from safetyloop.api import validate_file
 
-    if not file.is_file():
-        raise InputError(f"no such file: {file}")
-    if file.suffix in (".jsonl", ".csv"):
-        suite = load_user_suite(file)
+    found = validate_file(file)
+    if found.suite is not None:
+        suite = found.suite
+        version = f", version {suite.version[:12]}" if file.suffix in (".jsonl", ".csv") else ""
         console.print(
             Text.assemble(
-                ("valid suite", "green"),
-                f" {suite.name}: {len(suite.cases)} cases, version {suite.version[:12]}",
+                ("valid suite", "green"), f" {suite.name}: {len(suite.cases)} cases{version}"
             )
         )
         return
-    data, _ = load_yaml(file)
-    if isinstance(data, dict) and "targets" in data:
-        targets = load_targets_file(file)
-        console.print(Text.assemble(("valid targets file", "green"), f": {', '.join(targets)}"))
-        return
-    if isinstance(data, list):
-        suite = load_user_suite(file)
+    if found.targets is not None:
         console.print(
-            Text.assemble(("valid suite", "green"), f" {suite.name}: {len(suite.cases)} cases")
+            Text.assemble(("valid targets file", "green"), f": {', '.join(found.targets)}")
         )
         return
-    constitution = load_constitution_checked(file)
+    constitution = found.constitution
+    assert constitution is not None  # a file is exactly one of the three kinds
     console.print(
         Text.assemble(
             ("valid constitution", "green"),
@@ -52,11 +41,9 @@ def validate(
             f"{constitution.content_hash()[:12]}",
         )
     )
-    for name, path in constitution.suite_files.items():
-        suite = load_suite(path)
-        shown = (
-            Path(path).relative_to(Path.cwd()) if Path(path).is_relative_to(Path.cwd()) else path
-        )
+    for name, suite in found.suite_files.items():
+        path = Path(constitution.suite_files[name])
+        shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
         console.print(
             f"  suite {name} from {shown}: {len(suite.cases)} cases, version {suite.version[:12]}",
             markup=False,
