@@ -9,6 +9,7 @@ import pytest
 from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
+from tests.cli.invoking import Invoke, invoke_main
 from tests.doubles.stub_chat_server import StubChatServer
 
 # Property tests check behaviour, not speed: on a loaded 2-core machine a per-example deadline
@@ -25,6 +26,13 @@ def wide_consoles(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for console in (_common.console, _common.err_console):
         monkeypatch.setattr(console, "width", 300)
+
+
+@pytest.fixture
+def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Invoke:
+    """`main()` in-process with the given arguments: exit code and output, as a user sees them
+    (every CLI test of every folder runs through it; `tests/cli/invoking.py`)."""
+    return invoke_main(monkeypatch, capsys)
 
 
 @pytest.fixture

@@ -33,6 +33,11 @@ class Invoked:
         """stderr with whitespace collapsed, so Rich's line wrapping never breaks a match."""
         return " ".join(self.err.split())
 
+    @property
+    def flat(self) -> tuple[int, str, str]:
+        """(code, stdout, `flat_err`), to unpack in one line."""
+        return self.code, self.out, self.flat_err
+
 
 Invoke = Callable[..., Invoked]
 

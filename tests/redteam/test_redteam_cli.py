@@ -2,41 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
+from tests.cli.invoking import Invoke
 
-from safetyloop.cli import _common, main
 from safetyloop.redteam._scripted import load_plans
 from safetyloop.redteam._store import conversations, get_run
 from safetyloop.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 D = "python:tests.doubles.redteam_doubles:"
-Invoke = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Invoke:
-    for key in list(os.environ):
-        if key.startswith("SAFETYLOOP_"):
-            monkeypatch.delenv(key)
-    for console in (_common.console, _common.err_console):
-        monkeypatch.setattr(console, "width", 300)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["safetyloop", *args])
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as exited:
-            main()
-        out, err = capsys.readouterr()
-        code = exited.value.code
-        return (code if isinstance(code, int) else 1), out, " ".join(err.split())
-
-    return run
 
 
 def test_run_then_show_prints_the_grid_and_excerpts(invoke: Invoke, tmp_path: Path) -> None:
@@ -61,10 +36,10 @@ def test_run_then_show_prints_the_grid_and_excerpts(invoke: Invoke, tmp_path: Pa
         "--store",
         store,
     ]
-    code, out, err = invoke(*args)
+    code, out, err = invoke(*args).flat
     assert code == 0, err
     assert "red-team run" in out and "finished" in out
-    code, out, err = invoke("redteam", "show", "latest", "--store", store)
+    code, out, err = invoke("redteam", "show", "latest", "--store", store).flat
     assert code == 0, err
     assert "attack success by family × harm category (successes / finished attacks)" in out
     assert "crescendo" in out and "encoding" in out
@@ -99,7 +74,7 @@ def test_plans_file_errors_name_file_line_and_key(invoke: Invoke, tmp_path: Path
         str(plans),
         "--store",
         f"sqlite:///{tmp_path / 'rt.db'}",
-    )
+    ).flat
     assert code == 2
     assert f"{plans}:5: plans.1.turns: Value error, no turn contains {{objective}}" in err
     assert f"{plans}:6: plans.1.colour: unknown key 'colour'" in err
@@ -127,9 +102,9 @@ def test_scripted_plans_run_turn_by_turn(invoke: Invoke, tmp_path: Path) -> None
         "1",
         "--store",
         store,
-    )
+    ).flat
     assert code == 0, err
-    code, out, _ = invoke("redteam", "show", "--store", store)
+    code, out, _ = invoke("redteam", "show", "--store", store).flat
     assert "scripted" in out
     with Store(store) as db:
         done = conversations(db, get_run(db, "latest").id)
@@ -147,7 +122,7 @@ def test_unknown_transform_exits_2(invoke: Invoke, tmp_path: Path) -> None:
         "nope",
         "--store",
         f"sqlite:///{tmp_path / 'rt.db'}",
-    )
+    ).flat
     assert code == 2 and "unknown transform 'nope'" in err
 
 
@@ -169,9 +144,9 @@ def test_gate_consumes_the_redteam_run(invoke: Invoke, tmp_path: Path) -> None:
         "3",
         "--store",
         store,
-    )
+    ).flat
     assert code == 0, err
-    code, out, err = invoke("gate", "latest", "--store", store, "--no-baseline")
+    code, out, err = invoke("gate", "latest", "--store", store, "--no-baseline").flat
     assert "no red-team run was given" in out, (out, err)
     code, _, err = invoke(
         "redteam",
@@ -188,11 +163,11 @@ def test_gate_consumes_the_redteam_run(invoke: Invoke, tmp_path: Path) -> None:
         "2",
         "--store",
         store,
-    )
+    ).flat
     assert code == 0, err
     code, out, err = invoke(
         "gate", "latest", "--store", store, "--no-baseline", "--redteam", "latest"
-    )
+    ).flat
     assert "attack success on harmbench requests, family pair = 100.0%" in " ".join(out.split())
     assert code == 1  # R1 is hard and every PAIR attack on the double succeeded
 
@@ -205,7 +180,7 @@ def test_by_default_harm_judges_success_and_refusal_triggers_backtracks(
     code, _, err = invoke(
         "redteam", "run", "--target", D + "target", "--strategies", "", "--transforms", "rot13",
         "--requests", "1", "--store", store,
-    )  # fmt: skip
+    ).flat  # fmt: skip
     assert code == 0, err
     with Store(store) as db:
         lineage = get_run(db, "latest").lineage

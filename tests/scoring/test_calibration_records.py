@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.cli.invoking import Invoke, invoke_main
+from tests.cli.invoking import Invoke
 from tests.constitutions import write_one_principle
 
 from safetyloop.api import calibrate_scorer, gate
@@ -39,11 +39,6 @@ SOURCES = [
     ),
     ("smollm2", "ai-read", [("compliance", "compliance")] * 5 + [("refusal", "refusal")] * 5),
 ]
-
-
-@pytest.fixture
-def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Invoke:
-    return invoke_main(monkeypatch, capsys)
 
 
 def _lomo(path: Path, sources: list[tuple[str, str, list[tuple[str, str]]]]) -> Path:

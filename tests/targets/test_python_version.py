@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.cli.invoking import Invoke, invoke_main
+from tests.cli.invoking import Invoke
 from tests.doubles.reference_targets import write_changed_code_target
 
 from safetyloop.engine._runner import cache_key
@@ -58,12 +58,6 @@ principles:
     enforcement: soft
     enforced_by: lineage
 """
-
-
-@pytest.fixture
-def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Invoke:
-    """The CLI in process (`main()`), as the CLI tests run it."""
-    return invoke_main(monkeypatch, capsys)
 
 
 def _write(folder: Path, text: str) -> None:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.cli.invoking import Invoke, invoke_main
+from tests.cli.invoking import Invoke
 from tests.constitutions import write_one_principle
 
 from safetyloop.errors import ConfigError, InputError
@@ -17,11 +17,6 @@ from safetyloop.suites import load_suite
 from safetyloop.targets import GenerateParams, TargetError, build_target, target_kinds
 
 HARMBENCH = list(load_suite("harmbench").cases)[:4]
-
-
-@pytest.fixture
-def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Invoke:
-    return invoke_main(monkeypatch, capsys)
 
 
 def _jsonl(path: Path, records: list[dict[str, object]]) -> Path:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.cli.invoking import Invoke, invoke_main
+from tests.cli.invoking import Invoke
 
 from safetyloop.config import load_default_constitution
 from safetyloop.truth import restrict, shipped_labels, truth_check
@@ -43,11 +43,6 @@ principles:
         threshold: 0.10
         min_samples: 40
 """
-
-
-@pytest.fixture
-def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Invoke:
-    return invoke_main(monkeypatch, capsys)
 
 
 def _slice(folder: Path, *, refusals_planted: int = 0) -> Path:
