@@ -34,7 +34,7 @@ from safetyloop.governance import (
     current_actor,
     verify,
 )
-from safetyloop.store import Store, _store
+from safetyloop.store import Store, _audit
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(sys.executable).parent / "safetyloop"
@@ -262,7 +262,7 @@ def _race(url: str, writers: int, each: int) -> list[AuditEntry]:
 def test_concurrent_appends_on_postgresql_make_one_valid_chain(
     pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_store, "AUDIT_ATTEMPTS", 1)  # the lock, not a retry, must do it
+    monkeypatch.setattr(_audit, "AUDIT_ATTEMPTS", 1)  # the lock, not a retry, must do it
     entries = _race(pg_url, writers=2, each=50)
     assert [e.seq for e in entries] == list(range(1, 101))
     assert verify(entries).ok
@@ -272,7 +272,7 @@ def test_concurrent_appends_on_postgresql_make_one_valid_chain(
 def test_concurrent_appends_on_sqlite_make_one_valid_chain(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_store, "AUDIT_ATTEMPTS", 1)
+    monkeypatch.setattr(_audit, "AUDIT_ATTEMPTS", 1)
     entries = _race(f"sqlite:///{tmp_path / 'race.db'}", writers=2, each=25)
     assert [e.seq for e in entries] == list(range(1, 51))
     assert verify(entries).ok

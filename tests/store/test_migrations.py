@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from safetyloop.errors import StorageError
 from safetyloop.store import REDTEAM, Store
 from safetyloop.store import redteam as rt
-from safetyloop.store._store import migrate
+from safetyloop.store._core import migrate
 
 AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 LATER = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)

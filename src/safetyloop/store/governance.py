@@ -23,13 +23,14 @@ from sqlalchemy.orm import Session
 from safetyloop.audit_chain import AuditEntry
 from safetyloop.clock import Clock
 from safetyloop.errors import StorageError
+from safetyloop.store._audit import chain_audit
 from safetyloop.store._governance_schema import (
     DebtRow,
     ExceptionRow,
     ReviewItemRow,
     ReviewSignatureRow,
 )
-from safetyloop.store._store import Store, chain_audit
+from safetyloop.store._store import Store
 
 __all__ = [
     "DebtRecord",

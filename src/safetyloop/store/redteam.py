@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import delete, select
 
 from safetyloop.store._redteam_schema import RedteamConversationRow, RedteamEventRow
+from safetyloop.store._runs import RunInfo
 from safetyloop.store._schema import REDTEAM, SCHEMA_VERSION, RunRow
-from safetyloop.store._store import RunInfo, Store
+from safetyloop.store._store import Store
 
 __all__ = [
     "ConversationRecord",

@@ -1,0 +1,112 @@
+"""The store's core: the engine, its migrations and its sessions, shared by every repository."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Self
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from safetyloop.errors import StorageError
+
+DEFAULT_DIR = ".safetyloop"
+
+
+def default_url(project_dir: Path | None = None) -> str:
+    """SQLite in `.safetyloop/safetyloop.db` under the project folder."""
+    folder = (project_dir or Path.cwd()) / DEFAULT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'safetyloop.db'}"
+
+
+_project_url: ContextVar[str | None] = ContextVar("safetyloop_project_store", default=None)
+
+
+@contextmanager
+def project_store(url: str | None) -> Iterator[None]:
+    """Within the block, `project_store_url()` is `url`: the store a run or a gate is using,
+    so that store-backed suites (incident regressions) are read from that same store."""
+    token = _project_url.set(url)
+    try:
+        yield
+    finally:
+        _project_url.reset(token)
+
+
+def project_store_url() -> str | None:
+    """The store that store-backed suites read: the one given to `project_store`, else
+    SAFETYLOOP_STORE_URL, else the working folder's default store if it exists (None: there is
+    no store yet, and nothing is created just by looking)."""
+    url = _project_url.get() or os.environ.get("SAFETYLOOP_STORE_URL")
+    if url:
+        return url
+    path = Path.cwd() / DEFAULT_DIR / "safetyloop.db"
+    return f"sqlite:///{path}" if path.exists() else None
+
+
+def now() -> datetime:
+    """The time a row is written, when no clock is given: aware UTC."""
+    return datetime.now(UTC)
+
+
+class StoreCore:
+    """The engine, migrated to head on opening, and its sessions; the repositories add queries."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or default_url()
+        self.engine: Engine = create_engine(self.url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        try:
+            with self.engine.begin() as connection:
+                migrate(connection)
+        except OperationalError as exc:
+            raise StorageError(
+                f"cannot open the store at {self.url}: {exc.orig}",
+                hint="check the database URL and that the server is running",
+            ) from exc
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def migrate(connection: Connection, revision: str = "heads") -> None:
+    """Bring the database on `connection` to `revision` (a test builds an older store with it)."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL keeps readers and the streaming writer apart and survives kill -9.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

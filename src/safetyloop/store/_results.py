@@ -1,0 +1,158 @@
+"""What runs produced: results (streamed, one per case), scorer verdicts, the response cache."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from safetyloop.engine import CachedResponse, CaseResult
+from safetyloop.errors import StorageError
+from safetyloop.scoring import Score
+from safetyloop.store._core import StoreCore, now
+from safetyloop.store._schema import CacheRow, ResultRow, ScoreRow
+
+
+class BorderlineVerdict(BaseModel):
+    """A verdict whose confidence fell inside the uncertainty band: a person should look."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_key: str
+    scorer: str
+    scorer_version: str
+    label: str
+    confidence: float
+    explanation: str
+
+
+class ResultRepository(StoreCore):
+    """Results, scores and cached responses of runs."""
+
+    def record_result(self, run_id: str, result: CaseResult) -> None:
+        """Write one result now (streaming); a second result for the same case is refused."""
+        row = ResultRow(
+            run_id=run_id,
+            case_key=result.case_key,
+            status=result.status,
+            response=result.response,
+            error_kind=result.error_kind,
+            error=result.error,
+            finish_reason=result.finish_reason,
+            attempts=[a.model_dump() for a in result.attempts],
+            cached=int(result.cached),
+            latency_s=result.latency_s,
+            meta=result.metadata,
+            created_at=now(),
+        )
+        try:
+            with self.session() as s:
+                s.add(row)
+        except IntegrityError as exc:
+            raise StorageError(f"run {run_id} already has a result for {result.case_key}") from exc
+
+    def finished_keys(self, run_id: str) -> set[str]:
+        with self.session() as s:
+            return set(s.scalars(select(ResultRow.case_key).where(ResultRow.run_id == run_id)))
+
+    def results(self, run_id: str) -> dict[str, CaseResult]:
+        with self.session() as s:
+            rows = s.scalars(select(ResultRow).where(ResultRow.run_id == run_id)).all()
+            return {
+                r.case_key: CaseResult(
+                    case_key=r.case_key,
+                    status=r.status,
+                    response=r.response,
+                    error_kind=r.error_kind,
+                    error=r.error,
+                    finish_reason=r.finish_reason,
+                    attempts=r.attempts,
+                    cached=bool(r.cached),
+                    latency_s=r.latency_s,
+                    metadata=r.meta,
+                )
+                for r in rows
+            }
+
+    # cache ------------------------------------------------------------------------------
+    def cache_get(self, key: str) -> CachedResponse | None:
+        with self.session() as s:
+            row = s.get(CacheRow, key)
+            return (
+                CachedResponse(text=row.text, finish_reason=row.finish_reason, metadata=row.meta)
+                if row
+                else None
+            )
+
+    def cache_put(self, key: str, response: CachedResponse) -> None:
+        with self.session() as s:
+            if s.get(CacheRow, key) is None:
+                s.add(
+                    CacheRow(
+                        key=key,
+                        text=response.text,
+                        finish_reason=response.finish_reason,
+                        meta=response.metadata,
+                        created_at=now(),
+                    )
+                )
+
+    # scores -----------------------------------------------------------------------------
+    def record_scores(
+        self,
+        run_id: str,
+        scorer: str,
+        scorer_version: str,
+        scores: dict[str, Score],
+        borderline_below: float = 0.0,
+    ) -> None:
+        """Store verdicts; those with confidence under `borderline_below` are marked borderline.
+
+        Error verdicts are never borderline: they are errors, and are routed as such.
+        """
+        with self.session() as s:
+            s.add_all(
+                ScoreRow(
+                    run_id=run_id,
+                    case_key=key,
+                    scorer=scorer,
+                    scorer_version=scorer_version,
+                    label=sc.label,
+                    confidence=sc.confidence,
+                    explanation=sc.explanation,
+                    borderline=not sc.is_error and sc.confidence < borderline_below,
+                )
+                for key, sc in scores.items()
+            )
+
+    def borderline(self, run_id: str) -> list[BorderlineVerdict]:
+        """Verdicts marked borderline in a run, least confident first."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(ScoreRow)
+                .where(ScoreRow.run_id == run_id, ScoreRow.borderline.is_(True))
+                .order_by(ScoreRow.confidence, ScoreRow.case_key)
+            ).all()
+            return [
+                BorderlineVerdict(
+                    case_key=r.case_key,
+                    scorer=r.scorer,
+                    scorer_version=r.scorer_version,
+                    label=r.label,
+                    confidence=r.confidence,
+                    explanation=r.explanation,
+                )
+                for r in rows
+            ]
+
+    def scores(self, run_id: str, scorer_version: str) -> dict[str, Score]:
+        with self.session() as s:
+            rows = s.scalars(
+                select(ScoreRow).where(
+                    ScoreRow.run_id == run_id, ScoreRow.scorer_version == scorer_version
+                )
+            ).all()
+            return {
+                r.case_key: Score(label=r.label, confidence=r.confidence, explanation=r.explanation)
+                for r in rows
+            }
