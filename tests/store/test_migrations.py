@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from safetyloop.errors import StorageError
+from safetyloop.errors import InputError, StorageError
 from safetyloop.store import REDTEAM, Store
 from safetyloop.store import redteam as rt
 from safetyloop.store._core import migrate
@@ -114,3 +114,23 @@ def test_unknown_red_team_runs_cannot_be_finished(tmp_path: Path) -> None:
     """One ledger, one behaviour: finishing a run that does not exist is an error for every kind."""
     with Store(f"sqlite:///{tmp_path / 's.db'}") as store, pytest.raises(StorageError):
         rt.finish_run(store, "nope", LATER)
+
+
+def test_a_red_team_run_is_no_baseline(tmp_path: Path) -> None:
+    """Sharing the ledger does not make red-team runs evaluation runs (as before 0009)."""
+    with Store(f"sqlite:///{tmp_path / 's.db'}") as store:
+        run = rt.create_run(
+            store,
+            plan_hash="q",
+            attack_set_hash="a",
+            target_name="bot",
+            target_version="v1",
+            lineage={},
+            specs=[],
+            at=AT,
+        )
+        rt.finish_run(store, run.id, LATER)
+        with pytest.raises(InputError, match="no run"):
+            store.set_baseline("prod", run.id)
+        with pytest.raises(InputError, match="no run"):
+            store.get_run(run.id)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from safetyloop.errors import InputError
 from safetyloop.store._core import StoreCore, now
-from safetyloop.store._schema import BaselineRow, GateDecisionRow, RunRow
+from safetyloop.store._schema import EVALUATION, BaselineRow, GateDecisionRow, RunRow
 
 
 class GateDecisionInfo(BaseModel):
@@ -59,7 +59,7 @@ class DecisionRepository(StoreCore):
         """Point deployment `name` at a finished run, replacing any earlier baseline."""
         with self.session() as s:
             run = s.get(RunRow, run_id)
-            if run is None:
+            if run is None or run.kind != EVALUATION:  # a red-team run is no release to compare
                 raise InputError(f"no run {run_id!r} in {self.url}")
             if run.status != "finished":
                 raise InputError(
