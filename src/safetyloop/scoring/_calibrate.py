@@ -24,8 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from safetyloop.errors import InputError
 from safetyloop.scoring._csv import after_comments
 from safetyloop.scoring._scorer import ScoreInput, Scorer
-from safetyloop.stats import Interval
-from safetyloop.stats._agreement import (
+from safetyloop.stats import (
+    Interval,
     Statistic,
     bootstrap,
     cohen_kappa,

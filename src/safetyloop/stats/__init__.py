@@ -4,6 +4,14 @@ Orientation: every rate is a *violation* rate (lower is better). Comparisons tak
 ``d = candidate − baseline``; a regression beyond a margin means ``d > margin``.
 """
 
+from safetyloop.stats._agreement import (
+    Statistic,
+    bootstrap,
+    cohen_kappa,
+    confusion,
+    precision_recall_f1,
+    proportion,
+)
 from safetyloop.stats._bootstrap import ClusterBootstrapResult, cluster_bootstrap
 from safetyloop.stats._compare import (
     BelowThresholdResult,
@@ -63,12 +71,16 @@ __all__ = [
     "SampleSizeResult",
     "SelfCheckReport",
     "SlopeFit",
+    "Statistic",
     "TrendResult",
     "additional_cases_needed",
     "between_model_sd",
+    "bootstrap",
     "category_drift",
     "clopper_pearson",
     "cluster_bootstrap",
+    "cohen_kappa",
+    "confusion",
     "correction_coverage",
     "holm",
     "logistic_slope",
@@ -78,6 +90,8 @@ __all__ = [
     "paired_difference",
     "power_below_threshold",
     "power_non_inferiority",
+    "precision_recall_f1",
+    "proportion",
     "rate_below_threshold",
     "rogan_gladen",
     "sample_size_below_threshold",
