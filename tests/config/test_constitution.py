@@ -224,14 +224,18 @@ def test_malformed_yaml(tmp_path: Path) -> None:
     assert caught.value.exit_code == 2
     assert len(caught.value.problems) == 1
     # The parser notices the unclosed flow sequence at the next key's colon.
-    assert caught.value.problems == [f"{path}:14:14: expected ',' or ']', but got ':'"]
+    assert caught.value.problems == [
+        f"{path}:14: <yaml>: expected ',' or ']', but got ':' (column 14)"
+    ]
 
 
 def test_malformed_yaml_reports_column(tmp_path: Path) -> None:
     path = _write(tmp_path, "name: test\nprinciples: : x\n")
     with pytest.raises(ConfigError) as caught:
         load_yaml(path)
-    assert caught.value.problems == [f"{path}:2:13: mapping values are not allowed here"]
+    assert caught.value.problems == [
+        f"{path}:2: <yaml>: mapping values are not allowed here (column 13)"
+    ]
 
 
 def test_missing_required_field(tmp_path: Path) -> None:

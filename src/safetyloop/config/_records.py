@@ -13,9 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from safetyloop.errors import ConfigError, InputError
+from safetyloop.config._limits import MAX_DEPTH, depth_over, read_limited, utf8_problem
+from safetyloop.errors import ConfigError
 
-__all__ = ["Problems", "csv_records", "decode_text", "jsonl_records", "read_bytes"]
+__all__ = ["Problems", "csv_records", "decode_text", "json_value", "jsonl_records", "read_bytes"]
 
 
 class Problems:
@@ -47,20 +48,38 @@ class Problems:
 
 
 def read_bytes(path: Path) -> bytes:
-    """The file's bytes; an unreadable file is a usage error naming it."""
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    """The file's bytes; an unreadable or oversized file is a usage error naming it."""
+    return read_limited(path)
 
 
 def decode_text(data: bytes, problems: Problems) -> str | None:
-    """UTF-8 text (a byte-order mark allowed), or None with the line of the first bad byte."""
+    """UTF-8 text (a byte-order mark allowed), or None with the line and offset of the bad byte."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        problems.add(data[: exc.start].count(b"\n") + 1, "<file>", f"not UTF-8 text ({exc.reason})")
+        line, message = utf8_problem(data, exc)
+        problems.add(line, "<file>", message)
         return None
+
+
+def json_value(text: str) -> Any:
+    """One JSON value, nested at most MAX_DEPTH deep.
+
+    Raises ValueError with a message fit for `file:line: field: message`: the json module's own
+    errors, an integer too long to convert, or nesting (which would otherwise surface as a
+    RecursionError here or in whatever walks the value later).
+    """
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"malformed JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise ValueError(f"malformed JSON: nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise ValueError(f"malformed JSON: {str(exc).split(':')[0]}") from None
+    if depth_over(value) is not None:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+    return value
 
 
 def jsonl_records(text: str, problems: Problems) -> list[tuple[int, Any]]:
@@ -71,9 +90,9 @@ def jsonl_records(text: str, problems: Problems) -> list[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            records.append((line_no, json.loads(line)))
-        except json.JSONDecodeError as exc:
-            problems.add(line_no, "<record>", f"malformed JSON: {exc.msg} (column {exc.colno})")
+            records.append((line_no, json_value(line)))
+        except ValueError as exc:
+            problems.add(line_no, "<record>", str(exc))
     return records
 
 

@@ -3,6 +3,11 @@
 PyYAML's `safe_load` forgets where values came from and silently keeps the last of two duplicate
 keys. We compose the node tree ourselves so that each key path maps to the line it was written on,
 duplicates are caught, and pydantic's errors can be pointed back at the file a person edits.
+
+The loader is also bounded (`_limits`): file size, nesting depth, alias count and the size of the
+tree once aliases are expanded, so hostile YAML is an error, never a hang or a RecursionError.
+Plain scalars are never read as dates (`name: 2026-13-45` stays a string): the models turn ISO
+strings into dates where their schema wants one.
 """
 
 from __future__ import annotations
@@ -11,11 +16,19 @@ import types
 import typing
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from safetyloop.config._limits import (
+    MAX_DEPTH,
+    MAX_YAML_ALIASES,
+    MAX_YAML_MB_ENV,
+    MAX_YAML_NODES,
+    decode_utf8,
+    read_limited,
+)
 from safetyloop.errors import ConfigError
 
 __all__ = ["KeyPath", "LineMap", "format_path", "load_model", "load_yaml"]
@@ -24,6 +37,99 @@ KeyPath = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader with bounded nesting and aliases, and no implicit dates.
+
+    Every problem is raised as a MarkedYAMLError, so it is reported with its line like a syntax
+    error; a scalar that cannot be constructed (`!!int x`, a 5000-digit integer) included.
+    """
+
+    # plain `2026-01-01` stays a string; an explicit `!!timestamp` still constructs a date
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, Any]]]] = {  # type: ignore[misc]
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+        self._open_anchors: list[str] = []
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        mark = typing.cast(yaml.Mark | None, event.start_mark)
+        if isinstance(event, yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {MAX_YAML_ALIASES} aliases", mark
+                )
+            if event.anchor in self._open_anchors:
+                raise yaml.composer.ComposerError(
+                    None, None, f"alias *{event.anchor} is inside its own anchor", mark
+                )
+            return super().compose_node(parent, index)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {MAX_DEPTH} levels", mark
+            )
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self._open_anchors.append(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+            if anchor is not None:
+                self._open_anchors.pop()
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, OverflowError) as exc:
+            tag = node.tag.rsplit(":", 1)[-1]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"invalid {tag} {_short(node.value)}: {exc}", node.start_mark
+            ) from None
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else type(value).__name__
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Nodes in the tree with every alias expanded, counted without expanding them.
+
+    Sizes are memoised per node (an alias is the same node object as its anchor), so an alias
+    bomb of a billion nodes is measured in as many steps as it has distinct nodes.
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if children_done:
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+        else:
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 class LineMap(dict[KeyPath, int]):
@@ -94,33 +200,50 @@ def _walk(
 def _read(path: Path) -> tuple[Any, LineMap, _Problems]:
     """Parse `path`; malformed YAML raises, duplicate keys come back as problems."""
     file = str(path)
+    text = decode_utf8(read_limited(path, MAX_YAML_MB_ENV), path)
+    loader: _BoundedLoader | None = None
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{file}: not UTF-8 text: {exc.reason}") from exc
-    loader = yaml.SafeLoader(text)
-    try:
+        loader = _BoundedLoader(text)  # reading starts here: a control character raises
         root = loader.get_single_node()
         lines = LineMap()
         problems = _Problems()
         if root is None:
             return None, lines, problems
+        size = _expanded_size(root)
+        if size > MAX_YAML_NODES:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"{size:,} values once aliases are expanded (the limit is {MAX_YAML_NODES:,})",
+                root.start_mark,
+            )
         lines[()] = root.start_mark.line + 1
         _walk(root, (), loader, lines, problems, file, set())
         data = loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
-        problem = f"{where}: {exc.problem or exc.context or 'invalid YAML'}"
+        where = f"{file}:{mark.line + 1}" if mark else f"{file}:1"
+        column = f" (column {mark.column + 1})" if mark else ""
+        problem = f"{where}: <yaml>: {exc.problem or exc.context or 'invalid YAML'}{column}"
         raise ConfigError(
-            f"{file}: malformed YAML", problems=[problem], hint="fix the YAML syntax at that spot"
-        ) from exc
+            f"{file}: malformed YAML", problems=[problem], hint="fix the YAML at that spot"
+        ) from None
+    except yaml.reader.ReaderError as exc:  # a control character PyYAML refuses to read
+        line = text.count("\n", 0, exc.position) + 1
+        problem = (
+            f"{file}:{line}: <yaml>: {exc.reason}: U+{exc.character:04X} "
+            f"at character {exc.position}"
+        )
+        raise ConfigError(
+            f"{file}: malformed YAML", problems=[problem], hint="remove that character"
+        ) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{file}: malformed YAML", problems=[f"{file}: {exc}"]) from exc
+        raise ConfigError(
+            f"{file}: malformed YAML", problems=[f"{file}:1: <yaml>: {exc}"]
+        ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, lines, problems
 
 

@@ -6,8 +6,8 @@ A suite file is checked whole before anything runs: every problem is collected a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from safetyloop.config._records import (
     Problems,
     csv_records,
     decode_text,
+    json_value,
     jsonl_records,
     read_bytes,
 )
@@ -105,11 +106,11 @@ def _read_csv(path: Path, stem: str, problems: Problems) -> list[Case]:
 
     builder = _Builder(stem, problems)
     for line_no, row in csv_records(text, problems, header_ok):
-        builder.add(_csv_record(row, line_no, problems), _fixed(line_no), strict_keys=False)
+        builder.add(_csv_record(row), _fixed(line_no), strict_keys=False)
     return builder.cases
 
 
-def _csv_record(row: dict[str, str], line_no: int, problems: Problems) -> dict[str, Any]:
+def _csv_record(row: dict[str, str]) -> dict[str, Any]:
     """A CSV row as a record: empty cells are absent, `messages` is JSON, other columns metadata."""
     record: dict[str, Any] = {}
     metadata: dict[str, Any] = {}
@@ -120,10 +121,9 @@ def _csv_record(row: dict[str, str], line_no: int, problems: Problems) -> dict[s
             continue
         elif column == "messages":
             try:
-                record["messages"] = json.loads(value)
-            except json.JSONDecodeError as exc:
-                problems.add(line_no, "messages", f"not valid JSON: {exc.msg}")
-                record["messages"] = _INVALID
+                record["messages"] = json_value(value)
+            except ValueError as exc:
+                record["messages"] = _InvalidCell(str(exc))
         else:
             record[column] = value
     if metadata:
@@ -131,7 +131,11 @@ def _csv_record(row: dict[str, str], line_no: int, problems: Problems) -> dict[s
     return record
 
 
-_INVALID = object()  # a value already reported; later checks skip it
+@dataclass(frozen=True)
+class _InvalidCell:
+    """A cell that did not parse; the record's validation reports it with the others."""
+
+    message: str
 
 
 def _read_yaml(path: Path, stem: str, problems: Problems) -> list[Case]:
@@ -193,9 +197,8 @@ class _Builder:
         metadata = record.get("metadata", {})
         if not isinstance(metadata, Mapping):
             problem(line_of("metadata"), "metadata", f"expected an object, got {_type(metadata)}")
-        if len(self.problems) > before:
-            return
-        assert isinstance(case_id, str) and messages is not None and expected is not None
+        if len(self.problems) > before or case_id is None or messages is None or expected is None:
+            return  # every None above came with a problem; the check also keeps mypy sure
         self.cases.append(
             Case(
                 id=case_id,
@@ -250,9 +253,10 @@ class _Builder:
             prompt = self._string(record, "prompt", line_of, required=True)
             return None if prompt is None else (Message(role="user", content=prompt),)
         raw = record["messages"]
-        if raw is _INVALID:
-            return None
         line = line_of("messages")
+        if isinstance(raw, _InvalidCell):
+            self.problems.add(line, "messages", raw.message)
+            return None
         if not isinstance(raw, list) or not raw:
             self.problems.add(line, "messages", "expected a non-empty list of {role, content}")
             return None
