@@ -17,6 +17,7 @@ from safetyloop.config._constitution import (
     load_constitution,
     load_default_constitution,
 )
+from safetyloop.config._limits import read_text
 from safetyloop.config._yaml import LineMap, load_model, load_yaml
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     "load_default_constitution",
     "load_model",
     "load_yaml",
+    "read_text",
 ]

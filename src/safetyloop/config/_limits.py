@@ -25,6 +25,7 @@ __all__ = [
     "depth_over",
     "max_file_bytes",
     "read_limited",
+    "read_text",
     "utf8_problem",
 ]
 
@@ -110,6 +111,11 @@ def decode_utf8(data: bytes, path: Path) -> str:
             problems=[f"{path}:{line}: <file>: {message}"],
             hint="save the file as UTF-8",
         ) from None
+
+
+def read_text(path: Path, variable: str = MAX_FILE_MB_ENV) -> str:
+    """The UTF-8 text of `path`, size-limited; every failure a ConfigError (exit 2) naming it."""
+    return decode_utf8(read_limited(path, variable), path)
 
 
 def depth_over(value: Any, limit: int = MAX_DEPTH) -> tuple[str | int, ...] | None:

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from safetyloop.config import read_text
 from safetyloop.errors import InputError
 from safetyloop.scoring._csv import after_comments
 from safetyloop.scoring._scorer import ScoreInput, Scorer
@@ -138,15 +141,15 @@ def load_labels(path: Path, provenance: Provenance = "human") -> list[LabelledRo
     """
     if not path.is_file():
         raise InputError(f"no labels file {path}")
-    with path.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(after_comments(f))
+    reader = csv.DictReader(after_comments(_lines(path)), restval="")
+    with _csv_errors(path, reader):
         fields = set(reader.fieldnames or [])
         prompt = "prompt" if "prompt" in fields else "objective"
         label = "label" if "label" in fields else "human_label"
         needed = {prompt, "response", label}
         if not needed <= fields:
             raise InputError(
-                f"{path}: needs columns prompt (or objective), response and label "
+                f"{path}:1: <header>: needs columns prompt (or objective), response and label "
                 f"(or human_label); found {', '.join(sorted(fields))}"
             )
         rows = []
@@ -168,7 +171,7 @@ def load_labels(path: Path, provenance: Provenance = "human") -> list[LabelledRo
                 )
             )
     if not rows:
-        raise InputError(f"{path} has no labelled rows")
+        raise InputError(f"{path}:1: <file>: no labelled rows")
     return rows
 
 
@@ -364,8 +367,8 @@ def load_predictions(path: Path) -> tuple[list[LabelledRow], list[str]]:
         raise InputError(f"no predictions file {path}")
     rows: list[LabelledRow] = []
     pred: list[str] = []
-    with path.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
+    reader = csv.DictReader(_lines(path), restval="")
+    with _csv_errors(path, reader):
         missing = [
             c
             for c in PREDICTION_COLUMNS
@@ -398,7 +401,7 @@ def load_predictions(path: Path) -> tuple[list[LabelledRow], list[str]]:
             )
             pred.append(r["predicted"].strip())
     if not rows:
-        raise InputError(f"{path} has no predictions")
+        raise InputError(f"{path}:1: <file>: no predictions")
     return rows, pred
 
 
@@ -438,6 +441,20 @@ def calibrate_predictions(
         resamples=resamples,
         method="out-of-fold",
     )
+
+
+def _lines(path: Path) -> io.StringIO:
+    """The file's text, size-limited and UTF-8 (a bad byte is named by line and offset)."""
+    return io.StringIO(read_text(path), newline="")
+
+
+@contextmanager
+def _csv_errors(path: Path, reader: Any) -> Iterator[None]:
+    """Malformed CSV (a NUL byte, an oversized field) as an InputError naming file and line."""
+    try:
+        yield
+    except csv.Error as exc:
+        raise InputError(f"{path}:{reader.line_num or 1}: <file>: malformed CSV: {exc}") from None
 
 
 def _file_hash(path: Path) -> str:

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from safetyloop.config import read_text
 from safetyloop.errors import ConfigError, InputError
 from safetyloop.targets import read_transcripts
 
@@ -103,16 +104,27 @@ def _read_one(path: Path, problems: list[str]) -> list[LabelledAnswer]:
 
 
 def _is_xstest(path: Path) -> bool:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        header = next(csv.reader(handle), [])
+    try:
+        header = next(csv.reader(io.StringIO(read_text(path), newline="")), [])
+    except csv.Error:
+        return False  # not XSTest's export; the transcripts reader names the line
     return {c.strip() for c in header} >= _XSTEST_COLUMNS and "response" not in header
 
 
 def _read_xstest(path: Path, problems: list[str]) -> list[LabelledAnswer]:
     model = path.stem.removeprefix(_XSTEST_PREFIX)
-    text = path.read_text(encoding="utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    out = []
+    reader = csv.DictReader(io.StringIO(read_text(path), newline=""), restval="")
+    out: list[LabelledAnswer] = []
+    try:
+        out.extend(_xstest_rows(path, reader, model, problems))
+    except csv.Error as exc:
+        problems.append(f"{path}:{reader.line_num or 1}: <file>: malformed CSV: {exc}")
+    return out
+
+
+def _xstest_rows(
+    path: Path, reader: csv.DictReader[str], model: str, problems: list[str]
+) -> Iterator[LabelledAnswer]:
     end = reader.line_num
     for row in reader:
         line, end = end + 1, reader.line_num
@@ -123,14 +135,11 @@ def _read_xstest(path: Path, problems: list[str]) -> list[LabelledAnswer]:
         elif not response.strip():
             problems.append(f"{path}:{line}: completion: must not be empty")
         else:
-            out.append(
-                LabelledAnswer(
-                    where=f"{path}:{line}",
-                    model=model,
-                    case_id=row["id"].removeprefix("v2-"),
-                    prompt=row["prompt"],
-                    response=response,
-                    label=label,
-                )
+            yield LabelledAnswer(
+                where=f"{path}:{line}",
+                model=model,
+                case_id=row["id"].removeprefix("v2-"),
+                prompt=row["prompt"],
+                response=response,
+                label=label,
             )
-    return out
