@@ -134,7 +134,7 @@ def test_a_bad_traffic_log_names_file_line_and_field(tmp_path: Path) -> None:
         load_traffic(log)
     problems = caught.value.problems
     assert any(p.startswith(f"{log}:2: timestamp:") for p in problems)
-    assert any(p.startswith(f"{log}:3: not JSON") for p in problems)
+    assert any(p.startswith(f"{log}:3: <record>: malformed JSON") for p in problems)
 
 
 def test_cli_replay_without_an_original_deployment_replays_the_candidate_alone(

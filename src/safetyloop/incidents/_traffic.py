@@ -10,11 +10,12 @@ is reported as `file:line: field: message` (ConfigError, exit 2) before anything
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from safetyloop.config import read_text
+from safetyloop.config._records import json_value
 from safetyloop.errors import ConfigError
 
 __all__ = ["TrafficEntry", "load_traffic"]
@@ -34,25 +35,23 @@ class TrafficEntry(BaseModel):
 
 def load_traffic(path: Path) -> list[TrafficEntry]:
     """Every entry of a JSONL traffic log; all problems at once, with their line numbers."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    text = read_text(Path(path))  # size-limited UTF-8; a bad byte is named by line and offset
     entries: list[TrafficEntry] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    # split on "\n" only: JSON strings may hold U+2028 and friends, which splitlines() breaks on
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            entry = TrafficEntry.model_validate(json.loads(line))
-        except json.JSONDecodeError as exc:
-            problems.append(f"{path}:{number}: not JSON: {exc.msg}")
-            continue
+            entry = TrafficEntry.model_validate(json_value(line))
         except ValidationError as exc:
             for error in exc.errors():
-                field = ".".join(str(p) for p in error["loc"]) or "(line)"
+                field = ".".join(str(p) for p in error["loc"]) or "<record>"
                 problems.append(f"{path}:{number}: {field}: {error['msg']}")
+            continue
+        except ValueError as exc:  # malformed JSON, nested too deep
+            problems.append(f"{path}:{number}: <record>: {exc}")
             continue
         if entry.id in seen:
             problems.append(f"{path}:{number}: id: duplicate {entry.id!r} (line {seen[entry.id]})")
