@@ -14,10 +14,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from safetyloop.errors import StorageError
+from safetyloop.errors import InputError, StorageError
 
 DEFAULT_DIR = ".safetyloop"
 
@@ -64,7 +64,13 @@ class StoreCore:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or default_url()
-        self.engine: Engine = create_engine(self.url)
+        try:
+            self.engine: Engine = create_engine(self.url)
+        except ArgumentError as exc:  # not echoed: an unparsable URL may hold a password
+            raise InputError(
+                f"the store (--store or SAFETYLOOP_STORE_URL) is not a database URL: {exc}",
+                hint="give an SQLAlchemy URL, e.g. sqlite:///runs.db",
+            ) from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
