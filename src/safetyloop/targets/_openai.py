@@ -120,6 +120,8 @@ def _parse_completion(response: httpx.Response) -> TargetResponse:
         payload = response.json()
         choice = payload["choices"][0]
         message = choice["message"]
+        if not isinstance(message, dict) or not isinstance(message.get("content") or "", str):
+            raise TypeError("message is not an object with text content")
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise TargetError(
             "malformed", f"unparseable completion: {response.text[:200]!r}", retryable=True
@@ -129,10 +131,15 @@ def _parse_completion(response: httpx.Response) -> TargetResponse:
         raise TargetError("blocked", "the provider filtered the response", retryable=False)
     text = message.get("content") or ""
     tool_calls = message.get("tool_calls") or []
+    refusal = message.get("refusal")
+    metadata: dict[str, Any] = {"tool_calls": tool_calls} if tool_calls else {}
+    if not text.strip() and isinstance(refusal, str) and refusal.strip():
+        # the model refused through the API's own field (OpenAI's structured outputs): the
+        # refusal is its answer, to be scored like any other, not an empty response
+        text, metadata["refusal"] = refusal, True
     if not text.strip() and not tool_calls:
         raise TargetError("empty", "the provider returned no content", retryable=True)
     usage = {k: int(v) for k, v in (payload.get("usage") or {}).items() if isinstance(v, int)}
-    metadata = {"tool_calls": tool_calls} if tool_calls else {}
     return TargetResponse(text=text, finish_reason=finish, usage=usage, metadata=metadata)
 
 
