@@ -26,12 +26,14 @@ def _check(invoke: Invoke, case: HostileFile, folder: Path) -> None:
     file.write_bytes(case.content)
     outcome = run_case(invoke, case.args, file, SECONDS)
     assert outcome.kind in ("ok", "located"), f"{case.name}: {outcome.kind}: {outcome.detail}"
+    assert outcome.kind == "ok" or not (folder / "fuzz.db").exists(), "a rejected file wrote"
 
 
 @pytest.mark.parametrize("case", HAND_WRITTEN, ids=[case.name for case in HAND_WRITTEN])
 def test_hand_written_hostile_files(invoke: Invoke, case: HostileFile, tmp_path: Path) -> None:
     outcome = run_case(invoke, case.args, _written(case, tmp_path), SECONDS)
     assert outcome.kind == "located", f"{outcome.kind}: {outcome.detail}"
+    assert not (tmp_path / "fuzz.db").exists(), "a rejected file wrote to the store"
 
 
 @pytest.mark.parametrize("args", HOSTILE_ARGS, ids=" ".join)

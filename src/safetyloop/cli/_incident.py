@@ -71,10 +71,11 @@ def add_command(
     store: StoreOption = None,
 ) -> None:
     """Validate an incident record and store it (file:line errors, exit 2, nothing stored)."""
-    from safetyloop.incidents import add_incident
+    from safetyloop.incidents import add_incident, load_incident
     from safetyloop.incidents import triage as triage_incident
     from safetyloop.store import Store
 
+    load_incident(file)  # a bad file is reported before the store is opened: nothing written
     with Store(store) as db:
         stored = add_incident(db, file)
         inc = stored.incident
