@@ -520,7 +520,7 @@ def calibrate_scorer(
         assert labels is not None
         result = calibrate(
             scorer,
-            load_labels(labels, provenance),
+            load_labels(labels, provenance, scorer.labels),
             labels_file=str(labels),
             labels_hash=content_hash(labels.read_text(encoding="utf-8")),
             seed=seed,

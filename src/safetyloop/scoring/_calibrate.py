@@ -133,11 +133,14 @@ def _f1_of(label: str) -> Statistic:
     return f1
 
 
-def load_labels(path: Path, provenance: Provenance = "human") -> list[LabelledRow]:
+def load_labels(
+    path: Path, provenance: Provenance = "human", vocabulary: Sequence[str] | None = None
+) -> list[LabelledRow]:
     """CSV with `prompt` (or `objective`), `response`, `label` (or `human_label`), optional
     `category`, `source` and `provenance` columns.
 
     Rows without a `provenance` cell take `provenance`; rows without a `source`, the file name.
+    With `vocabulary` (the scorer's labels), a label outside it is an error naming its line.
     """
     if not path.is_file():
         raise InputError(f"no labels file {path}")
@@ -160,6 +163,7 @@ def load_labels(path: Path, provenance: Provenance = "human") -> list[LabelledRo
                     f"{path}:{reader.line_num}: provenance: {given!r} is not one of "
                     f"{', '.join(PROVENANCES)}"
                 )
+            _check_label(r[label].strip(), vocabulary, f"{path}:{reader.line_num}: {label}")
             rows.append(
                 LabelledRow(
                     prompt=r[prompt],
@@ -173,6 +177,15 @@ def load_labels(path: Path, provenance: Provenance = "human") -> list[LabelledRo
     if not rows:
         raise InputError(f"{path}:1: <file>: no labelled rows")
     return rows
+
+
+def _check_label(value: str, vocabulary: Sequence[str] | None, where: str) -> None:
+    """One label against the scorer's vocabulary, when it is known: `file:line: column: ...`."""
+    if vocabulary is not None and value not in vocabulary:
+        raise InputError(
+            f"{where}: {value!r} is not one of {', '.join(vocabulary)}",
+            hint="labels must be the scorer's own",
+        )
 
 
 def _check_vocabulary(labels: Sequence[str], scorer: str, vocabulary: Sequence[str]) -> None:
@@ -357,8 +370,12 @@ PREDICTION_COLUMNS = (
 _OPTIONAL_COLUMNS = frozenset({"expected"})
 
 
-def load_predictions(path: Path) -> tuple[list[LabelledRow], list[str]]:
+def load_predictions(
+    path: Path, vocabulary: Sequence[str] | None = None
+) -> tuple[list[LabelledRow], list[str]]:
     """Labelled rows and the scorer's out-of-fold prediction for each, from a predictions CSV.
+
+    With `vocabulary` (the scorer's labels), a label or prediction outside it names its line.
 
     Raises:
         InputError: a missing file or column, or a bad cell (named by file:line and column).
@@ -389,6 +406,8 @@ def load_predictions(path: Path) -> tuple[list[LabelledRow], list[str]]:
             for column in ("source", "label", "predicted"):
                 if not r[column].strip():
                     raise InputError(f"{where}: {column}: must not be empty")
+                if column != "source":
+                    _check_label(r[column].strip(), vocabulary, f"{where}: {column}")
             rows.append(
                 LabelledRow(
                     prompt=r["prompt"],
@@ -420,7 +439,7 @@ def calibrate_predictions(
     what the scorer does on models it never saw. With `provenance`, only rows of that
     provenance are used (the shipped records use `human` rows only).
     """
-    rows, pred = load_predictions(path)
+    rows, pred = load_predictions(path, scorer.labels)
     if provenance is not None:
         kept = [(r, p) for r, p in zip(rows, pred, strict=True) if r.provenance == provenance]
         if not kept:
