@@ -25,6 +25,17 @@ import yaml
 from hypothesis import strategies as st
 from tests.cli.invoking import Invoked
 
+_TRAFFIC = (
+    "incident",
+    "blast-radius",
+    "inc-none",
+    "--target",
+    "openai:m@http://127.0.0.1:9/v1",  # never reached: the traffic log is read first
+    "--traffic",
+    "{f}",
+    "--store",
+    "{store}",
+)
 # Per suffix, the commands that read such a file; `{f}` is the file, `{store}` a scratch store.
 COMMANDS: dict[str, tuple[tuple[str, ...], ...]] = {
     ".yaml": (
@@ -33,7 +44,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("plan", "-c", "{f}"),
         ("incident", "add", "{f}", "--store", "{store}"),
     ),
-    ".jsonl": (("validate", "{f}"), ("suites", "show", "{f}")),
+    ".jsonl": (("validate", "{f}"), ("suites", "show", "{f}"), _TRAFFIC),
     ".csv": (
         ("validate", "{f}"),
         ("suites", "show", "{f}"),
@@ -178,6 +189,8 @@ HAND_WRITTEN: tuple[HostileFile, ...] = (
     HostileFile("deep suite jsonl", _SUITE, ".jsonl", _deep(100_000, ".jsonl").encode()),
     HostileFile("deep incident", _INCIDENT, ".yaml", _deep(20_000, ".yaml").encode()),
     HostileFile("deep incident json", _INCIDENT, ".json", _deep(100_000, ".json").encode()),
+    HostileFile("deep traffic log", _TRAFFIC, ".jsonl", _deep(100_000, ".jsonl").encode()),
+    HostileFile("binary traffic log", _TRAFFIC, ".jsonl", _PNG),
     HostileFile("deep csv messages", ("validate", "{f}"), ".csv", _deep(100_000, ".csv").encode()),
     HostileFile("date in constitution", _CONSTITUTION, ".yaml", b"name: 2026-13-45\n"),
     HostileFile("date in suite", _SUITE, ".yaml", b"- id: 2026-13-45\n  prompt: p\n"),

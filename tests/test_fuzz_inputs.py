@@ -4,6 +4,7 @@ hangs, and exit 2 naming file and line (`tests/hostile_files.py`; `bench/fuzz_in
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -49,18 +50,14 @@ def test_hostile_arguments_exit_2_on_one_line(
 @_SHORT
 @given(case=hostile_inputs())
 def test_generated_hostile_files(invoke: Invoke, case: HostileFile, tmp_path: Path) -> None:
-    folder = tmp_path / f"case{abs(hash(case.content)) % 10**12}"
-    folder.mkdir(exist_ok=True)
-    _check(invoke, case, folder)
+    _check(invoke, case, Path(tempfile.mkdtemp(dir=tmp_path)))
 
 
 @pytest.mark.slow
 @_LONG
 @given(case=hostile_inputs())
 def test_generated_hostile_files_long(invoke: Invoke, case: HostileFile, tmp_path: Path) -> None:
-    folder = tmp_path / f"case{abs(hash(case.content)) % 10**12}"
-    folder.mkdir(exist_ok=True)
-    _check(invoke, case, folder)
+    _check(invoke, case, Path(tempfile.mkdtemp(dir=tmp_path)))
 
 
 def _written(case: HostileFile, folder: Path) -> Path:

@@ -58,6 +58,8 @@ def load_traffic(path: Path) -> list[TrafficEntry]:
             continue
         seen[entry.id] = number
         entries.append(entry)
+    if not entries and not problems:
+        problems.append(f"{path}:1: <file>: no entries (the file is empty)")
     if problems:
         raise ConfigError(f"{path}: invalid traffic log", problems=problems)
     return entries
