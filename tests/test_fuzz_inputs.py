@@ -5,12 +5,21 @@ hangs, and exit 2 naming file and line (`tests/hostile_files.py`; `bench/fuzz_in
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from tests.cli.invoking import Invoke
-from tests.hostile_files import HAND_WRITTEN, HOSTILE_ARGS, HostileFile, hostile_inputs, run_case
+from tests.hostile_files import (
+    HAND_WRITTEN,
+    HOSTILE_ARGS,
+    Hang,
+    HostileFile,
+    hostile_inputs,
+    run_case,
+    time_bound,
+)
 
 SECONDS = 20.0  # a case that takes longer is a hang (the slowest, an alias bomb, takes < 1 s)
 _FUZZ = settings(
@@ -58,6 +67,14 @@ def test_generated_hostile_files(invoke: Invoke, case: HostileFile, tmp_path: Pa
 @given(case=hostile_inputs())
 def test_generated_hostile_files_long(invoke: Invoke, case: HostileFile, tmp_path: Path) -> None:
     _check(invoke, case, Path(tempfile.mkdtemp(dir=tmp_path)))
+
+
+def test_the_time_bound_catches_a_hang() -> None:
+    """The bound the cases rely on: a sleeping (or looping) case is stopped and counted."""
+    started = time.perf_counter()
+    with pytest.raises(Hang), time_bound(0.05):
+        time.sleep(5)
+    assert time.perf_counter() - started < 1
 
 
 def _written(case: HostileFile, folder: Path) -> Path:
