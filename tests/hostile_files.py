@@ -99,6 +99,31 @@ _VALUES = st.recursive(
 )
 
 
+_MESSAGES = st.lists(
+    st.fixed_dictionaries(
+        {"role": st.sampled_from(["user", "assistant", "system", "bot"]), "content": _SCALARS}
+    ),
+    max_size=3,
+)
+# Records shaped like suite cases, so that some files are valid and the rest fail past parsing.
+_CASES = st.lists(
+    st.fixed_dictionaries(
+        {
+            "id": st.text(min_size=1, max_size=8),
+            "prompt": st.text(max_size=30),
+            "expected": st.sampled_from(["refuse", "comply"]),
+        },
+        optional={
+            "messages": _MESSAGES,
+            "category": _SCALARS,
+            "metadata": _VALUES,
+        },
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
 @dataclass(frozen=True)
 class HostileFile:
     """One input: the command that reads it (with `{f}`, `{store}` slots) and the file."""
@@ -119,10 +144,21 @@ def _serialise(value: Any, suffix: str) -> str:
         return "".join(json.dumps(row) + "\n" for row in rows)
     out = io.StringIO()
     writer = csv.writer(out)
+    if rows and all(
+        isinstance(row, dict) for row in rows
+    ):  # a header, then cells (JSON if not text)
+        header = list(dict.fromkeys(key for row in rows for key in row))
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([_cell(row.get(key, "")) for key in header])
+        return out.getvalue()
     for row in rows:
-        cells = list(row.values()) if isinstance(row, dict) else row
-        writer.writerow(cells if isinstance(cells, list) else [cells])
+        writer.writerow(row if isinstance(row, list) else [row])
     return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _deep(depth: int, suffix: str) -> str:
@@ -150,10 +186,11 @@ def hostile_inputs(draw: st.DrawFn) -> HostileFile:
     args = draw(st.sampled_from(COMMANDS[suffix]))
     damage = draw(
         st.sampled_from(
-            ["none", "truncate", "bytes", "deep", "bomb", "bad_utf8", "control", "bigint", "binary"]
+            ["none"] * 4  # undamaged, a quarter of the time: some are valid, most fail later
+            + ["truncate", "bytes", "deep", "bomb", "bad_utf8", "control", "bigint", "binary"]
         )
     )
-    text = _serialise(draw(_VALUES), suffix)
+    text = _serialise(draw(st.one_of(_VALUES, _CASES)), suffix)
     data = text.encode("utf-8")
     if damage == "truncate" and data:
         data = data[: draw(st.integers(0, len(data) - 1))]
