@@ -18,8 +18,7 @@ FOUNDATION = {"errors", "_hashing", "_registry", "clock", "audit_chain"}
 
 #: Lowest first. Stages the issue names keep its order (gate, then governance, red teaming and
 #: incidents, which build on each other in that order); `safeguards` sits under the gate that
-#: checks it, `audit` (the public audit-log API) under the red teaming that records to it, and
-#: `releases`, `truth` and `report` over the API they call.
+#: checks it, and `releases`, `truth` and `report` over the API they call.
 LAYERS = [
     # pure numbers in, numbers out: it imports nothing of the package, so every stage may use
     # it (scoring's calibration reports agreement with intervals). The issue's list places it
@@ -35,7 +34,6 @@ LAYERS = [
     "store",
     "gate",
     "governance",
-    "audit",
     "redteam",
     "incidents",
     "api",

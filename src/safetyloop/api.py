@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from safetyloop import audit
 from safetyloop._hashing import content_hash
 from safetyloop.config import (
     Constitution,
@@ -36,7 +35,7 @@ from safetyloop.gate._criteria import scorer_for
 from safetyloop.gate._every_case import ENFORCED_BY as EVERY_CASE_PASSES
 from safetyloop.gate._stats_records import ScorerConfusion
 from safetyloop.gate._waivers import waivers_in_force
-from safetyloop.governance import Clock
+from safetyloop.governance import Clock, audit
 from safetyloop.governance.gating import govern
 from safetyloop.redteam.evidence import load_evidence
 from safetyloop.safeguards import safeguard_checks

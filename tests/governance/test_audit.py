@@ -23,7 +23,6 @@ from tests.constitutions import write_one_principle
 from tests.governance.govhelpers import MIN_SAMPLES
 
 from safetyloop.api import RunRequest, gate, run
-from safetyloop.audit import export_audit, read_export, verify_audit
 from safetyloop.errors import StorageError
 from safetyloop.governance import (
     GENESIS_HASH,
@@ -34,6 +33,7 @@ from safetyloop.governance import (
     current_actor,
     verify,
 )
+from safetyloop.governance.audit import export_audit, read_export, verify_audit
 from safetyloop.store import Store, _audit
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,10 +10,10 @@ from sqlalchemy import create_engine, text
 from tests.governance.govhelpers import CAREFUL, COMPLIER, ROLES, T0, real_run
 
 from safetyloop.api import gate
-from safetyloop.audit import verify_audit
 from safetyloop.errors import InputError, SafetyloopError
 from safetyloop.governance import FixedClock
 from safetyloop.governance._policy import load_policy
+from safetyloop.governance.audit import verify_audit
 from safetyloop.governance.debt import (
     age_debt,
     aging_level,

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from tests.governance.govhelpers import ROLES, T0
 
-from safetyloop.audit import verify_audit
 from safetyloop.errors import InputError
 from safetyloop.governance import FixedClock
 from safetyloop.governance._session import Refused
+from safetyloop.governance.audit import verify_audit
 from safetyloop.governance.reviews import (
     Proposal,
     ReviewItem,

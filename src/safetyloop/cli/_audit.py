@@ -16,7 +16,7 @@ app = typer.Typer(help="The tamper-evident audit log of every state change.", no
 @app.command("verify")
 def verify_command(store: StoreOption = None) -> None:
     """Check the whole hash chain. Exit 0 when intact, 1 naming the first bad entry."""
-    from safetyloop.audit import verify_audit
+    from safetyloop.governance.audit import verify_audit
 
     result = verify_audit(store_url=store)
     if not result.ok:
@@ -34,7 +34,7 @@ def export_command(
     store: StoreOption = None,
 ) -> None:
     """Write every entry as JSONL plus a sign-off line (exporter, time, count, head hash)."""
-    from safetyloop.audit import export_audit
+    from safetyloop.governance.audit import export_audit
 
     summary = export_audit(file, exporter=actor, store_url=store)
     console.print(

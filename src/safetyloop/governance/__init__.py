@@ -1,10 +1,11 @@
-"""Governance: the review queue, debt ledger, exceptions, and who acts.
+"""Governance: the audit log, review queue, debt ledger, exceptions, and who acts.
 
 The audit chain and the clock live below the store (`safetyloop.audit_chain`, `safetyloop.clock`)
 so that the store needs nothing from here; they are re-exported for governance's callers. The
-review queue, debt ledger and exceptions are submodules (`governance.reviews`, `governance.debt`,
-`governance.exceptions`, `governance.gating`). Exported here too: who may do what (`load_roles`,
-`load_policy`) and the clock a command runs on (`env_clock`: SAFETYLOOP_NOW, or the system's).
+audit log, review queue, debt ledger and exceptions are submodules (`governance.audit`,
+`governance.reviews`, `governance.debt`, `governance.exceptions`, `governance.gating`). Exported
+here too: who may do what (`load_roles`, `load_policy`) and the clock a command runs on
+(`env_clock`: SAFETYLOOP_NOW, or the system's).
 """
 
 from safetyloop.audit_chain import (

@@ -6,9 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from safetyloop import audit
 from safetyloop.errors import InputError
-from safetyloop.governance import Clock, current_actor
+from safetyloop.governance import Clock, audit, current_actor
 from safetyloop.governance._policy import Policy
 from safetyloop.governance.debt import clear_debt
 from safetyloop.incidents._record import load_incident

@@ -14,10 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from safetyloop import audit
 from safetyloop.engine import Caller, RunnerSettings
 from safetyloop.errors import InputError
-from safetyloop.governance import Clock, current_actor
+from safetyloop.governance import Clock, audit, current_actor
 from safetyloop.governance.debt import link_regression_cases
 from safetyloop.incidents._record import Incident
 from safetyloop.incidents._repo import add_cases, get_incident, update_incident

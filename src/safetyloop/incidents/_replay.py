@@ -8,10 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from safetyloop import audit
 from safetyloop.engine import RunnerSettings
 from safetyloop.errors import InputError
-from safetyloop.governance import Clock, current_actor
+from safetyloop.governance import Clock, audit, current_actor
 from safetyloop.incidents._execute import METRIC, Outcome, execute, failure_of
 from safetyloop.incidents._record import Incident
 from safetyloop.incidents._repo import get_incident, record_measurement

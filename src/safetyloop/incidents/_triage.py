@@ -13,9 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from safetyloop import audit
 from safetyloop.errors import InputError
-from safetyloop.governance import Clock, SystemClock, current_actor
+from safetyloop.governance import Clock, SystemClock, audit, current_actor
 from safetyloop.governance.debt import open_debt
 from safetyloop.incidents._record import Incident
 from safetyloop.incidents._repo import get_incident, update_incident

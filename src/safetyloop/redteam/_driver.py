@@ -14,11 +14,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from safetyloop import audit
 from safetyloop._hashing import content_hash
 from safetyloop.engine import Caller, RunnerSettings
 from safetyloop.errors import InputError
-from safetyloop.governance import Clock, SystemClock
+from safetyloop.governance import Clock, SystemClock, audit
 from safetyloop.redteam import _store as db
 from safetyloop.redteam._attackset import AttackSetRequest, build_attack_set
 from safetyloop.redteam._judge import Judge, JudgeCallError, ScorerJudge, TargetJudge

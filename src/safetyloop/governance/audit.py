@@ -2,7 +2,7 @@
 
 The side of `safetyloop audit verify|export` a library user calls; the CLI only parses and prints.
 
-    from safetyloop.audit import verify_audit, export_audit
+    from safetyloop.governance.audit import verify_audit, export_audit
     result = verify_audit()                     # VerifyResult(ok, count, first_bad_seq, reason)
     export_audit(Path("audit.jsonl"), exporter="alice")
 """
@@ -16,16 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from safetyloop._hashing import canonical_json
+from safetyloop.audit_chain import AuditEntry, VerifyResult, time_text, verify
+from safetyloop.clock import Clock, SystemClock
 from safetyloop.errors import StorageError
-from safetyloop.governance import (
-    AuditEntry,
-    Clock,
-    SystemClock,
-    VerifyResult,
-    current_actor,
-    time_text,
-    verify,
-)
+from safetyloop.governance._actor import current_actor
 from safetyloop.store import Store
 
 __all__ = ["ExportSummary", "export_audit", "read_export", "record", "verify_audit"]
