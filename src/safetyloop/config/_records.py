@@ -77,7 +77,8 @@ def json_value(text: str) -> Any:
         raise ValueError(f"malformed JSON: nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         raise ValueError(f"malformed JSON: {str(exc).split(':')[0]}") from None
-    if depth_over(value) is not None:
+    # fewer brackets than the limit cannot nest deeper: skip the walk for ordinary records
+    if text.count("[") + text.count("{") > MAX_DEPTH and depth_over(value) is not None:
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
     return value
 
