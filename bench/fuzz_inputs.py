@@ -6,13 +6,15 @@
 Cases are Hypothesis-generated files (`tests/hostile_files.py`: suites, constitutions, incidents,
 labels as YAML, JSONL, CSV, JSON, then truncated, deepened, alias-bombed, made undecodable, ...)
 plus the hand-written hostile files and arguments, each run through `main()` in process and
-bounded in time. Prints the counts; generated files that happen to be valid (exit 0) are counted
-apart, and the share exiting 2 with file:line is over the rest.
+bounded in time (the process in memory: 4 GB of address space). Prints the counts; generated
+files that happen to be valid (exit 0) are counted apart, and the share exiting 2 with file:line
+is over the rest.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import tempfile
 import time
@@ -50,7 +52,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=500, help="generated cases (at least)")
     parser.add_argument("--seconds", type=float, default=20.0, help="a slower case is a hang")
+    parser.add_argument(
+        "--memory-gb", type=float, default=4.0, help="address-space limit of the process (0: none)"
+    )
     options = parser.parse_args()
+    if options.memory_gb > 0:  # an alias bomb that expanded would end as a MemoryError: counted
+        limit = int(options.memory_gb * 1024**3)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
 
     generated: list[Outcome] = []
 
