@@ -64,14 +64,17 @@ def invoke_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[s
     return run
 
 
-def invoke_once(*args: str, cwd: Path) -> Invoked:
+def invoke_once(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Invoked:
     """`main()` in-process in folder `cwd`, for a fixture of any scope: SAFETYLOOP_* variables
-    cleared, wide consoles, output captured; everything is restored afterwards."""
+    cleared (then `env` set), wide consoles, output captured; everything is restored
+    afterwards."""
     out, err = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as patch:
         for key in list(os.environ):
             if key.startswith("SAFETYLOOP_"):
                 patch.delenv(key)
+        for key, value in (env or {}).items():
+            patch.setenv(key, value)
         for console in (_common.console, _common.err_console):
             patch.setattr(console, "width", 300)
         patch.setattr(sys, "argv", ["safetyloop", *args])

@@ -5,14 +5,12 @@ files' errors."""
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.cli.invoking import Invoked, invoke_once
 from tests.constitutions import write_one_principle
 from tests.governance.govhelpers import CAREFUL, COMPLIER, MIN_SAMPLES, write_roles
 
@@ -20,29 +18,20 @@ from safetyloop.errors import ConfigError, InputError
 from safetyloop.governance._policy import default_policy_path, load_policy
 from safetyloop.governance._roles import load_roles
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = Path(sys.executable).parent / "safetyloop"
 
-
-def _cli(
-    *args: str, cwd: Path, actor: str | None = None, now: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFETYLOOP_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env["COLUMNS"] = "300"
-    env["SAFETYLOOP_ROLES"] = str(cwd / "roles.yaml")
+def _cli(*args: str, cwd: Path, actor: str | None = None, now: str | None = None) -> Invoked:
+    """The command in process, in folder `cwd`, as `actor` at time `now`."""
+    env = {"SAFETYLOOP_ROLES": str(cwd / "roles.yaml")}
     if actor:
         env["SAFETYLOOP_ACTOR"] = actor
     if now:
         env["SAFETYLOOP_NOW"] = now
-    return subprocess.run(
-        [str(SCRIPT), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=180
-    )
+    return invoke_once(*args, cwd=cwd, env=env)
 
 
-def _ok(done: subprocess.CompletedProcess[str], code: int = 0) -> str:
-    assert done.returncode == code, done.stdout + done.stderr
-    return " ".join((done.stdout + done.stderr).split())
+def _ok(done: Invoked, code: int = 0) -> str:
+    assert done.code == code, done.out + done.err
+    return " ".join((done.out + done.err).split())
 
 
 @pytest.mark.slow
@@ -196,7 +185,7 @@ def test_a_bad_policy_file_is_reported_with_file_and_line(tmp_path: Path) -> Non
         load_policy(bad)
     write_roles(tmp_path)
     done = _cli("review", "list", "--policy", str(bad), cwd=tmp_path)
-    assert done.returncode == 2 and "debt_aging must name exactly" in done.stderr
+    assert done.code == 2 and "debt_aging must name exactly" in done.err
 
 
 def test_roles_files(tmp_path: Path) -> None:
