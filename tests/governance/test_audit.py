@@ -8,9 +8,6 @@ dropped afterwards; they are skipped, with the reason, only when no server answe
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
+from tests.cli.invoking import invoke_once
 from tests.constitutions import write_one_principle
 from tests.governance.govhelpers import MIN_SAMPLES
 
@@ -36,8 +34,6 @@ from safetyloop.governance import (
 from safetyloop.governance.audit import export_audit, read_export, verify_audit
 from safetyloop.store import Store, _audit
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = Path(sys.executable).parent / "safetyloop"
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
 
@@ -279,26 +275,19 @@ def test_concurrent_appends_on_sqlite_make_one_valid_chain(
 
 
 # the CLI, end to end ----------------------------------------------------------------------
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFETYLOOP_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env["COLUMNS"] = "300"
-    return subprocess.run(
-        [str(SCRIPT), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
-    )
-
-
 def test_audit_verify_and_export_from_the_command_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'audit.db'}"
     entries = _fill(url, n=3)
 
-    done = _cli("audit", "verify", "--store", url, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert "3 entries" in done.stdout
+    done = invoke_once("audit", "verify", "--store", url, cwd=tmp_path)
+    assert done.code == 0, done.err
+    assert "3 entries" in done.out
 
     bundle = tmp_path / "audit.jsonl"
-    done = _cli("audit", "export", str(bundle), "--as", "auditor", "--store", url, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    done = invoke_once(
+        "audit", "export", str(bundle), "--as", "auditor", "--store", url, cwd=tmp_path
+    )
+    assert done.code == 0, done.err
     lines = [json.loads(line) for line in bundle.read_text(encoding="utf-8").splitlines()]
     assert [line["kind"] for line in lines] == ["entry"] * 3 + ["signoff"]
     signoff = lines[-1]
@@ -308,11 +297,11 @@ def test_audit_verify_and_export_from_the_command_line(tmp_path: Path) -> None:
     assert exported == entries and verify(exported).ok  # the bundle verifies on its own
 
     _sql(url, "UPDATE audit_log SET payload = :payload WHERE seq = 2", payload='{"n": 99}')
-    done = _cli("audit", "verify", "--store", url, cwd=tmp_path)
-    assert done.returncode == 1
-    assert "entry 2" in done.stderr and "payload" in done.stderr
-    done = _cli("audit", "export", str(tmp_path / "x.jsonl"), "--store", url, cwd=tmp_path)
-    assert done.returncode == 1 and "refusing to sign it off" in " ".join(done.stderr.split())
+    done = invoke_once("audit", "verify", "--store", url, cwd=tmp_path)
+    assert done.code == 1
+    assert "entry 2" in done.err and "payload" in done.err
+    done = invoke_once("audit", "export", str(tmp_path / "x.jsonl"), "--store", url, cwd=tmp_path)
+    assert done.code == 1 and "refusing to sign it off" in " ".join(done.err.split())
 
 
 def test_export_refuses_a_broken_chain_from_python(tmp_path: Path) -> None:
