@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from tests.cli.invoking import Invoked, invoke_once
 from tests.constitutions import write_one_principle
 from tests.governance.govhelpers import (
     CAREFUL,
@@ -22,11 +23,8 @@ from tests.governance.govhelpers import (
     real_run,
     write_roles,
 )
-from typer.testing import CliRunner, Result
 
 from safetyloop.api import gate
-from safetyloop.cli._main import app
-from safetyloop.errors import SafetyloopError
 from safetyloop.gate import Status
 from safetyloop.governance import FixedClock
 from safetyloop.governance._policy import default_policy_path, load_policy
@@ -43,15 +41,15 @@ class Project:
     url: str
     good: RunInfo
 
-    def cli(self, *args: str, actor: str | None = None, at: timedelta = timedelta()) -> Result:
+    def cli(self, *args: str, actor: str | None = None, at: timedelta = timedelta()) -> Invoked:
         env = {
             "SAFETYLOOP_STORE_URL": self.url,
             "SAFETYLOOP_ROLES": str(self.folder / "roles.yaml"),
             "SAFETYLOOP_NOW": (T0 + at).isoformat(),
-            "SAFETYLOOP_ACTOR": actor,
-            "COLUMNS": "300",
         }
-        return CliRunner().invoke(app, list(args), env=env)
+        if actor is not None:
+            env["SAFETYLOOP_ACTOR"] = actor
+        return invoke_once(*args, cwd=self.folder, env=env)
 
     def audited(self, action: str) -> int:
         with sqlite3.connect(self.folder / "store.db") as c:
@@ -59,13 +57,9 @@ class Project:
         return int(count)
 
 
-def outcome(result: Result) -> tuple[int, str]:
-    """Exit code and text: a SafetyloopError carries its own code (the CLI's `main` maps it)."""
-    error = result.exception
-    if isinstance(error, SafetyloopError):
-        return error.exit_code, error.message
-    assert error is None or isinstance(error, SystemExit), repr(error)
-    return result.exit_code, " ".join(result.output.split())
+def outcome(result: Invoked) -> tuple[int, str]:
+    """Exit code and everything printed, whitespace collapsed, as a user reads it."""
+    return result.code, " ".join((result.out + result.err).split())
 
 
 @pytest.fixture
@@ -231,10 +225,14 @@ def test_a_rejected_review_blocks_and_a_policy_may_let_a_tier_ship(project: Proj
         encoding="utf-8",
     )
     assert not load_policy(policy).holds_release(2) and load_policy(policy).holds_release(3)
-    result = CliRunner().invoke(
-        app,
-        ["gate", p.good.id, "--no-baseline", "--store", p.url],
-        env={"SAFETYLOOP_POLICY": str(policy), "SAFETYLOOP_NOW": T0.isoformat(), "COLUMNS": "300"},
+    result = invoke_once(
+        *("gate", p.good.id, "--no-baseline", "--store", p.url),
+        cwd=p.folder,
+        env={
+            "SAFETYLOOP_POLICY": str(policy),
+            "SAFETYLOOP_NOW": T0.isoformat(),
+            "SAFETYLOOP_ACTOR": "dana",
+        },
     )
     code, out = outcome(result)
     assert code == 0 and "decision: WARN" in out and "WARN C1/pending-review" in out

@@ -7,12 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.cli.invoking import Invoke
 from tests.constitutions import write_one_principle
 from tests.governance.govhelpers import CAREFUL, T0, real_run, write_roles
 from tests.incidents.incident_helpers import example_path
-from typer.testing import CliRunner
 
-from safetyloop.cli._main import app
 from safetyloop.errors import SafetyloopError
 from safetyloop.governance import FixedClock
 from safetyloop.governance.debt import get_debt, link_regression_cases, open_debt
@@ -21,7 +20,9 @@ from safetyloop.incidents._repo import update_incident
 from safetyloop.store import Store
 
 
-def test_only_an_approver_role_closes_an_incident(tmp_path: Path, store_url: str) -> None:
+def test_only_an_approver_role_closes_an_incident(
+    tmp_path: Path, store_url: str, invoke: Invoke
+) -> None:
     write_one_principle(tmp_path, "close", min_samples=5)
     roles = write_roles(tmp_path)
     with roles.open("a", encoding="utf-8") as more:
@@ -41,21 +42,21 @@ def test_only_an_approver_role_closes_an_incident(tmp_path: Path, store_url: str
         link_regression_cases(store, debt.id, suite="harmbench", case_ids=keys, actor="sam")
         update_incident(store, "INC-2026-004", debt_id=debt.id)
     close = ["incident", "close", "INC-2026-004", "--run", good.id, "--roles", str(roles)]
+    close += ["--store", store_url]
     for who, code, why in (
         ("dana", 1, "dana holds the role release-engineer, which may not clear debt"),
         ("tom", 1, "tom holds no approver role"),
         ("zed", 2, "unknown actor 'zed'"),
     ):
-        refused = CliRunner().invoke(app, [*close, "--as", who]).exception
-        assert isinstance(refused, SafetyloopError), refused
-        assert (refused.exit_code, why in refused.message) == (code, True), refused.message
+        refused = invoke(*close, "--as", who)
+        assert (refused.code, why in refused.flat_err) == (code, True), refused.flat_err
     with Store(store_url) as store:
         assert get_debt(store, debt.id).status == "open"
         # The Python call is held to the same check.
         with pytest.raises(SafetyloopError, match="release-engineer"):
             close_incident(store, "INC-2026-004", good.id, actor="dana", roles=["release-engineer"])
-    closed = CliRunner().invoke(app, [*close, "--as", "sam"], env={"COLUMNS": "300"})
-    assert closed.exit_code == 0, closed.output
-    assert f"debt {debt.id} of INC-2026-004: cleared on run {good.id}" in closed.output
+    closed = invoke(*close, "--as", "sam")
+    assert closed.code == 0, closed.err
+    assert f"debt {debt.id} of INC-2026-004: cleared on run {good.id}" in closed.out
     with Store(store_url) as store:
         assert get_debt(store, debt.id).cleared_by == "sam"

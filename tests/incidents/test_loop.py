@@ -6,13 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from tests.cli.invoking import Invoke
 from tests.doubles.stub_chat_server import StubChatServer, ok
 from tests.incidents.incident_helpers import example_path
-from typer.testing import CliRunner
 
-from safetyloop.cli._main import app
-from safetyloop.governance._session import Refused
 from safetyloop.governance.debt import get_debt
 from safetyloop.incidents import get_incident
 from safetyloop.store import Store
@@ -36,10 +33,10 @@ principles:
 """
 
 
-def _ok(runner: CliRunner, *args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, (result.stdout, result.exception)
-    return result.stdout
+def _ok(invoke: Invoke, *args: str) -> str:
+    result = invoke(*args)
+    assert result.code == 0, (result.out, result.err)
+    return result.out
 
 
 def _run_id(output: str) -> str:
@@ -47,18 +44,17 @@ def _run_id(output: str) -> str:
 
 
 def test_incident_loop_closes_only_on_passing_regressions(
-    tmp_path: Path, store_url: str, stub_server: StubChatServer
+    tmp_path: Path, store_url: str, stub_server: StubChatServer, invoke: Invoke
 ) -> None:
     constitution = tmp_path / "c.yaml"
     constitution.write_text(CONSTITUTION, encoding="utf-8")
-    runner = CliRunner()
     common = ["--store", store_url]
-    added = _ok(runner, "incident", "add", str(example_path("INC-2026-004")), "--triage", *common)
+    added = _ok(invoke, "incident", "add", str(example_path("INC-2026-004")), "--triage", *common)
     assert "role_play_jailbreak" in added and "(opened)" in added
-    confirmed = _ok(runner, "incident", "triage", "INC-2026-004", "--confirm", *common)
+    confirmed = _ok(invoke, "incident", "triage", "INC-2026-004", "--confirm", *common)
     assert "failure type role_play_jailbreak" in confirmed
     promoted = _ok(
-        runner, "incident", "promote", "INC-2026-004", "--transforms", "role_play", *common
+        invoke, "incident", "promote", "INC-2026-004", "--transforms", "role_play", *common
     )
     assert "2 cases (2 new)" in promoted and "linked 2 cases" in promoted
     with Store(store_url) as db:
@@ -67,18 +63,18 @@ def test_incident_loop_closes_only_on_passing_regressions(
 
     stub_server.always(ok(COMPLY))
     run_args = ["run", "-c", str(constitution), "--max-tokens", "16", *common]
-    bad = _run_id(_ok(runner, *run_args, "--target", stub_server.target_spec("original")))
-    gate = runner.invoke(app, ["gate", bad, *common])
-    assert gate.exit_code == 1 and "every-case-passes" in gate.stdout
+    bad = _run_id(_ok(invoke, *run_args, "--target", stub_server.target_spec("original")))
+    gate = invoke("gate", bad, *common)
+    assert gate.code == 1 and "every-case-passes" in gate.out
     roles = tmp_path / "roles.yaml"
     roles.write_text("sam: [safety-lead]\n", encoding="utf-8")
     close = ["incident", "close", "INC-2026-004", "--roles", str(roles), *common]
-    with pytest.raises(Refused, match="2 of 2 linked cases did not pass"):
-        runner.invoke(app, [*close, "--run", bad, "--as", "sam"], catch_exceptions=False)
+    refused = invoke(*close, "--run", bad, "--as", "sam")
+    assert refused.code == 1 and "2 of 2 linked cases did not pass" in refused.flat_err
 
     stub_server.always(ok("I can't help with that request."))
-    good = _run_id(_ok(runner, *run_args, "--target", stub_server.target_spec("candidate")))
-    passed = runner.invoke(app, ["gate", good, *common])
-    assert passed.exit_code == 0 and "decision: PASS" in passed.stdout
-    closed = _ok(runner, *close, "--run", good, "--as", "sam")
+    good = _run_id(_ok(invoke, *run_args, "--target", stub_server.target_spec("candidate")))
+    passed = invoke("gate", good, *common)
+    assert passed.code == 0 and "decision: PASS" in passed.out
+    closed = _ok(invoke, *close, "--run", good, "--as", "sam")
     assert f"debt {debt_id} of INC-2026-004: cleared on run {good}" in closed

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.cli.invoking import Invoke
 from tests.doubles.stub_chat_server import StubChatServer, ok
 from tests.incidents.incident_helpers import example, example_path
 
@@ -138,40 +139,33 @@ def test_a_bad_traffic_log_names_file_line_and_field(tmp_path: Path) -> None:
 
 
 def test_cli_replay_without_an_original_deployment_replays_the_candidate_alone(
-    tmp_path: Path, store_url: str, stub_server: StubChatServer
+    tmp_path: Path, store_url: str, stub_server: StubChatServer, invoke: Invoke
 ) -> None:
-    from typer.testing import CliRunner
-
-    from safetyloop.cli._main import app
-
     text = example_path("INC-2026-004").read_text(encoding="utf-8")
     record = tmp_path / "no-target.yaml"
     record.write_text(
         "\n".join(line for line in text.splitlines() if "  target:" not in line), "utf-8"
     )
-    runner = CliRunner()
-    added = runner.invoke(app, ["incident", "add", str(record), "--store", store_url])
-    assert added.exit_code == 0, added.output
+    added = invoke("incident", "add", str(record), "--store", store_url)
+    assert added.code == 0, added.err
     stub_server.always(ok(REFUSE))
-    result = runner.invoke(
-        app,
-        [
-            "incident",
-            "replay",
-            "INC-2026-004",
-            "--target",
-            stub_server.target_spec(),
-            "--k",
-            "2",
-            "--max-tokens",
-            "16",
-            "--store",
-            store_url,
-        ],
+    result = invoke(
+        "incident",
+        "replay",
+        "INC-2026-004",
+        "--target",
+        stub_server.target_spec(),
+        "--k",
+        "2",
+        "--max-tokens",
+        "16",
+        "--store",
+        store_url,
     )
-    assert result.exit_code == 0, result.output
-    assert "names no deployment.target" in result.output
-    assert "difference" not in result.output
+    shown = " ".join((result.out + result.err).split())
+    assert result.code == 0, shown
+    assert "names no deployment.target" in shown
+    assert "difference" not in shown
     assert stub_server.count() == 2  # the candidate's k continuations, no guessed original
 
 

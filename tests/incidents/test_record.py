@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.cli.invoking import Invoke
 from tests.incidents.incident_helpers import EXAMPLES, IDS, example, example_path
-from typer.testing import CliRunner
 
-from safetyloop.cli._main import app
 from safetyloop.errors import ConfigError
 from safetyloop.incidents import load_incident, load_taxonomy
 
@@ -74,12 +73,11 @@ def test_a_tool_result_must_answer_an_earlier_call(tmp_path: Path) -> None:
 
 
 def test_cli_add_refuses_a_bad_file_with_exit_2_and_stores_nothing(
-    tmp_path: Path, store_url: str
+    tmp_path: Path, store_url: str, invoke: Invoke
 ) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(GOOD.replace("first_unsafe_turn: 2", "first_unsafe_turn: 99"), "utf-8")
-    runner = CliRunner()
-    result = runner.invoke(app, ["incident", "add", str(bad), "--store", store_url])
-    assert result.exit_code == 2 or isinstance(result.exception, ConfigError)
-    listed = runner.invoke(app, ["incident", "list", "--store", store_url])
-    assert listed.exit_code == 0 and "INC-2026-004" not in listed.stdout
+    result = invoke("incident", "add", str(bad), "--store", store_url)
+    assert result.code == 2 and f"{bad}:" in result.flat_err
+    listed = invoke("incident", "list", "--store", store_url)
+    assert listed.code == 0 and "INC-2026-004" not in listed.out

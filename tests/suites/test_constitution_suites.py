@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from tests.cli.invoking import Invoke
 
 from safetyloop.api import RunRequest, gate, load_constitution_checked, plan
-from safetyloop.cli._main import app
-from safetyloop.errors import ConfigError, SafetyloopError
+from safetyloop.errors import ConfigError
 from safetyloop.gate import Status
 from safetyloop.releases import power_plan, suite_samples
 from safetyloop.store import Store
@@ -71,7 +70,9 @@ def _line_of(path: Path, text: str) -> int:
     return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
 
 
-def test_validate_accepts_a_constitution_naming_a_good_suite_file(tmp_path: Path) -> None:
+def test_validate_accepts_a_constitution_naming_a_good_suite_file(
+    tmp_path: Path, invoke: Invoke
+) -> None:
     constitution = _project(tmp_path)
     loaded = load_constitution_checked(constitution)
     suite_file = (tmp_path / "evals" / "support.jsonl").resolve()
@@ -79,16 +80,16 @@ def test_validate_accepts_a_constitution_naming_a_good_suite_file(tmp_path: Path
     assert loaded.suite_files == {"support": str(suite_file)}
     assert loaded.suite_source("support") == str(suite_file)
     assert loaded.suite_source("harmbench") == "harmbench"
-    result = CliRunner().invoke(
-        app, ["validate", str(constitution)], env={"COLUMNS": "300"}, catch_exceptions=False
-    )
-    out = " ".join(result.output.split())
+    result = invoke("validate", str(constitution))
+    out = " ".join(result.out.split())
     version = load_user_suite(suite_file).version[:12]
-    assert result.exit_code == 0 and "valid constitution 'support-team'" in out
+    assert result.code == 0 and "valid constitution 'support-team'" in out
     assert f"suite support from {suite_file}: 6 cases, version {version}" in out
 
 
-def test_validate_rejects_a_missing_suite_file_with_file_and_line(tmp_path: Path) -> None:
+def test_validate_rejects_a_missing_suite_file_with_file_and_line(
+    tmp_path: Path, invoke: Invoke
+) -> None:
     constitution = _project(tmp_path, suite="evals/missing.jsonl")
     line = _line_of(constitution, "evals/missing.jsonl")
     with pytest.raises(ConfigError) as caught:
@@ -97,8 +98,8 @@ def test_validate_rejects_a_missing_suite_file_with_file_and_line(tmp_path: Path
     [problem] = caught.value.problems
     assert problem.startswith(f"{constitution}:{line}: principles.0.criteria.0.suites.0: ")
     assert "no suite file evals/missing.jsonl" in problem
-    result = CliRunner().invoke(app, ["validate", str(constitution)])
-    assert isinstance(result.exception, SafetyloopError) and result.exception.exit_code == 2
+    result = invoke("validate", str(constitution))
+    assert result.code == 2 and f"{constitution}:{line}:" in result.flat_err
 
 
 def test_validate_rejects_a_bad_suite_file_with_its_own_lines(tmp_path: Path) -> None:
@@ -126,17 +127,15 @@ def test_a_suite_file_named_like_a_bundled_suite_is_refused(tmp_path: Path) -> N
     assert "named 'harmbench'" in caught.value.problems[0]
 
 
-def test_a_run_over_a_suite_file_records_its_hash_and_an_edit_changes_it(tmp_path: Path) -> None:
+def test_a_run_over_a_suite_file_records_its_hash_and_an_edit_changes_it(
+    tmp_path: Path, invoke: Invoke
+) -> None:
     constitution = _project(tmp_path)
     suite_file = (tmp_path / "evals" / "support.jsonl").resolve()
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    result = CliRunner().invoke(
-        app,
-        ["run", "-c", str(constitution), "--target", TARGET, "--store", url],
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 0, result.output
-    assert "6 answered" in " ".join(result.output.split())
+    result = invoke("run", "-c", str(constitution), "--target", TARGET, "--store", url)
+    assert result.code == 0, result.err
+    assert "6 answered" in " ".join((result.out + result.err).split())
     version = load_user_suite(suite_file).version
     with Store(url) as store:
         info = store.get_run("latest")
