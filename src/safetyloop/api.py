@@ -39,7 +39,7 @@ from safetyloop.governance import Clock, audit
 from safetyloop.governance.gating import govern
 from safetyloop.redteam.evidence import load_evidence
 from safetyloop.safeguards import safeguard_checks
-from safetyloop.scoring import ScoreInput, create_scorer, metric_names
+from safetyloop.scoring import ScoreInput, create_scorer, metric_names, scorer_names
 from safetyloop.scoring._calibrate import (
     Calibration,
     ErrorRecord,
@@ -72,6 +72,7 @@ def load_constitution_checked(path: Path | None = None) -> Constitution:
         "suites": set(suite_names()),
         "metrics": metric_names(),
         "rules": rule_names(),
+        "scorers": set(scorer_names()),
         "smallest_passing_n": smallest_passing_n,  # min_samples must be able to PASS
     }
     if path is None:

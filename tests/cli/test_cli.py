@@ -148,6 +148,11 @@ def _edit(line: int, text: str | None) -> str:
             "9: principles.0.criteria.0.metric: unknown metric",
         ),
         (30, "    enforced_by: magic", "30: principles.2.enforced_by: unknown rule 'magic'"),
+        (
+            13,
+            "        scorer: refusal_regexx",
+            "13: principles.0.criteria.0.scorer: unknown scorer 'refusal_regexx'",
+        ),
         (6, "    severity: catastrophic", "6: principles.0.severity:"),
         (7, "+    enforcement: soft", "8: principles.0.enforcement: duplicate key"),
         (25, "  - id: C1", "25: principles.2.id: duplicate principle id 'C1'"),

@@ -173,6 +173,11 @@ class Criterion(_Frozen):
     def _metric_known(cls, value: str, info: ValidationInfo) -> str:
         return _check_known("metrics", value, info)
 
+    @field_validator("scorer")
+    @classmethod
+    def _scorer_known(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else _check_known("scorers", value, info)
+
     @field_validator("block_at")
     @classmethod
     def _block_past_warn(cls, value: float | None, info: ValidationInfo) -> float | None:
@@ -419,12 +424,14 @@ def _context(
     suites: set[str] | None,
     metrics: set[str] | None,
     rules: set[str] | None,
+    scorers: set[str] | None = None,
     smallest_passing_n: SmallestPassingN | None = None,
 ) -> dict[str, Any]:
     names = {
         "suites": suites,
         "metrics": metrics,
         "rules": rules,
+        "scorers": scorers,
         "smallest_passing_n": smallest_passing_n,
     }
     return {key: value for key, value in names.items() if value is not None}
@@ -436,10 +443,12 @@ def load_constitution(
     suites: set[str] | None = None,
     metrics: set[str] | None = None,
     rules: set[str] | None = None,
+    scorers: set[str] | None = None,
     smallest_passing_n: SmallestPassingN | None = None,
     suite_files: SuiteFileResolver | None = None,
 ) -> Constitution:
-    """Load and validate a constitution; references are checked against the sets given, and
+    """Load and validate a constitution; references (suites, metrics, rules, scorers) are
+    checked against the sets given, and
     each criterion's `min_samples` against `smallest_passing_n` (the gate's; see `_unpassable`).
 
     With `suite_files`, a suite reference that is a file (`evals/support.jsonl`, relative to the
@@ -448,7 +457,7 @@ def load_constitution(
 
     Raises ConfigError (exit code 2) listing every problem as `file:line: key.path: message`.
     """
-    context = _context(suites, metrics, rules, smallest_passing_n)
+    context = _context(suites, metrics, rules, scorers, smallest_passing_n)
     files: dict[str, Path] = {}
     if suite_files is not None:
         context.update(
@@ -479,6 +488,7 @@ def load_default_constitution(
     suites: set[str] | None = None,
     metrics: set[str] | None = None,
     rules: set[str] | None = None,
+    scorers: set[str] | None = None,
     smallest_passing_n: SmallestPassingN | None = None,
 ) -> Constitution:
     """Load the shipped constitution, checking it like `load_constitution`."""
@@ -487,5 +497,6 @@ def load_default_constitution(
         suites=suites,
         metrics=metrics,
         rules=rules,
+        scorers=scorers,
         smallest_passing_n=smallest_passing_n,
     )
