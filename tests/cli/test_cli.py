@@ -205,6 +205,61 @@ def test_validate_targets_file(tmp_path: Path, invoke: Invoke) -> None:
     assert "valid targets file: mine, theirs" in good.out
 
 
+_BAD_TARGETS = """\
+targets:
+  - name: a
+    kind: guarded
+    params: {target: b, refusal: No.}
+  - name: b
+    kind: guarded
+    params: {target: a}
+  - name: api
+    kind: openai
+    params: {model: m, base_url: "http://127.0.0.1:9/v1", api_key: sk-planted}
+  - name: odd
+    kind: localish
+  - name: lost
+    kind: guarded
+    params: {target: nowhere}
+"""
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "4: targets.0.params.target: targets refer to each other in a cycle: a -> b -> a",
+        "10: targets.2.params.api_key: unknown parameter 'api_key' for openai targets",
+        "12: targets.3.kind: unknown target kind 'localish'",
+        "15: targets.4.params.target: no target 'nowhere'",
+    ],
+)
+@pytest.mark.parametrize("command", ["validate", "run"])
+@pytest.mark.usefixtures("cwd")
+def test_validate_refuses_what_run_refuses(
+    tmp_path: Path, invoke: Invoke, command: str, where: str
+) -> None:
+    """A targets file `run` cannot build fails `validate` too, by the same check, at its line."""
+    Path("targets.yaml").write_text(_BAD_TARGETS, encoding="utf-8")
+    args = (
+        ("validate", "targets.yaml")
+        if command == "validate"
+        else (
+            "run",
+            "--target",
+            "api",
+            "--targets-file",
+            "targets.yaml",
+            "--store",
+            f"sqlite:///{tmp_path / 'store.db'}",
+        )
+    )
+    result = invoke(*args)
+    assert result.code == 2, result.err
+    assert f"targets.yaml:{where}" in result.flat_err, result.err
+    assert "Traceback" not in result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["targets.yaml"]
+
+
 @pytest.mark.usefixtures("cwd")
 def test_validate_missing_file(tmp_path: Path, invoke: Invoke) -> None:
     result = invoke("validate", "nope.yaml")

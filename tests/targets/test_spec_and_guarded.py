@@ -315,8 +315,6 @@ def test_guarded_around_a_command_line_spec(tmp_path: Path) -> None:
         ({"input_check": None, "output_check": None}, "needs an input_check or an output_check"),
         ({"output_check": {**OUTPUT_CHECK, "fire_on": ["refusal"]}}, "unknown labels"),
         ({"input_check": {**INPUT_CHECK, "config": {"patterns": ["("]}}}, "invalid pattern"),
-        ({"target": "nowhere"}, "cannot read target spec"),
-        ({"target": "safe"}, "cycle"),
     ],
 )
 def test_bad_guarded_settings_are_input_errors(
@@ -408,3 +406,57 @@ def test_invalid_targets_files(tmp_path: Path, text: str, line: int, key: str) -
     path = _write(tmp_path, text)
     problems = _problems(path)
     assert any(p.startswith(f"{path}:{line}: {key}:") for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key", "message"),
+    [
+        (
+            "targets:\n  - name: x\n    kind: nosuch\n",
+            3,
+            "targets.0.kind",
+            "unknown target kind 'nosuch'; known kinds: guarded, local, openai, python, recorded",
+        ),
+        (
+            "targets:\n  - name: x\n    kind: openai\n    params:\n      model: m\n"
+            "      base_url: http://127.0.0.1/v1\n      api_key: sk-planted\n",
+            7,
+            "targets.0.params.api_key",
+            "unknown parameter 'api_key' for openai targets; known: api_key_env, base_url,",
+        ),
+        (
+            "targets:\n  - name: g\n    kind: guarded\n    params:\n      target: nowhere\n",
+            5,
+            "targets.0.params.target",
+            "no target 'nowhere': neither a name in this file nor a target spec",
+        ),
+        (
+            "targets:\n  - name: g\n    kind: guarded\n    params: {refusal: no}\n",
+            4,
+            "targets.0.params.target",
+            "guarded target 'g' needs params.target",
+        ),
+        (
+            "targets:\n  - name: a\n    kind: guarded\n    params: {target: b}\n"
+            "  - name: b\n    kind: guarded\n    params: {target: a}\n",
+            4,
+            "targets.0.params.target",
+            "targets refer to each other in a cycle: a -> b -> a",
+        ),
+        (
+            "targets:\n  - name: a\n    kind: guarded\n    params: {target: a}\n",
+            4,
+            "targets.0.params.target",
+            "targets refer to each other in a cycle: a -> a",
+        ),
+    ],
+)
+def test_what_building_would_refuse_is_refused_at_load(
+    tmp_path: Path, text: str, line: int, key: str, message: str
+) -> None:
+    """Kinds, parameters and guarded references are checked where the file is loaded, so
+    `validate` refuses what `run` would, at the line to fix."""
+    problems = _problems(_write(tmp_path, text))
+    assert any(
+        p.startswith(f"{tmp_path / 'targets.yaml'}:{line}: {key}: {message}") for p in problems
+    ), problems

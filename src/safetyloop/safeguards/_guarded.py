@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from safetyloop.errors import InputError
 from safetyloop.scoring import ScoreInput, Scorer, create_scorer
 from safetyloop.suites import Message
-from safetyloop.targets import GenerateParams, Target, TargetResponse
+from safetyloop.targets import GenerateParams, Target, TargetResponse, declare_target_params
 
 DEFAULT_REFUSAL = "I can't help with that request."
 
@@ -135,6 +135,10 @@ class GuardedTarget(Target):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+#: Registered by entry point (`pyproject.toml`), so its keys are declared here.
+declare_target_params("guarded", ("target", "input_check", "output_check", "refusal"))
 
 
 def create_guarded(name: str, params: dict[str, Any]) -> Target:

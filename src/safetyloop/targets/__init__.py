@@ -1,6 +1,13 @@
 """Targets: everything that answers a conversation, behind one async interface."""
 
-from safetyloop.targets._registry import TARGETS, create_target, target_kind, target_kinds
+from safetyloop.targets._registry import (
+    TARGETS,
+    create_target,
+    declare_target_params,
+    target_kind,
+    target_kinds,
+    target_params,
+)
 from safetyloop.targets._spec import TargetSpec, build_target, load_targets_file, parse_target_spec
 from safetyloop.targets._target import GenerateParams, Target, TargetError, TargetResponse
 from safetyloop.targets._transcripts import Transcript, TranscriptFile, read_transcripts
@@ -16,9 +23,11 @@ __all__ = [
     "TranscriptFile",
     "build_target",
     "create_target",
+    "declare_target_params",
     "load_targets_file",
     "parse_target_spec",
     "read_transcripts",
     "target_kind",
     "target_kinds",
+    "target_params",
 ]

@@ -207,6 +207,6 @@ class LocalTarget(Target):
             self._queue = None
 
 
-@target_kind("local")
+@target_kind("local", params=("model_file", "batch_size", "threads"))
 def _create(name: str, params: dict[str, Any]) -> Target:
     return LocalTarget(name, params)

@@ -143,6 +143,6 @@ def _parse_completion(response: httpx.Response) -> TargetResponse:
     return TargetResponse(text=text, finish_reason=finish, usage=usage, metadata=metadata)
 
 
-@target_kind("openai")
+@target_kind("openai", params=("model", "base_url", "api_key_env", "concurrency", "timeout_s"))
 def _create(name: str, params: dict[str, Any]) -> Target:
     return OpenAITarget(name, params)

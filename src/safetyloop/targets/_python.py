@@ -171,6 +171,6 @@ class PythonTarget(Target):
         return TargetResponse(text=result)
 
 
-@target_kind("python")
+@target_kind("python", params=("callable", "concurrency", "version"))
 def _create(name: str, params: dict[str, Any]) -> Target:
     return PythonTarget(name, params)

@@ -76,6 +76,6 @@ def recorded_spec(rest: str) -> tuple[str, dict[str, Any]]:
     return name, {"file": file, **({"model": model} if model else {})}
 
 
-@target_kind("recorded")
+@target_kind("recorded", params=("file", "model"))
 def _create(name: str, params: dict[str, Any]) -> Target:
     return RecordedTarget(name, params)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from safetyloop._registry import Registry, callables
@@ -25,13 +25,40 @@ TARGETS: Registry[TargetFactory] = Registry(
 )
 
 
-def target_kind(kind: str) -> Callable[[TargetFactory], TargetFactory]:
-    """Register a factory `(name, params) -> Target` under `kind`."""
+#: Kind → the `params:` keys its factory reads, for the kinds that declare them.
+_PARAMS: dict[str, frozenset[str]] = {}
+
+
+def target_kind(
+    kind: str, params: Iterable[str] | None = None
+) -> Callable[[TargetFactory], TargetFactory]:
+    """Register a factory `(name, params) -> Target` under `kind`.
+
+    `params` are the keys it reads: a targets file giving any other key is refused where it is
+    loaded, so a misspelt `api_key_env` is an error rather than a silent default. None (a plugin
+    that does not say) accepts any key.
+    """
 
     def register(factory: TargetFactory) -> TargetFactory:
+        if params is not None:
+            declare_target_params(kind, params)
         return TARGETS.register(kind, factory)
 
     return register
+
+
+def declare_target_params(kind: str, params: Iterable[str]) -> None:
+    """Declare the `params:` keys `kind` reads, for a kind registered by entry point only."""
+    _PARAMS[kind] = frozenset(params)
+
+
+def target_params(kind: str) -> frozenset[str] | None:
+    """The `params:` keys a registered kind reads, or None when it does not declare them.
+
+    Looks the kind up first: a plugin declares its keys when its module is imported.
+    """
+    TARGETS.find(kind)
+    return _PARAMS.get(kind)
 
 
 def target_kinds() -> list[str]:

@@ -26,7 +26,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from safetyloop.config import load_model
 from safetyloop.errors import InputError
-from safetyloop.targets._registry import create_target
+from safetyloop.targets._registry import create_target, target_kinds, target_params
 from safetyloop.targets._target import Target
 
 
@@ -99,9 +99,70 @@ class TargetsFile(BaseModel):
                 )
             else:
                 first[name] = index
+        if result is not None:
+            errors.extend(_reference_problems(result.targets))
         if errors or result is None:
             raise ValidationError.from_exception_data(cls.__name__, errors)
         return result
+
+
+def _problem(kind: str, message: str, loc: tuple[str | int, ...]) -> InitErrorDetails:
+    return {
+        "type": PydanticCustomError(kind, "{message}", {"message": message}),
+        "loc": loc,
+        "input": None,
+    }
+
+
+def _reference_problems(specs: list[TargetSpec]) -> list[InitErrorDetails]:
+    """What building the targets would refuse, found when the file is loaded (so `validate`
+    and `run` refuse alike, each at its line): an unknown kind, a `params` key the kind does
+    not read, a guarded target whose inner target is missing or leads back to itself."""
+    errors: list[InitErrorDetails] = []
+    kinds = target_kinds()
+    declared = {spec.name: spec for spec in specs}
+    for index, spec in enumerate(specs):
+        where: tuple[str | int, ...] = ("targets", index)
+        if spec.kind not in kinds:
+            message = f"unknown target kind {spec.kind!r}; known kinds: {', '.join(kinds)}"
+            errors.append(_problem("unknown_kind", message, (*where, "kind")))
+            continue
+        accepted = target_params(spec.kind)
+        unknown = sorted(set(spec.params) - accepted) if accepted is not None else []
+        for key in unknown:
+            known = ", ".join(sorted(accepted or ())) or "none"
+            message = f"unknown parameter {key!r} for {spec.kind} targets; known: {known}"
+            errors.append(_problem("unknown_param", message, (*where, "params", key)))
+        if spec.kind == "guarded":
+            problem = _inner_problem(spec, declared)
+            if problem is not None:
+                errors.append(_problem("bad_reference", problem, (*where, "params", "target")))
+    return errors
+
+
+def _inner_problem(spec: TargetSpec, declared: dict[str, TargetSpec]) -> str | None:
+    """Why guarded `spec`'s `params.target` cannot be built, or None when it can."""
+    chain = [spec.name]
+    inner = spec.params.get("target")
+    while True:
+        if not isinstance(inner, str):
+            return f"guarded target {chain[-1]!r} needs params.target: a target name or spec"
+        if inner in chain:
+            return f"targets refer to each other in a cycle: {' -> '.join((*chain, inner))}"
+        found = declared.get(inner)
+        if found is None:
+            try:
+                parse_target_spec(inner)
+            except InputError:
+                return (
+                    f"no target {inner!r}: neither a name in this file nor a target spec "
+                    "(local, openai:MODEL@URL, python:module:function, recorded:PATH)"
+                )
+            return None
+        if found.kind != "guarded":
+            return None
+        chain.append(inner)
+        inner = found.params.get("target")
 
 
 def parse_target_spec(spec: str) -> TargetSpec:
@@ -145,21 +206,15 @@ def load_targets_file(path: Path) -> dict[str, TargetSpec]:
 def build_target(spec: str, targets_file: Path | None = None) -> Target:
     """Resolve a name from `targets_file`, or a command-line spec, into a live target."""
     declared = load_targets_file(targets_file) if targets_file else {}
-    return _build(spec, declared, seen=())
+    return _build(spec, declared)
 
 
-def _build(ref: str, declared: dict[str, TargetSpec], seen: tuple[str, ...]) -> Target:
-    if ref in seen:
-        raise InputError(f"targets refer to each other in a cycle: {' -> '.join((*seen, ref))}")
+def _build(ref: str, declared: dict[str, TargetSpec]) -> Target:
+    """Build `ref`; a loaded file's references are already checked (`_reference_problems`)."""
     spec = declared.get(ref) or parse_target_spec(ref)
     params = dict(spec.params)
     if spec.version is not None:
         params["version"] = spec.version
     if spec.kind == "guarded":
-        inner = params.get("target")
-        if not isinstance(inner, str):
-            raise InputError(
-                f"guarded target {spec.name!r} needs params.target: a target name or spec"
-            )
-        params["target"] = _build(inner, declared, (*seen, ref))
+        params["target"] = _build(str(params["target"]), declared)
     return create_target(spec.kind, spec.name, params)
