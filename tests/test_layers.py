@@ -14,7 +14,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "safetyloop"
 
 #: Importable from every layer: they import nothing but each other.
-FOUNDATION = {"errors", "_hashing", "_registry", "clock", "audit_chain"}
+FOUNDATION = {"errors", "_hashing", "_redact", "_registry", "clock", "audit_chain"}
 
 #: Lowest first. Stages the issue names keep its order (gate, then governance, red teaming and
 #: incidents, which build on each other in that order); `safeguards` sits under the gate that

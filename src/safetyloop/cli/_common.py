@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from safetyloop._redact import redact
 from safetyloop.errors import ConfigError, SafetyloopError
 
 # Markup off: text a user gave (a run id, a name, a message) is printed as it is; styled output
@@ -53,11 +54,13 @@ MaxTokensOption = Annotated[int, typer.Option(help="Tokens generated per answer.
 
 
 def print_error(error: SafetyloopError) -> None:
-    """Message, every problem, and the hint — no traceback. User text is never markup."""
-    err_console.print(Text.assemble(("error:", "bold red"), " ", error.message), soft_wrap=True)
+    """Message, every problem, and the hint — no traceback. User text is never markup, and a
+    message quoting a target spec shows no credentials (`safetyloop._redact`)."""
+    message = redact(error.message)
+    err_console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
     if isinstance(error, ConfigError):
         for problem in error.problems:
-            err_console.print(Text(f"  {problem}"), soft_wrap=True)
+            err_console.print(Text(f"  {redact(problem)}"), soft_wrap=True)
     if error.hint:
         err_console.print(Text.assemble(("hint:", "dim"), " ", error.hint), soft_wrap=True)
 

@@ -20,6 +20,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from safetyloop._redact import redact
+
 from ._common import (
     ConstitutionOption,
     MaxTokensOption,
@@ -134,7 +136,9 @@ def run_command(
         if done:
             console.print(f"resuming: {done} of {total} cases already have a verdict")
         task.append(
-            progress.add_task(f"running {target}", total=total, completed=done, resumed=done)
+            progress.add_task(
+                f"running {redact(target)}", total=total, completed=done, resumed=done
+            )
         )
 
     def on_result(result: CaseResult) -> None:

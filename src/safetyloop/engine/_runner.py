@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from safetyloop._hashing import content_hash
+from safetyloop._redact import redact
 from safetyloop.engine._records import (
     Attempt,
     CachedResponse,
@@ -126,12 +127,14 @@ class Runner:
             except TargetError as error:
                 last_attempt = number == policy.max_attempts or not error.retryable
                 wait = 0.0 if last_attempt else policy.delay(number, error, self._rng)
+                # the boundary: no target's key reaches the store, whatever the target raised
+                message = redact(str(error), self.target.secrets())
                 attempts.append(
                     Attempt(
                         number=number,
                         outcome=error.kind,
                         duration_s=time.perf_counter() - t0,
-                        error=str(error),
+                        error=message,
                         status=error.status,
                         wait_s=wait,
                     )
@@ -141,7 +144,7 @@ class Runner:
                         case_key=case.key,
                         status="error",
                         error_kind=error.kind,
-                        error=str(error),
+                        error=message,
                         attempts=attempts,
                         latency_s=time.perf_counter() - started,
                     )

@@ -111,6 +111,10 @@ class GuardedTarget(Target):
         )
         self.max_concurrency = inner.max_concurrency
 
+    def secrets(self) -> tuple[str, ...]:
+        """The wrapped target's keys: its errors pass through this target."""
+        return self.inner.secrets()
+
     async def generate(self, messages: Sequence[Message], params: GenerateParams) -> TargetResponse:
         if self.input_check:
             reason = self.input_check.fires(ScoreInput(messages=tuple(messages), response=""))

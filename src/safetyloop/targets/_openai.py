@@ -10,9 +10,16 @@ from typing import Any
 
 import httpx
 
+from safetyloop._redact import redact, secret_values
 from safetyloop.suites import Message
 from safetyloop.targets._registry import target_kind
-from safetyloop.targets._target import GenerateParams, Target, TargetError, TargetResponse
+from safetyloop.targets._target import (
+    DEFAULT_KEY_ENVS,
+    GenerateParams,
+    Target,
+    TargetError,
+    TargetResponse,
+)
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -31,9 +38,10 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def _error_for_status(response: httpx.Response) -> TargetError:
+def _error_for_status(response: httpx.Response, secrets: Sequence[str]) -> TargetError:
     status = response.status_code
-    detail = response.text[:300]
+    # a provider may echo the key it refused (or a header) back in its body
+    detail = redact(response.text, secrets)[:300]
     retry_after = parse_retry_after(response.headers.get("retry-after"))
     if status == 429:
         return TargetError(
@@ -62,20 +70,32 @@ class OpenAITarget(Target):
     Every request has a read timeout (`timeout_s`, default 120 s): the runner bounds the calls it
     makes, and this bound holds for any other caller too, so a silent server never hangs one.
     Like the key, it is not configuration: it changes how long we wait, not what is answered.
+    Credentials in the base URL (`http://user:key@host/v1`) are used for requests but masked in
+    the configuration, and every error is redacted (`safetyloop._redact`) before it is raised.
     """
 
     kind = "openai"
 
     def __init__(self, name: str, params: dict[str, Any]) -> None:
+        self._base_url = str(params["base_url"]).rstrip("/")
         config = {
             "model": str(params["model"]),
-            "base_url": str(params["base_url"]).rstrip("/"),
+            "base_url": redact(self._base_url),
             "api_key_env": str(params.get("api_key_env", "OPENAI_API_KEY")),
         }
         super().__init__(name, config)
         self.max_concurrency = int(params.get("concurrency", 4))
         self.timeout_s = float(params.get("timeout_s", DEFAULT_TIMEOUT_S))
         self._client: httpx.AsyncClient | None = None
+
+    def secrets(self) -> tuple[str, ...]:
+        """The keys from the environment and the password in the base URL, if any."""
+        try:
+            password = httpx.URL(self._base_url).password
+        except httpx.InvalidURL:
+            password = None
+        names = (self.config["api_key_env"], *DEFAULT_KEY_ENVS)
+        return (*secret_values(names), *([password] if password else []))
 
     def _headers(self) -> dict[str, str]:
         key = os.environ.get(self.config["api_key_env"])
@@ -98,15 +118,17 @@ class OpenAITarget(Target):
         }
         try:
             response = await self._http().post(
-                f"{self.config['base_url']}/chat/completions", json=body, headers=self._headers()
+                f"{self._base_url}/chat/completions", json=body, headers=self._headers()
             )
         except httpx.TimeoutException as exc:
-            raise TargetError("timeout", str(exc) or "request timed out", retryable=True) from exc
+            message = redact(str(exc), self.secrets()) or "request timed out"
+            raise TargetError("timeout", message, retryable=True) from exc
         except httpx.TransportError as exc:
-            raise TargetError("server", f"connection failed: {exc}", retryable=True) from exc
+            message = f"connection failed: {redact(str(exc), self.secrets())}"
+            raise TargetError("server", message, retryable=True) from exc
         if response.status_code != 200:
-            raise _error_for_status(response)
-        return _parse_completion(response)
+            raise _error_for_status(response, self.secrets())
+        return _parse_completion(response, self.secrets())
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -114,7 +136,7 @@ class OpenAITarget(Target):
             self._client = None
 
 
-def _parse_completion(response: httpx.Response) -> TargetResponse:
+def _parse_completion(response: httpx.Response, secrets: Sequence[str] = ()) -> TargetResponse:
     """Turn a 200 answer into text, or an error: malformed, empty and filtered are not answers."""
     try:
         payload = response.json()
@@ -124,7 +146,9 @@ def _parse_completion(response: httpx.Response) -> TargetResponse:
             raise TypeError("message is not an object with text content")
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise TargetError(
-            "malformed", f"unparseable completion: {response.text[:200]!r}", retryable=True
+            "malformed",
+            f"unparseable completion: {redact(response.text, secrets)[:200]!r}",
+            retryable=True,
         ) from exc
     finish = choice.get("finish_reason")
     if finish == "content_filter":

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from safetyloop._hashing import content_hash
+from safetyloop._redact import secret_values
 from safetyloop.suites import Case, Message
 
 
@@ -60,6 +61,10 @@ class TargetError(Exception):
         self.status = status
 
 
+#: Environment variables that hold provider keys whichever target reads them.
+DEFAULT_KEY_ENVS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+
+
 class Target(ABC):
     """Base class of every target.
 
@@ -102,6 +107,12 @@ class Target(ABC):
         """Answer one case; the runner calls this. By default, `generate` on its conversation
         (a target that looks answers up by case, like `recorded`, overrides it)."""
         return await self.generate(case.messages, params)
+
+    def secrets(self) -> tuple[str, ...]:
+        """The key values this target may hold, for the runner to mask in whatever it records
+        about a failure (by default the well-known provider keys, which any Python target may
+        read)."""
+        return secret_values(DEFAULT_KEY_ENVS)
 
     async def aclose(self) -> None:
         """Release connections, threads or models."""
