@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from tests.governance.govhelpers import CAREFUL, COMPLIER, ROLES, T0, real_run
+from tests.cli.invoking import Invoke
+from tests.constitutions import write_one_principle
+from tests.governance.govhelpers import CAREFUL, COMPLIER, ROLES, T0, real_run, write_roles
 
 from safetyloop.api import gate
 from safetyloop.errors import InputError, SafetyloopError
@@ -35,7 +37,7 @@ def _open(store: Store, clock: FixedClock, severity: str = "critical", principle
         severity=severity,
         description="helps with harmful requests",
         owner="sam",
-        evidence={"run_ids": ["r1"], "incident_ids": ["INC-7"]},
+        evidence={"incident_ids": ["INC-7"]},
         actor="sam",
         clock=clock,
     )
@@ -279,3 +281,53 @@ def test_the_ledger_on_postgresql(pg_url: str, tmp_path: Path) -> None:
         )
         assert done.status == "cleared" and list_debt(store, status="open") == []
     assert verify_audit(pg_url).ok
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ("--principle", "C1", "--run", "nosuchrun"),
+            "error: debt evidence: no run 'nosuchrun' in sqlite:///",
+        ),
+        (
+            ("--principle", "C9"),
+            "error: no principle 'C9' in the constitution 'safetyloop-default'",
+        ),
+    ],
+)
+def test_debt_add_refuses_a_reference_to_nothing(
+    tmp_path: Path, invoke: Invoke, extra: tuple[str, ...], message: str
+) -> None:
+    """A missing run or principle: exit 2, one line, no debt item and no audit entry."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    with Store(url):
+        pass
+    result = invoke(
+        "debt", "add", "--severity", "high", "--description", "gap", "--owner", "sam",
+        "--as", "sam", "--roles", str(write_roles(tmp_path)), "--store", url, *extra,
+    )  # fmt: skip
+    assert result.code == 2, result.err
+    assert result.err.startswith(message), result.err
+    assert len(result.err.strip().splitlines()) == 1, result.err
+    with Store(url) as store:
+        assert list_debt(store) == []
+        assert store.audit_entries() == []
+
+
+def test_debt_add_knows_the_principles_of_the_runs_it_names(tmp_path: Path, invoke: Invoke) -> None:
+    """A principle of a named run's recorded constitution exists, even if the shipped one lacks
+    it; the run is stored by its full id, whatever prefix was given."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    own = write_one_principle(tmp_path, "own", min_samples=4)
+    own.write_text(own.read_text(encoding="utf-8").replace("id: C1", "id: X1"), encoding="utf-8")
+    run = real_run(tmp_path, url, CAREFUL, clock=FixedClock(T0))
+    result = invoke(
+        "debt", "add", "--principle", "X1", "--severity", "high", "--description", "gap",
+        "--owner", "sam", "--as", "sam", "--roles", str(write_roles(tmp_path)), "--store", url,
+        "--run", run.id[:6],
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    with Store(url) as store:
+        (item,) = list_debt(store)
+    assert item.evidence["run_ids"] == [run.id]

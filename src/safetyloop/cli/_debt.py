@@ -11,7 +11,7 @@ from rich.table import Table
 from safetyloop.errors import InputError
 
 from ._actors import ActorOption, PolicyOption, RolesOption, acting, policy_from
-from ._common import StoreOption, console
+from ._common import ConstitutionOption, StoreOption, console
 
 if TYPE_CHECKING:
     from safetyloop.governance.debt import DebtItem
@@ -47,13 +47,16 @@ def add_command(
     actor: ActorOption = None,
     roles: RolesOption = None,
     store: StoreOption = None,
+    constitution: ConstitutionOption = None,
 ) -> None:
-    """Open a debt item (audited)."""
+    """Open a debt item (audited); its principle and runs must exist."""
+    from safetyloop.api import load_constitution_checked
     from safetyloop.governance import env_clock
     from safetyloop.governance.debt import open_debt
     from safetyloop.store import Store
 
     who, _ = acting(actor, roles)
+    loaded = load_constitution_checked(constitution)
     found = {"run_ids": list(run_id or []), "case_ids": list(case or [])}
     found.update(_evidence(list(evidence or [])))
     with Store(store) as db:
@@ -66,6 +69,7 @@ def add_command(
             evidence=found,
             actor=who,
             clock=env_clock(),
+            constitution=loaded,
         )
     console.print(f"opened {item.id} ({item.severity}, {item.principle}) owned by {item.owner}")
 

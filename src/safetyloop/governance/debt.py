@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from safetyloop.clock import Clock, SystemClock
+from safetyloop.config import Constitution
 from safetyloop.errors import InputError
 from safetyloop.governance._authority import approver_role
 from safetyloop.governance._evidence import check_cases
@@ -143,6 +144,33 @@ def _evidence(evidence: dict[str, list[str]] | None) -> dict[str, list[str]]:
     return out
 
 
+def _referenced(
+    store: Store, principle: str, evidence: dict[str, list[str]], constitution: Constitution | None
+) -> dict[str, list[str]]:
+    """`evidence` with each run by its full id, once every reference is known to exist.
+
+    A run must be in the store; with `constitution`, the principle must be one of its
+    principles or of a named run's recorded constitution. A dangling reference is refused
+    (InputError, exit 2) before anything is written.
+    """
+    runs = []
+    for ref in evidence["run_ids"]:
+        try:
+            runs.append(store.get_run(ref))
+        except InputError as exc:
+            raise InputError(f"debt evidence: {exc.message}") from None
+    if constitution is not None:
+        known = {p.id for p in constitution.principles}
+        for run in runs:
+            known |= {p.id for p in Constitution.from_lineage(run.lineage).principles}
+        if principle not in known:
+            raise InputError(
+                f"no principle {principle!r} in the constitution {constitution.name!r}"
+                f"{' or its runs' if runs else ''} (known: {', '.join(sorted(known))})"
+            )
+    return {**evidence, "run_ids": [run.id for run in runs]}
+
+
 def open_debt(
     store: Store,
     *,
@@ -153,13 +181,19 @@ def open_debt(
     evidence: dict[str, list[str]] | None = None,
     actor: str,
     clock: Clock | None = None,
+    constitution: Constitution | None = None,
 ) -> DebtItem:
-    """Record a new open debt item (audited as `debt.opened`)."""
+    """Record a new open debt item (audited as `debt.opened`).
+
+    Every run in `evidence["run_ids"]` must exist; given `constitution`, so must the principle
+    (in it or in a named run's constitution). A debt item pointing nowhere could never clear.
+    """
     if severity not in SEVERITIES:
         raise InputError(f"severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
     for name, value in (("principle", principle), ("description", description), ("owner", owner)):
         if not value.strip():
             raise InputError(f"debt {name} must not be empty")
+    checked = _referenced(store, principle, _evidence(evidence), constitution)
     now = (clock or SystemClock()).now()
     with governed(store) as tx:
         row = DebtRecord(
@@ -168,7 +202,7 @@ def open_debt(
             severity=severity,
             description=description,
             owner=owner,
-            evidence=_evidence(evidence),
+            evidence=checked,
             regression_cases=[],
             status="open",
             aging_level="ok",
