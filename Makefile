@@ -41,7 +41,7 @@ install: $(STAMP)
 demo: $(BASE)
 	$(BIN)/safetyloop run --target local --sample $(DEMO_SAMPLE) --max-tokens $(DEMO_TOKENS)
 	# The gate exits 1 on BLOCK: that is the demo's expected answer for SmolLM2, not a failure.
-	$(BIN)/safetyloop gate latest -o $(DEMO_DIR)/demo-gate.html -o $(DEMO_DIR)/demo-gate.md \
+	$(BIN)/safetyloop gate latest --mkdir -o $(DEMO_DIR)/demo-gate.html -o $(DEMO_DIR)/demo-gate.md \
 		-o $(DEMO_DIR)/demo-gate.json; test $$? -le 1
 	@echo "report: $(abspath $(DEMO_DIR))/demo-gate.html (and .md, .json)"
 

@@ -416,7 +416,7 @@ def test_gate_writes_every_output_file(runs: Runs, invoke: Invoke, tmp_path: Pat
     out = tmp_path / "reports"
     files = [out / "x.html", out / "x.md", out / "x.xml", out / "x.json"]
     args = [arg for f in files for arg in ("-o", str(f))]
-    result = invoke("gate", runs.block, "--store", runs.store, *args)
+    result = invoke("gate", runs.block, "--store", runs.store, *args, "--mkdir")
     assert result.code == 1
     assert all(f.is_file() for f in files)
     html = files[0].read_text(encoding="utf-8")
@@ -424,6 +424,20 @@ def test_gate_writes_every_output_file(runs: Runs, invoke: Invoke, tmp_path: Pat
     assert "## safetyloop gate: **BLOCK**" in files[1].read_text(encoding="utf-8")
     assert ET.parse(files[2]).getroot().attrib["failures"] == "2"
     assert json.loads(files[3].read_text(encoding="utf-8"))["decision"] == "BLOCK"
+
+
+def test_gate_writes_only_into_an_existing_folder_without_mkdir(
+    runs: Runs, invoke: Invoke, tmp_path: Path
+) -> None:
+    """A mistyped output path fails at once (exit 2, one line), before the gate runs."""
+    missing = tmp_path / "no" / "such" / "x.json"
+    code, out, err = invoke("gate", runs.block, "--store", runs.store, "-o", str(missing)).flat
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: cannot write {missing}: folder {missing.parent} does not exist "
+        "(create it or pass --mkdir)"
+    )
+    assert not (tmp_path / "no").exists()
 
 
 def test_gate_stdout_stays_machine_readable_when_also_writing_files(

@@ -275,6 +275,13 @@ def test_history_renders_a_table_a_trend_and_a_png(store: Store) -> None:
     assert b"<svg" in svg.read_bytes()[:500]
     bad = store("history", "--plot", str(store.folder / "history.gif"))
     assert bad.code == 2
+    nested = store.folder / "plots" / "history.svg"
+    refused = store("history", "--deployment", "simulated_careful_again", "--plot", str(nested))
+    assert refused.code == 2 and "pass --mkdir" in refused.err and not nested.parent.exists()
+    made = store(
+        "history", "--deployment", "simulated_careful_again", "--plot", str(nested), "--mkdir"
+    )
+    assert made.code == 0 and nested.is_file()
 
 
 def test_selfcheck_prints_three_figures_and_passes(tmp_path: Path) -> None:

@@ -304,6 +304,17 @@ def test_audit_verify_and_export_from_the_command_line(tmp_path: Path) -> None:
     assert done.code == 1 and "refusing to sign it off" in " ".join(done.err.split())
 
 
+def test_export_writes_into_a_missing_folder_only_with_mkdir(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    _fill(url, n=1)
+    bundle = tmp_path / "exports" / "audit.jsonl"
+    export = ["audit", "export", str(bundle), "--store", url]
+    refused = invoke_once(*export, cwd=tmp_path)
+    assert refused.code == 2 and "pass --mkdir" in refused.err
+    assert not bundle.parent.exists()
+    assert invoke_once(*export, "--mkdir", cwd=tmp_path).code == 0 and bundle.is_file()
+
+
 def test_export_refuses_a_broken_chain_from_python(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'audit.db'}"
     _fill(url, n=2)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ._actors import ActorOption
-from ._common import StoreOption, console, err_console
+from ._common import MkdirOption, StoreOption, console, err_console, output_folder
 
 app = typer.Typer(help="The tamper-evident audit log of every state change.", no_args_is_help=True)
 
@@ -31,10 +31,13 @@ def verify_command(store: StoreOption = None) -> None:
 def export_command(
     file: Annotated[Path, typer.Argument(help="JSONL file to write.")],
     actor: ActorOption = None,
+    mkdir: MkdirOption = False,
     store: StoreOption = None,
 ) -> None:
     """Write every entry as JSONL plus a sign-off line (exporter, time, count, head hash)."""
     from safetyloop.governance.audit import export_audit
+
+    output_folder(file, mkdir=mkdir)
 
     summary = export_audit(file, exporter=actor, store_url=store)
     console.print(

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from safetyloop._redact import redact
-from safetyloop.errors import ConfigError, SafetyloopError
+from safetyloop.errors import ConfigError, InputError, SafetyloopError
 
 # Markup off: text a user gave (a run id, a name, a message) is printed as it is; styled output
 # is built from `rich.text.Text`, never from markup tags around interpolated text.
@@ -51,6 +51,24 @@ TargetsFileOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 TimeoutOption = Annotated[float, typer.Option(help="Seconds per request.", min=0.1)]
 MaxTokensOption = Annotated[int, typer.Option(help="Tokens generated per answer.", min=1)]
+
+
+MkdirOption = Annotated[
+    bool, typer.Option("--mkdir", help="Create the output file's missing folders.")
+]
+
+
+def output_folder(path: Path, *, mkdir: bool) -> None:
+    """Check, before anything runs, that an output file's folder exists (creating it only with
+    `--mkdir`): a mistyped path should fail at once, not scatter folders anywhere on disk."""
+    folder = path.parent
+    if folder.is_dir():
+        return
+    if not mkdir:
+        raise InputError(
+            f"cannot write {path}: folder {folder} does not exist (create it or pass --mkdir)"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
 
 
 def print_error(error: SafetyloopError) -> None:

@@ -12,7 +12,14 @@ from rich.text import Text
 
 from safetyloop.errors import InputError
 
-from ._common import ConstitutionOption, JsonOption, StoreOption, console
+from ._common import (
+    ConstitutionOption,
+    JsonOption,
+    MkdirOption,
+    StoreOption,
+    console,
+    output_folder,
+)
 from ._stats_views import VERDICT_STYLE, method_note
 
 if TYPE_CHECKING:
@@ -91,6 +98,7 @@ def gate_command(
             help="Also write the decision to FILE (.json, .md, .xml or .html); repeatable.",
         ),
     ] = None,
+    mkdir: MkdirOption = False,
     fail_on: Annotated[
         str, typer.Option(help="Exit 1 at 'block' (default) or already at 'warn'.")
     ] = "block",
@@ -128,6 +136,7 @@ def gate_command(
             raise InputError(
                 f"cannot tell the format of {path}", hint="use .json, .md, .xml (JUnit) or .html"
             )
+        output_folder(path, mkdir=mkdir)
     decision = gate(
         run,
         constitution=constitution,
@@ -158,7 +167,6 @@ def gate_command(
             Text.assemble("decision: ", (decision.decision.value, _STYLE[decision.decision.value]))
         )
     for path in output or []:
-        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render(decision, _SUFFIX_FORMAT[path.suffix]), encoding="utf-8")
         (console.print if not (json_out or markdown or junit) else _stderr)(
             f"wrote {path.resolve()}"

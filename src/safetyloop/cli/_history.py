@@ -11,7 +11,7 @@ from rich.table import Table
 
 from safetyloop.errors import InputError
 
-from ._common import ConstitutionOption, StoreOption, console
+from ._common import ConstitutionOption, MkdirOption, StoreOption, console, output_folder
 
 if TYPE_CHECKING:
     from safetyloop.releases import History, HistorySeries
@@ -70,6 +70,7 @@ def history_command(
     plot: Annotated[
         Path | None, typer.Option(help="Write a plot to this .png or .svg file.")
     ] = None,
+    mkdir: MkdirOption = False,
     constitution: ConstitutionOption = None,
     store: StoreOption = None,
 ) -> None:
@@ -79,6 +80,8 @@ def history_command(
 
     if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
         raise InputError(f"cannot plot to {plot}", hint="use a .png or .svg file")
+    if plot is not None:
+        output_folder(plot, mkdir=mkdir)
     h = history(deployment, constitution=constitution, store_url=store)
     console.print(history_table(h))
     for s in h.series:

@@ -94,7 +94,6 @@ def plot_history(history: History, path: Path) -> Path:
             ax.axis("off")
         fig.suptitle(f"history of {history.deployment}", fontsize=11)
         fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=110)
     finally:
         plt.close(fig)
