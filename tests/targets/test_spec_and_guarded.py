@@ -310,18 +310,37 @@ def test_guarded_around_a_command_line_spec(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("params", "message"),
+    ("params", "key", "message"),
     [
-        ({"input_check": None, "output_check": None}, "needs an input_check or an output_check"),
-        ({"output_check": {**OUTPUT_CHECK, "fire_on": ["refusal"]}}, "unknown labels"),
-        ({"input_check": {**INPUT_CHECK, "config": {"patterns": ["("]}}}, "invalid pattern"),
+        (
+            {"input_check": None, "output_check": None},
+            "targets.1.params",
+            "a guarded target needs an input_check or an output_check",
+        ),
+        (
+            {"output_check": {**OUTPUT_CHECK, "fire_on": ["refusal"]}},
+            "targets.1.params.output_check",
+            "check fires on unknown labels ['refusal']",
+        ),
+        (
+            {"input_check": {**INPUT_CHECK, "config": {"patterns": ["("]}}},
+            "targets.1.params.input_check",
+            "invalid pattern",
+        ),
+        (
+            {"input_check": {"scorer": "nosuch", "fire_on": ["flagged"]}},
+            "targets.1.params.input_check",
+            "unknown scorer 'nosuch'",
+        ),
     ],
 )
-def test_bad_guarded_settings_are_input_errors(
-    tmp_path: Path, params: dict[str, Any], message: str
+def test_bad_guarded_settings_are_refused_at_load(
+    tmp_path: Path, params: dict[str, Any], key: str, message: str
 ) -> None:
-    with pytest.raises(InputError, match=message):
-        build_target("safe", _targets_file(tmp_path, params))
+    """Each check is built as the guarded target builds it when the file is loaded, so
+    `validate` refuses what `run` would, at the key's line."""
+    problems = _problems(_targets_file(tmp_path, params))
+    assert any(f": {key}: " in p and message in p for p in problems), problems
 
 
 # --- errors in targets files name file and line ------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from safetyloop.errors import InputError
 from safetyloop.scoring import ScoreInput, Scorer, create_scorer
@@ -18,6 +18,7 @@ from safetyloop.suites import Message
 from safetyloop.targets import GenerateParams, Target, TargetResponse, declare_target_params
 
 DEFAULT_REFUSAL = "I can't help with that request."
+NEEDS_A_CHECK = "needs an input_check or an output_check"
 
 
 class CheckSpec(BaseModel):
@@ -95,7 +96,7 @@ class GuardedTarget(Target):
         refusal: str = DEFAULT_REFUSAL,
     ) -> None:
         if input_check is None and output_check is None:
-            raise InputError(f"guarded target {name!r} needs an input_check or an output_check")
+            raise InputError(f"guarded target {name!r} {NEEDS_A_CHECK}")
         self.inner = inner
         self.input_check = _Check(input_check) if input_check else None
         self.output_check = _Check(output_check) if output_check else None
@@ -141,8 +142,33 @@ class GuardedTarget(Target):
         await self.inner.aclose()
 
 
+def _check_params(params: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """What building a guarded target from a targets file's `params` would refuse, by key
+    (None: `params` as a whole), found at load time: each check is built as `GuardedTarget`
+    builds it (its scorer created, its labels checked), without building the inner target."""
+    problems: list[tuple[str | None, str]] = []
+    for key in ("input_check", "output_check"):
+        raw = params.get(key)
+        if raw is None:
+            continue
+        try:
+            _Check(CheckSpec.model_validate(raw))
+        except ValidationError as exc:
+            problems += [
+                (key, f"{'.'.join(str(p) for p in e['loc']) or key}: {e['msg']}")
+                for e in exc.errors()
+            ]
+        except InputError as exc:
+            problems.append((key, exc.message))
+    if params.get("input_check") is None and params.get("output_check") is None:
+        problems.append((None, f"a guarded target {NEEDS_A_CHECK}"))
+    return problems
+
+
 #: Registered by entry point (`pyproject.toml`), so its keys are declared here.
-declare_target_params("guarded", ("target", "input_check", "output_check", "refusal"))
+declare_target_params(
+    "guarded", ("target", "input_check", "output_check", "refusal"), check=_check_params
+)
 
 
 def create_guarded(name: str, params: dict[str, Any]) -> Target:

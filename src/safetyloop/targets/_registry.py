@@ -25,8 +25,14 @@ TARGETS: Registry[TargetFactory] = Registry(
 )
 
 
+#: `(params) -> [(key or None for params as a whole, problem)]`: what a kind's factory would
+#: refuse in a targets file's params, found when the file is loaded, without building anything.
+ParamsCheck = Callable[[dict[str, Any]], list[tuple[str | None, str]]]
+
 #: Kind → the `params:` keys its factory reads, for the kinds that declare them.
 _PARAMS: dict[str, frozenset[str]] = {}
+#: Kind → its own check of those params, for the kinds that have one.
+_CHECKS: dict[str, ParamsCheck] = {}
 
 
 def target_kind(
@@ -47,9 +53,14 @@ def target_kind(
     return register
 
 
-def declare_target_params(kind: str, params: Iterable[str]) -> None:
-    """Declare the `params:` keys `kind` reads, for a kind registered by entry point only."""
+def declare_target_params(
+    kind: str, params: Iterable[str], check: ParamsCheck | None = None
+) -> None:
+    """Declare the `params:` keys `kind` reads (and `check`, what it would refuse in them), for
+    a kind registered by entry point only."""
     _PARAMS[kind] = frozenset(params)
+    if check is not None:
+        _CHECKS[kind] = check
 
 
 def target_params(kind: str) -> frozenset[str] | None:
@@ -59,6 +70,13 @@ def target_params(kind: str) -> frozenset[str] | None:
     """
     TARGETS.find(kind)
     return _PARAMS.get(kind)
+
+
+def target_params_problems(kind: str, params: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """What `kind`'s own check finds wrong in `params` (nothing when it declares no check)."""
+    TARGETS.find(kind)
+    check = _CHECKS.get(kind)
+    return check(params) if check is not None else []
 
 
 def target_kinds() -> list[str]:

@@ -26,7 +26,12 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from safetyloop.config import load_model
 from safetyloop.errors import InputError
-from safetyloop.targets._registry import create_target, target_kinds, target_params
+from safetyloop.targets._registry import (
+    create_target,
+    target_kinds,
+    target_params,
+    target_params_problems,
+)
 from safetyloop.targets._target import Target
 
 
@@ -133,6 +138,9 @@ def _reference_problems(specs: list[TargetSpec]) -> list[InitErrorDetails]:
             known = ", ".join(sorted(accepted or ())) or "none"
             message = f"unknown parameter {key!r} for {spec.kind} targets; known: {known}"
             errors.append(_problem("unknown_param", message, (*where, "params", key)))
+        for bad, message in target_params_problems(spec.kind, spec.params):
+            loc = (*where, "params", bad) if bad is not None else (*where, "params")
+            errors.append(_problem("bad_param", message, loc))
         if spec.kind == "guarded":
             problem = _inner_problem(spec, declared)
             if problem is not None:
