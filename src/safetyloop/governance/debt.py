@@ -19,6 +19,7 @@ expiry, the item is open again (`reopened` says why) — in `debt list`, in the 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -95,27 +96,15 @@ def _item(row: DebtRecord, at: datetime | None = None) -> DebtItem:
     lapsed = at is not None and row.status == "cleared" and acceptance_expired(row.clearance, at)
     still_open = row.status == "open" or lapsed
     accepted = row.clearance if still_open and row.clearance else None
-    return DebtItem(
-        id=row.id,
-        principle=row.principle,
-        severity=row.severity,
-        description=row.description,
-        owner=row.owner,
-        evidence=row.evidence,
-        regression_cases=list(row.regression_cases),
-        status="open" if lapsed else row.status,
-        aging_level=row.aging_level,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        cleared_at=None if lapsed else row.cleared_at,
-        cleared_by=None if lapsed else row.cleared_by,
-        clearance=row.clearance,
-        reopened=(
-            f"risk acceptance {accepted['acceptance_id']} expired at {accepted['expires_at']}"
-            if accepted and accepted.get("kind") == "risk-acceptance"
-            else None
-        ),
+    reopened = (
+        f"risk acceptance {accepted['acceptance_id']} expired at {accepted['expires_at']}"
+        if accepted and accepted.get("kind") == "risk-acceptance"
+        else None
     )
+    fields = asdict(row)
+    if lapsed:
+        fields.update(status="open", cleared_at=None, cleared_by=None)
+    return DebtItem(**fields, reopened=reopened)
 
 
 def _reopen(tx: Governed, row: DebtRecord, actor: str, clock: Clock) -> None:

@@ -9,6 +9,7 @@ acceptance that can clear debt on its principles (`debt.clear_debt(acceptance_id
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -61,20 +62,7 @@ class GateException(BaseModel):
 
 
 def _exception(row: ExceptionRecord) -> GateException:
-    return GateException(
-        id=row.id,
-        target=row.target,
-        run_id=row.run_id,
-        principles=list(row.principles),
-        mitigation=row.mitigation,
-        reason=row.reason,
-        status=row.status,
-        requested_by=row.requested_by,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        review_id=row.review_id,
-        decided_at=row.decided_at,
-    )
+    return GateException(**asdict(row))
 
 
 def release_author(store: Store, run_id: str) -> str | None:

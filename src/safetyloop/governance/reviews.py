@@ -10,7 +10,7 @@ an update nor count twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -109,29 +109,10 @@ class Proposal:
 
 
 def _item(row: ReviewRecord, signatures: list[SignatureRecord] | None = None) -> ReviewItem:
-    return ReviewItem(
-        id=row.id,
-        rule=row.rule,
-        tier=row.tier,
-        status=row.status,
-        run_id=row.run_id,
-        target=row.target,
-        principle=row.principle,
-        subject=row.subject,
-        summary=row.summary,
-        author=row.author,
-        exception_id=row.exception_id,
-        created_at=row.created_at,
-        due_at=row.due_at,
-        escalation_level=row.escalation_level,
-        escalations=list(row.escalations),
-        decided_at=row.decided_at,
-        version=row.version,
-        signatures=[
-            Signature(approver=g.approver, role=g.role, verdict=g.verdict, reason=g.reason, at=g.at)
-            for g in signatures or []
-        ],
-    )
+    """The stored item as the queue shows it (its dedupe key stays in the store)."""
+    fields = asdict(row)
+    del fields["dedupe_key"]
+    return ReviewItem(**fields, signatures=[Signature(**asdict(g)) for g in signatures or []])
 
 
 def queue(
