@@ -10,6 +10,7 @@ from safetyloop.targets._registry import (
 )
 from safetyloop.targets._spec import TargetSpec, build_target, load_targets_file, parse_target_spec
 from safetyloop.targets._target import GenerateParams, Target, TargetError, TargetResponse
+from safetyloop.targets._tools import ToolCall, ToolSpec
 from safetyloop.targets._transcripts import Transcript, TranscriptFile, read_transcripts
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "TargetError",
     "TargetResponse",
     "TargetSpec",
+    "ToolCall",
+    "ToolSpec",
     "Transcript",
     "TranscriptFile",
     "build_target",

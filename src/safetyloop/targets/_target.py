@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from safetyloop._hashing import content_hash
 from safetyloop._redact import secret_values
 from safetyloop.suites import Case, Message
+from safetyloop.targets._tools import ToolCall, ToolSpec
 
 
 class GenerateParams(BaseModel):
@@ -34,6 +35,8 @@ class TargetResponse(BaseModel):
     finish_reason: str | None = None
     usage: dict[str, int] = Field(default_factory=dict)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    #: The tools the model asked to call (only from `generate_with_tools`).
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class TargetError(Exception):
@@ -102,6 +105,17 @@ class Target(ABC):
     @abstractmethod
     async def generate(self, messages: Sequence[Message], params: GenerateParams) -> TargetResponse:
         """Answer the conversation, or raise `TargetError`."""
+
+    #: Whether `generate_with_tools` is implemented (native tool calling); agents on other
+    #: targets speak the text protocol of `safetyloop.agentic`.
+    supports_tools: ClassVar[bool] = False
+
+    async def generate_with_tools(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec], params: GenerateParams
+    ) -> TargetResponse:
+        """Answer with the model's native tool calling: the reply's `tool_calls` are the calls
+        it asked for. Only targets with `supports_tools` implement it."""
+        raise NotImplementedError(f"target kind {self.kind!r} has no native tool calling")
 
     async def answer(self, case: Case, params: GenerateParams) -> TargetResponse:
         """Answer one case; the runner calls this. By default, `generate` on its conversation
