@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from safetyloop.targets._target import (
     TargetError,
     TargetResponse,
 )
+from safetyloop.targets._tools import ToolCall, ToolSpec, message_tool_calls, parse_arguments
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -107,15 +109,34 @@ class OpenAITarget(Target):
             self._client = httpx.AsyncClient(timeout=timeout)
         return self._client
 
+    supports_tools = True
+
     async def generate(self, messages: Sequence[Message], params: GenerateParams) -> TargetResponse:
+        return await self._complete(messages, None, params)
+
+    async def generate_with_tools(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec], params: GenerateParams
+    ) -> TargetResponse:
+        """Offer `tools` as function tools; the reply's `tool_calls` are the (possibly
+        parallel) calls the model asked for, in its order."""
+        return await self._complete(messages, tools, params)
+
+    async def _complete(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec] | None,
+        params: GenerateParams,
+    ) -> TargetResponse:
         body: dict[str, Any] = {
             "model": self.config["model"],
-            "messages": [m.model_dump(exclude_none=True) for m in messages],
+            "messages": [wire_message(m) for m in messages],
             "max_tokens": params.max_tokens,
             "temperature": params.temperature,
             "top_p": params.top_p,
             "seed": params.seed,
         }
+        if tools:
+            body["tools"] = [wire_tool(tool) for tool in tools]
         try:
             response = await self._http().post(
                 f"{self._base_url}/chat/completions", json=body, headers=self._headers()
@@ -128,7 +149,7 @@ class OpenAITarget(Target):
             raise TargetError("server", message, retryable=True) from exc
         if response.status_code != 200:
             raise _error_for_status(response, self.secrets())
-        return _parse_completion(response, self.secrets())
+        return _parse_completion(response, self.secrets(), tools=tools is not None)
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -136,14 +157,70 @@ class OpenAITarget(Target):
             self._client = None
 
 
-def _parse_completion(response: httpx.Response, secrets: Sequence[str] = ()) -> TargetResponse:
-    """Turn a 200 answer into text, or an error: malformed, empty and filtered are not answers."""
+def wire_tool(tool: ToolSpec) -> dict[str, Any]:
+    """A tool as a chat-completions `function` tool."""
+    function = {"name": tool.name, "description": tool.description, "parameters": tool.parameters}
+    return {"type": "function", "function": function}
+
+
+def wire_message(message: Message) -> dict[str, Any]:
+    """A message as chat completions takes it: an assistant turn's calls in the `function`
+    shape (arguments as a JSON string, or the model's own unparseable text as it sent it); a
+    tool result with the id of the call it answers."""
+    if message.role == "tool":
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
+    if message.role == "assistant" and message.tool_calls:
+        calls = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {
+                    "name": call.name,
+                    "arguments": call.raw_arguments
+                    if call.raw_arguments is not None
+                    else json.dumps(call.arguments),
+                },
+            }
+            for call in message_tool_calls(message)
+        ]
+        return {"role": "assistant", "content": message.content or None, "tool_calls": calls}
+    return message.model_dump(exclude_none=True)
+
+
+def _tool_calls(raw: Any) -> tuple[ToolCall, ...]:
+    """The `tool_calls` of a chat-completions message; a call without a function name is not a
+    call we can run, so the answer is malformed (TypeError)."""
+    if not isinstance(raw, list):
+        raise TypeError("tool_calls is not a list")
+    calls = []
+    for index, call in enumerate(raw):
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            raise TypeError(f"tool call {index} has no function name")
+        arguments, raw_arguments = parse_arguments(function.get("arguments", "{}"))
+        calls.append(
+            ToolCall(
+                id=str(call.get("id") or f"call_{index}"),
+                name=function["name"],
+                arguments=arguments,
+                raw_arguments=raw_arguments,
+            )
+        )
+    return tuple(calls)
+
+
+def _parse_completion(
+    response: httpx.Response, secrets: Sequence[str] = (), *, tools: bool = False
+) -> TargetResponse:
+    """Turn a 200 answer into text, or an error: malformed, empty and filtered are not answers.
+    With `tools`, the calls the model asked for are parsed into `tool_calls`."""
     try:
         payload = response.json()
         choice = payload["choices"][0]
         message = choice["message"]
         if not isinstance(message, dict) or not isinstance(message.get("content") or "", str):
             raise TypeError("message is not an object with text content")
+        calls = _tool_calls(message.get("tool_calls") or []) if tools else ()
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise TargetError(
             "malformed",
@@ -156,7 +233,7 @@ def _parse_completion(response: httpx.Response, secrets: Sequence[str] = ()) -> 
     text = message.get("content") or ""
     tool_calls = message.get("tool_calls") or []
     refusal = message.get("refusal")
-    metadata: dict[str, Any] = {"tool_calls": tool_calls} if tool_calls else {}
+    metadata: dict[str, Any] = {"tool_calls": tool_calls} if tool_calls and not tools else {}
     if not text.strip() and isinstance(refusal, str) and refusal.strip():
         # the model refused through the API's own field (OpenAI's structured outputs): the
         # refusal is its answer, to be scored like any other, not an empty response
@@ -164,7 +241,9 @@ def _parse_completion(response: httpx.Response, secrets: Sequence[str] = ()) -> 
     if not text.strip() and not tool_calls:
         raise TargetError("empty", "the provider returned no content", retryable=True)
     usage = {k: int(v) for k, v in (payload.get("usage") or {}).items() if isinstance(v, int)}
-    return TargetResponse(text=text, finish_reason=finish, usage=usage, metadata=metadata)
+    return TargetResponse(
+        text=text, finish_reason=finish, usage=usage, metadata=metadata, tool_calls=calls
+    )
 
 
 @target_kind("openai", params=("model", "base_url", "api_key_env", "concurrency", "timeout_s"))

@@ -16,6 +16,7 @@ TARGETS: Registry[TargetFactory] = Registry(
     "target kind",
     "safetyloop.targets",
     builtins=(
+        "safetyloop.targets._anthropic",
         "safetyloop.targets._local",
         "safetyloop.targets._openai",
         "safetyloop.targets._python",
