@@ -31,6 +31,9 @@ LAYERS = [
     "engine",
     "scoring",
     "safeguards",
+    # tool-using agents: episodes through the engine's caller, defences built on safeguards'
+    # checks and scorers; the store, gate and incidents read its records, never the reverse
+    "agentic",
     "store",
     "gate",
     "governance",
