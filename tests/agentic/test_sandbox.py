@@ -317,8 +317,9 @@ def test_a_refused_isolation_raises_and_runs_nothing(
     double.write_text(
         "import json, os, sys\n"
         "sys.stdin.read()\n"
-        "os.write(int(sys.argv[1]), json.dumps({'event': 'error', "
-        "'message': 'cannot isolate the sandbox: unshare: Operation not permitted'}).encode() + b'\\n')\n"
+        "message = 'cannot isolate the sandbox: unshare: Operation not permitted'\n"
+        "event = json.dumps({'event': 'error', 'message': message}) + '\\n'\n"
+        "os.write(int(sys.argv[1]), event.encode())\n"
         "sys.exit(125)\n"
     )
     monkeypatch.setattr(sandbox, "_CHILD", double)

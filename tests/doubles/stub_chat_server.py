@@ -55,6 +55,7 @@ __all__ = [
     "ok",
     "read_log",
     "status",
+    "tool_calls",
 ]
 
 
@@ -68,11 +69,19 @@ class Reply:
     retry_after: float | str | None = None
     seconds: float = 0.0
     body: str | None = None
+    #: The message's `tool_calls`, in the chat-completions wire shape, as sent.
+    tool_calls: tuple[dict[str, Any], ...] = ()
 
 
 def ok(text: str | None = None) -> Reply:
     """A normal completion; `None` means the deterministic default text for the prompt."""
     return Reply("ok", text=text)
+
+
+def tool_calls(*calls: dict[str, Any], text: str = "") -> Reply:
+    """A completion asking for tool calls (`{"id", "type", "function": {"name", "arguments"}}`
+    each, sent exactly as given, malformed ones included), with `text` as its content."""
+    return Reply("ok", text=text, tool_calls=calls)
 
 
 def status(code: int, *, retry_after: float | str | None = None, body: str | None = None) -> Reply:
@@ -302,14 +311,17 @@ class StubChatServer:
             self._stopping.wait(seconds)
 
 
-def _completion(text: str, model: str) -> dict[str, Any]:
+def _completion(text: str, model: str, calls: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": (text or None) if calls else text}
+    if calls:
+        message["tool_calls"] = list(calls)
     return {
         "id": "chatcmpl-stub",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
         "choices": [
-            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+            {"index": 0, "finish_reason": "tool_calls" if calls else "stop", "message": message}
         ],
         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
     }
@@ -361,7 +373,7 @@ def _handler_for(server: StubChatServer) -> type[BaseHTTPRequestHandler]:
                 payload, code = json.dumps(_completion("", model)), 200
             else:
                 text = reply.text if reply.text is not None else default_text(prompt)
-                payload, code = json.dumps(_completion(text, model)), 200
+                payload, code = json.dumps(_completion(text, model, reply.tool_calls)), 200
             server._answered(record)
             self._send(code, payload.encode("utf-8"), headers)
 

@@ -434,7 +434,8 @@ def test_invalid_targets_files(tmp_path: Path, text: str, line: int, key: str) -
             "targets:\n  - name: x\n    kind: nosuch\n",
             3,
             "targets.0.kind",
-            "unknown target kind 'nosuch'; known kinds: anthropic, guarded, local, openai, python, recorded",
+            "unknown target kind 'nosuch'; known kinds: anthropic, guarded, local, openai, python, "
+            "recorded",
         ),
         (
             "targets:\n  - name: x\n    kind: openai\n    params:\n      model: m\n"

@@ -14,6 +14,7 @@ When the kernel refuses the namespaces (no root and no user namespaces), `run_in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -142,7 +143,7 @@ def run_in_sandbox(
     if not sys.platform.startswith("linux"):
         raise SandboxUnavailable("the sandbox needs Linux namespaces")
     own_dir = workdir is None
-    folder = Path(tempfile.mkdtemp(prefix="safetyloop-sandbox-")) if own_dir else Path(workdir)
+    folder = Path(tempfile.mkdtemp(prefix="safetyloop-sandbox-") if workdir is None else workdir)
     folder = folder.resolve()
     try:
         return _run(code, language, limits, folder)
@@ -235,10 +236,8 @@ class _Init:
         reaps it, exits only once the namespace is empty. False when there is no init to kill."""
         if self.fd is None:
             return False
-        try:
+        with contextlib.suppress(ProcessLookupError):
             signal.pidfd_send_signal(self.fd, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         return True
 
     def close(self) -> None:
@@ -295,10 +294,8 @@ def _collect(
                         buffer.extend(chunk[:room])
         if out.timed_out:
             # the keeper exits once it has reaped the init, i.e. once the namespace is empty
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 keeper.wait(timeout=_DRAIN_GRACE_S)
-            except subprocess.TimeoutExpired:
-                pass
     finally:
         init.close()
     if status.strip():
@@ -312,10 +309,8 @@ def _kill_group(keeper: subprocess.Popen[bytes]) -> None:
     """SIGKILL the keeper's process group: its init (PDEATHSIG), and with it the whole PID
     namespace, follow."""
     if keeper.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(keeper.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def _kill(keeper: subprocess.Popen[bytes]) -> None:
