@@ -338,3 +338,62 @@ def test_every_training_row_names_its_provenance() -> None:
     xstest = [e for e in harm if e.group.startswith("xstest:")]
     assert len(xstest) == 600 and all(e.unsafe_prompt for e in xstest)  # contrast prompts only
     assert {e.provenance for e in harm} == {"human"}
+
+
+def test_inner_folds_never_train_on_their_outer_fold_and_score_only_its_training_rows() -> None:
+    """Nested CV: an inner fold trains on neither its outer held-out groups nor its own, and
+    scores groups the outer fold trains on; every outer training group is scored once."""
+    from safetyloop.scoring.training import refusal_examples
+    from safetyloop.scoring.training._train import plan_tasks, trainers
+
+    groups = [e.group for e in refusal_examples()]
+    tasks = plan_tasks(groups, trainers["refusal"], folds=True, final=True)
+    outer = [t for t in tasks if t.fold > 0 and t.inner == 0]
+    assert len(outer) == 3 and tasks[-1].fold == 0 and tasks[-1].excluded == ()
+    for o in outer:
+        inner = [t for t in tasks if t.fold == o.fold and t.inner > 0]
+        assert len(inner) == 2
+        for t in inner:
+            assert set(o.scored) <= set(t.excluded) and set(t.scored) <= set(t.excluded)
+            assert not set(t.scored) & set(o.scored)
+        scored = sorted(g for t in inner for g in t.scored)
+        assert scored == sorted(set(groups) - set(o.scored))
+    # harm has no class weights to choose: no inner folds
+    assert all(t.inner == 0 for t in plan_tasks(groups, trainers["harm"], folds=True, final=True))
+
+
+def test_class_weights_are_chosen_on_human_rows_and_ties_keep_the_unweighted_decision() -> None:
+    from safetyloop.scoring.training._data import AI_READ, HUMAN, Example
+    from safetyloop.scoring.training._report import HeldScores
+    from safetyloop.scoring.training._train import choose_class_weights, trainers
+
+    spec = trainers["refusal"]
+
+    def rows(labels: list[str], provenance: str) -> list[Example]:
+        return [
+            Example("p", "r", label, group="g", category="c", provenance=provenance, id=str(i))
+            for i, label in enumerate(labels)
+        ]
+
+    def held(proba: list[list[float]]) -> HeldScores:
+        p = np.asarray(proba)
+        return HeldScores(p, np.zeros(len(p), bool), p, 1.01)
+
+    # partials whose probability of `partial` is 0.3 against 0.5 for refusal: weight 2 reads them
+    partials = rows(["partial"] * 4 + ["refusal"] * 2, HUMAN)
+    scores = held([[0.2, 0.3, 0.5]] * 4 + [[0.05, 0.05, 0.9]] * 2)
+    assert choose_class_weights(spec, [(partials, scores)]) == (1.0, 2.0, 1.0)
+    # the same rows read by an AI assistant do not count: nothing to choose, ties keep (1, 1, 1)
+    ai_read = rows(["partial"] * 4 + ["refusal"] * 2, AI_READ)
+    plain = rows(["refusal"], HUMAN)
+    choice = choose_class_weights(spec, [(ai_read, scores), (plain, held([[0.1, 0.1, 0.8]]))])
+    assert choice == (1.0, 1.0, 1.0)
+    assert choose_class_weights(trainers["harm"], [(plain, scores)]) is None
+
+
+def test_class_weights_decide_the_verdict() -> None:
+    from safetyloop.scoring._trained import decide
+
+    proba = np.asarray([[0.2, 0.35, 0.45], [0.7, 0.2, 0.1]])
+    assert decide(proba, None).tolist() == [2, 0]
+    assert decide(proba, (1.0, 1.5, 1.0)).tolist() == [1, 0]
