@@ -4,6 +4,7 @@ redaction as the `openai` target keep the runner's retries identical for both.""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -21,7 +22,7 @@ from safetyloop.targets._target import (
     TargetError,
     TargetResponse,
 )
-from safetyloop.targets._tools import ToolCall, ToolSpec, message_tool_calls, parse_arguments
+from safetyloop.targets._tools import ToolCall, ToolSpec, message_tool_calls
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -137,7 +138,9 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
     for call in message_tool_calls(message) if message.role == "assistant" else ():
         # arguments that were not a JSON object were never parsed: the model's call is sent
         # back with no input, as it was recorded, rather than a guess at what it meant
-        blocks.append({"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments})
+        blocks.append(
+            {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
+        )
     return blocks
 
 
@@ -165,10 +168,11 @@ def wire_messages(messages: Sequence[Message]) -> tuple[str, list[dict[str, Any]
 def _tool_use(block: dict[str, Any]) -> ToolCall:
     if not isinstance(block.get("id"), str) or not isinstance(block.get("name"), str):
         raise TypeError("a tool_use block without an id or a name")
-    arguments, raw_arguments = parse_arguments(block.get("input", {}))
-    return ToolCall(
-        id=block["id"], name=block["name"], arguments=arguments, raw_arguments=raw_arguments
-    )
+    value = block.get("input", {})
+    if isinstance(value, dict):
+        return ToolCall(id=block["id"], name=block["name"], arguments=value)
+    # the API decodes the input itself: anything but an object is kept as its JSON text
+    return ToolCall(id=block["id"], name=block["name"], raw_arguments=json.dumps(value))
 
 
 def _parse_message(response: httpx.Response, secrets: Sequence[str] = ()) -> TargetResponse:
@@ -190,7 +194,9 @@ def _parse_message(response: httpx.Response, secrets: Sequence[str] = ()) -> Tar
         ) from exc
     stop = payload.get("stop_reason")
     if stop == "refusal":
-        raise TargetError("blocked", "the provider's classifiers stopped the reply", retryable=False)
+        raise TargetError(
+            "blocked", "the provider's classifiers stopped the reply", retryable=False
+        )
     text = "".join(texts)
     if not text.strip() and not calls:
         raise TargetError("empty", "the provider returned no content", retryable=True)
@@ -208,4 +214,3 @@ def _parse_message(response: httpx.Response, secrets: Sequence[str] = ()) -> Tar
 @target_kind("anthropic", params=("model", "base_url", "api_key_env", "concurrency", "timeout_s"))
 def _create(name: str, params: dict[str, Any]) -> Target:
     return AnthropicTarget(name, params)
-
