@@ -25,9 +25,17 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    model_validator,
+)
 
 __all__ = ["Check", "CheckContext", "MatchOp", "Matcher", "evaluate", "validate_check"]
 
@@ -63,7 +71,16 @@ class MatchOp(BaseModel):
         return self
 
 
-Matcher = Union[MatchOp, Scalar]  # noqa: UP007  (pydantic needs the model first)
+def _matcher_kind(value: Any) -> str:
+    return "op" if isinstance(value, dict | MatchOp) else "literal"
+
+
+#: A literal, or a mapping read as one `MatchOp` (so a bad mapping gets the operator's errors,
+#: not one error per scalar type it also failed to be).
+Matcher = Annotated[
+    Annotated[MatchOp, Tag("op")] | Annotated[Scalar, Tag("literal")],
+    Discriminator(_matcher_kind),
+]
 
 _HEADS = ("exists", "absent", "value", "called", "not_called", "answer", "all", "any", "not")
 
