@@ -70,12 +70,14 @@ def test_tools_are_sent_as_function_tools(stub_server: StubChatServer) -> None:
             },
         },
     ]
+    assert request.body["tool_choice"] == "auto"
     assert answer.tool_calls == () and answer.text  # a plain answer is still an answer
 
 
 def test_plain_generate_sends_no_tools(stub_server: StubChatServer) -> None:
     _ask(stub_server, [Message(role="user", content=PROMPT)], None)
     assert "tools" not in stub_server.requests[0].body
+    assert "tool_choice" not in stub_server.requests[0].body
 
 
 def test_parallel_calls_come_back_in_order(stub_server: StubChatServer) -> None:
@@ -133,7 +135,7 @@ def test_the_round_trip_sends_calls_and_results_back(stub_server: StubChatServer
     sent = stub_server.requests[0].body["messages"]
     assert sent[2] == {
         "role": "assistant",
-        "content": None,
+        "content": "",
         "tool_calls": [
             _call("c1", "send_money", json.dumps({"iban": "DE89", "amount": 1200})),
             _call("c2", "send_email", "{to: bob"),

@@ -137,6 +137,9 @@ class OpenAITarget(Target):
         }
         if tools:
             body["tools"] = [wire_tool(tool) for tool in tools]
+            # OpenAI's default with tools, said out loud: llama.cpp's server (llama-cpp-python,
+            # chatml-function-calling) ignores the tools unless it is asked for "auto"
+            body["tool_choice"] = "auto"
         try:
             response = await self._http().post(
                 f"{self._base_url}/chat/completions", json=body, headers=self._headers()
@@ -183,7 +186,9 @@ def wire_message(message: Message) -> dict[str, Any]:
             }
             for call in message_tool_calls(message)
         ]
-        return {"role": "assistant", "content": message.content or None, "tool_calls": calls}
+        # content stays a string, "" when the turn only called tools: OpenAI takes it, and
+        # llama.cpp's server refuses a null content
+        return {"role": "assistant", "content": message.content, "tool_calls": calls}
     return message.model_dump(exclude_none=True)
 
 
