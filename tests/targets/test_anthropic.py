@@ -23,6 +23,7 @@ from tests.doubles.anthropic_messages_double import (
 from tests.engine.test_runner_faults import FAST, MemorySink, make_case
 
 from safetyloop.engine import Runner, RunnerSettings
+from safetyloop.errors import InputError
 from safetyloop.suites import Message
 from safetyloop.targets import (
     GenerateParams,
@@ -31,6 +32,7 @@ from safetyloop.targets import (
     ToolCall,
     ToolSpec,
     create_target,
+    parse_target_spec,
 )
 from safetyloop.targets._anthropic import AnthropicTarget
 from safetyloop.targets._tools import assistant_message
@@ -286,3 +288,12 @@ def test_a_planted_key_is_never_stored_or_printed(
         (r.out + r.err).count(KEY) for r in (ran, shown)
     )
     assert found == 0
+
+
+def test_the_command_line_spec() -> None:
+    plain = parse_target_spec("anthropic:claude-test")
+    assert (plain.kind, plain.params) == ("anthropic", {"model": "claude-test"})
+    local = parse_target_spec("anthropic:claude-test@http://127.0.0.1:9")
+    assert local.params == {"model": "claude-test", "base_url": "http://127.0.0.1:9"}
+    with pytest.raises(InputError):
+        parse_target_spec("anthropic:claude-test@ftp://host")

@@ -1,7 +1,7 @@
 """Declaring targets: a short spec on the command line or named entries of a YAML file.
 
-Command-line specs: `local`, `openai:MODEL@BASE_URL`, `python:package.module:function`,
-`recorded:PATH[#MODEL]`.
+Command-line specs: `local`, `openai:MODEL@BASE_URL`, `anthropic:MODEL[@BASE_URL]`,
+`python:package.module:function`, `recorded:PATH[#MODEL]`.
 A YAML file lists `targets:` with `name`, `kind` and `params`; a `guarded` entry names its
 inner target in `params.target`. A `python` entry may give an explicit `version:`, which
 replaces the hash of its code as the target's version.
@@ -164,7 +164,8 @@ def _inner_problem(spec: TargetSpec, declared: dict[str, TargetSpec]) -> str | N
             except InputError:
                 return (
                     f"no target {inner!r}: neither a name in this file nor a target spec "
-                    "(local, openai:MODEL@URL, python:module:function, recorded:PATH)"
+                    "(local, openai:MODEL@URL, anthropic:MODEL, python:module:function, "
+                    "recorded:PATH)"
                 )
             return None
         if found.kind != "guarded":
@@ -186,6 +187,14 @@ def parse_target_spec(spec: str) -> TargetSpec:
                 kind="openai",
                 params={"model": model, "base_url": url},
             )
+    if kind == "anthropic" and rest:
+        model, at, url = rest.partition("@")
+        if model and (not at or url.startswith(("http://", "https://"))):
+            return TargetSpec(
+                name=f"anthropic-{model}".replace("/", "_").replace(":", "_"),
+                kind="anthropic",
+                params={"model": model, **({"base_url": url} if at else {})},
+            )
     if kind == "recorded" and rest:
         from safetyloop.targets._recorded import recorded_spec
 
@@ -199,8 +208,8 @@ def parse_target_spec(spec: str) -> TargetSpec:
         )
     raise InputError(
         f"cannot read target spec {spec!r}",
-        hint="use local, openai:MODEL@http://host:port/v1, python:module:function, "
-        "recorded:PATH[#MODEL], or a name from --targets-file",
+        hint="use local, openai:MODEL@http://host:port/v1, anthropic:MODEL[@URL], "
+        "python:module:function, recorded:PATH[#MODEL], or a name from --targets-file",
     )
 
 
