@@ -333,3 +333,92 @@ def test_the_agent_tools_report_status_and_output() -> None:
     assert failed.startswith("exit code 1\n--- stderr ---\nbad input")
     net = run_python("import urllib.request; urllib.request.urlopen('http://127.0.0.1:1')")
     assert net.startswith("exit code 1") and "URLError" in net
+
+
+def _python_for(uid: int) -> str | None:
+    """An interpreter of this Python's version that `uid` can run, and whose imports (pydantic
+    from this environment) it can read; None when there is none."""
+    import pydantic
+
+    site = Path(pydantic.__file__).resolve().parents[1]
+    for candidate in (
+        "/usr/bin/python3",
+        "/usr/local/bin/python3",
+        os.path.realpath(sys.executable),
+    ):
+        probe = (
+            subprocess.run(
+                [candidate, "-c", "import sys; print(sys.version_info[:2])"],
+                user=uid,
+                group=uid,
+                extra_groups=[],
+                env={"PYTHONPATH": f"{SRC}:{site}"},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if Path(candidate).exists()
+            else None
+        )
+        if probe and probe.returncode == 0 and probe.stdout.strip() == str(sys.version_info[:2]):
+            return candidate
+    return None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to start a runner as another user")
+def test_without_root_a_user_namespace_holds_the_same(public_dir: Path) -> None:
+    """A runner that is not root (uid 65534) gets the sandbox from a user namespace: no network,
+    no writes outside its folder, the wall-time limit."""
+    import pydantic
+
+    nobody = 65534
+    python = _python_for(nobody)
+    if python is None:
+        pytest.skip("no interpreter of this version that an unprivileged uid can run")
+    work = public_dir / "work"
+    work.mkdir()
+    os.chown(work, nobody, nobody)
+    marker = f"/tmp/{uuid.uuid4().hex}.txt"
+    code = textwrap.dedent(f"""
+        import json, os, socket
+        found = {{"uid": os.getuid()}}
+        for path in [{marker!r}, "inside.txt"]:
+            try:
+                open(path, "w").write("x")
+                found[path] = "ok"
+            except OSError as exc:
+                found[path] = exc.errno
+        try:
+            socket.create_connection(("127.0.0.1", 9), timeout=2)
+            found["net"] = "connected"
+        except OSError as exc:
+            found["net"] = exc.errno
+        print(json.dumps(found))
+    """)
+    runner = (
+        "import sys; from pathlib import Path\n"
+        "from safetyloop.agentic.sandbox import run_in_sandbox, SandboxLimits\n"
+        "ran = run_in_sandbox(sys.argv[1], language='python', workdir=Path(sys.argv[2]),\n"
+        "                     limits=SandboxLimits(processes=500))\n"
+        "slept = run_in_sandbox('import time; time.sleep(60)', language='python',\n"
+        "                       limits=SandboxLimits(wall_s=1, processes=500))\n"
+        "print(ran.stdout, end=''); print(slept.timed_out, slept.wall_s)\n"
+    )
+    site = Path(pydantic.__file__).resolve().parents[1]
+    done = subprocess.run(
+        [python, "-c", runner, code, str(work)],
+        user=nobody,
+        group=nobody,
+        extra_groups=[],
+        env={"PYTHONPATH": f"{SRC}:{site}", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    found, timing = done.stdout.splitlines()
+    assert json.loads(found) == {"uid": nobody, marker: 30, "inside.txt": "ok", "net": 101}
+    assert (work / "inside.txt").read_text() == "x"
+    timed_out, wall = timing.split()
+    assert timed_out == "True" and float(wall) < 5
