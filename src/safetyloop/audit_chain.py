@@ -2,12 +2,16 @@
 
 Each entry commits to its own fields, the hash of its payload and the hash of the entry before
 it, so editing, deleting, inserting or reordering any entry breaks the chain at that point.
+A chain alone cannot see its own end cut off, or a forger who recomputes every hash; so when a
+key is given each entry and the head are also signed (HMAC-SHA256, `entry_mac`, `head_mac`).
 These are pure functions over `AuditEntry` records, below the store that persists them
 (`safetyloop.store`) and the governance that writes them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -34,6 +38,8 @@ class AuditEntry(BaseModel):
     payload_hash: str
     prev_hash: str
     entry_hash: str
+    #: HMAC-SHA256 of `entry_hash` under the audit key (None: written without a key).
+    mac: str | None = None
 
 
 class VerifyResult(BaseModel):
@@ -73,15 +79,52 @@ def entry_hash(
     return content_hash([seq, actor, time_text(at), action, payload_hash, prev_hash])
 
 
+def entry_mac(key: bytes, entry_hash: str) -> str:
+    """An entry's signature: without the key nobody can sign a forged or rehashed entry."""
+    return hmac.new(key, f"entry:{entry_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def head_mac(key: bytes, seq: int, head_hash: str) -> str:
+    """The head's signature: it names the last entry, so cutting entries off is seen."""
+    return hmac.new(key, f"head:{seq}:{head_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def same_mac(expected: str, given: str | None) -> bool:
+    """Compare signatures in constant time (None never matches)."""
+    return given is not None and hmac.compare_digest(expected, given)
+
+
 def chain_entry(
-    previous: AuditEntry | None, actor: str, action: str, payload: dict[str, Any], at: datetime
+    previous: AuditEntry | None,
+    actor: str,
+    action: str,
+    payload: dict[str, Any],
+    at: datetime,
+    key: bytes | None = None,
 ) -> AuditEntry:
-    """The entry that follows `previous` (None: the first entry of the log)."""
+    """The entry that follows `previous` (None: the first entry of the log), signed if `key`."""
+    if previous is None:
+        return link(0, GENESIS_HASH, actor, action, payload, at, key)
+    return link(previous.seq, previous.entry_hash, actor, action, payload, at, key)
+
+
+def link(
+    last_seq: int,
+    last_hash: str,
+    actor: str,
+    action: str,
+    payload: dict[str, Any],
+    at: datetime,
+    key: bytes | None = None,
+) -> AuditEntry:
+    """The entry after the one at `last_seq` with hash `last_hash` (0 and GENESIS_HASH: none);
+    all an append needs to read of the log is those two values."""
     body = normalise_payload(payload)
-    seq = 1 if previous is None else previous.seq + 1
-    prev = GENESIS_HASH if previous is None else previous.entry_hash
+    seq = last_seq + 1
+    prev = last_hash
     moment = datetime.fromisoformat(time_text(at))
     p_hash = content_hash(body)
+    e_hash = entry_hash(seq, actor, moment, action, p_hash, prev)
     return AuditEntry(
         seq=seq,
         actor=actor,
@@ -90,7 +133,8 @@ def chain_entry(
         payload=body,
         payload_hash=p_hash,
         prev_hash=prev,
-        entry_hash=entry_hash(seq, actor, moment, action, p_hash, prev),
+        entry_hash=e_hash,
+        mac=None if key is None else entry_mac(key, e_hash),
     )
 
 

@@ -343,7 +343,12 @@ def test_a_run_and_its_gate_are_audited(tmp_path: Path, monkeypatch: pytest.Monk
     clock.advance(timedelta(minutes=5))
     decision = gate(info.id, store_url=url, clock=clock)
     with Store(url) as store:
-        entries = store.audit_entries()
+        chained = store.audit_entries()
+    # every result, score and gate decision is digested into the chain as it is written
+    covering = [e.action for e in chained if e.actor == "safetyloop-store"]
+    assert covering == ["result.recorded"] * 3 + ["score.recorded"] * 3 + ["decision.recorded"]
+    assert verify_audit(store_url=url).rows == 3 + 3 + 1
+    entries = [e for e in chained if e.actor != "safetyloop-store"]
     assert [e.action for e in entries] == ["run.started", "run.finished", "gate.decided"]
     assert {e.actor for e in entries} == {"release-bot"}
     assert [e.at for e in entries] == [T0, T0, T0 + timedelta(minutes=5)]
@@ -359,4 +364,4 @@ def test_a_run_and_its_gate_are_audited(tmp_path: Path, monkeypatch: pytest.Monk
         "decision": decision.decision.value,
         "constitution_hash": info.constitution_hash,
     }
-    assert verify(entries).ok
+    assert verify(chained).ok

@@ -1,10 +1,15 @@
-"""The audit log from Python: record state changes, verify the chain, export a signed-off bundle.
+"""The audit log from Python: record state changes, verify the chain, anchor it, export it.
 
-The side of `safetyloop audit verify|export` a library user calls; the CLI only parses and prints.
+The side of `safetyloop audit verify|anchor|export` a library user calls; the CLI only parses
+and prints.
 
     from safetyloop.governance.audit import verify_audit, export_audit
-    result = verify_audit()                     # VerifyResult(ok, count, first_bad_seq, reason)
+    report = verify_audit(witness=Path("/secure/audit.witness"))
+    report.ok, report.first_bad_seq, report.reason, report.covers, report.anchors
     export_audit(Path("audit.jsonl"), exporter="alice")
+
+The key comes from SAFETYLOOP_AUDIT_KEY only (never an argument: it would land in shell
+history); the witness from `witness`, else SAFETYLOOP_AUDIT_WITNESS.
 """
 
 from __future__ import annotations
@@ -16,13 +21,23 @@ from pathlib import Path
 from typing import Any
 
 from safetyloop._hashing import canonical_json
-from safetyloop.audit_chain import AuditEntry, VerifyResult, time_text, verify
+from safetyloop.audit_chain import AuditEntry, time_text
 from safetyloop.clock import Clock, SystemClock
 from safetyloop.errors import StorageError
 from safetyloop.governance._actor import current_actor
-from safetyloop.store import Store
+from safetyloop.governance._verify import UNANCHORED, AuditReport, check_audit
+from safetyloop.store import AuditHead, Store, read_witness
 
-__all__ = ["ExportSummary", "export_audit", "read_export", "record", "verify_audit"]
+__all__ = [
+    "UNANCHORED",
+    "AuditReport",
+    "ExportSummary",
+    "anchor_audit",
+    "export_audit",
+    "read_export",
+    "record",
+    "verify_audit",
+]
 
 
 def record(
@@ -37,10 +52,59 @@ def record(
     return store.append_audit(actor or current_actor(), action, payload, clock or SystemClock())
 
 
-def verify_audit(store_url: str | None = None) -> VerifyResult:
-    """Verify the whole stored chain and name the first bad entry, if any."""
+def verify_audit(store_url: str | None = None, *, witness: Path | None = None) -> AuditReport:
+    """Verify the chain, its signatures (with a key) and witness (if any), and every result,
+    score, gate decision and signature against the digest the chain holds for it; name the
+    first broken link and what it covers."""
     with Store(store_url) as store:
-        return verify(store.audit_entries())
+        return _report(store, witness)
+
+
+def _report(store: Store, witness: Path | None) -> AuditReport:
+    anchors = store.anchors if witness is None else type(store.anchors)(store.anchors.key, witness)
+    return check_audit(
+        store.audit_entries(),
+        store.audit_head(),
+        store.covered_rows(),
+        key=anchors.key,
+        witness=None if anchors.witness is None else read_witness(anchors.witness),
+        runs=store.count_runs(),
+    )
+
+
+def anchor_audit(
+    store_url: str | None = None, *, witness: Path | None = None
+) -> tuple[AuditReport, AuditHead | None]:
+    """Verify, then sign the current head with the key and append it to the witness.
+
+    For a store written before it had anchors, or to record a head now: a broken chain is
+    refused, since anchoring it would vouch for the tampering.
+    """
+    with Store(store_url) as store:
+        if witness is not None:
+            store.anchors = type(store.anchors)(store.anchors.key, witness)
+        if not store.anchors.names:
+            raise StorageError(
+                "nothing to anchor with: no SAFETYLOOP_AUDIT_KEY and no witness file",
+                hint="set SAFETYLOOP_AUDIT_KEY, or give --witness PATH (SAFETYLOOP_AUDIT_WITNESS)",
+            )
+        head = store.audit_head()
+        witness_file = store.anchors.witness
+        report = check_audit(  # a head signed before must still verify under the key
+            store.audit_entries(),
+            head,
+            store.covered_rows(),
+            key=store.anchors.key if head is not None and head.mac is not None else None,
+            witness=read_witness(witness_file)
+            if witness_file is not None and witness_file.exists()
+            else None,
+        )
+        if not report.ok:
+            raise StorageError(
+                f"the audit chain is broken, refusing to anchor it: {report.reason}",
+                hint="run `safetyloop audit verify` and investigate the named entry",
+            )
+        return report, store.sign_audit_head()
 
 
 @dataclass(frozen=True)
@@ -67,7 +131,7 @@ def export_audit(
     """
     with Store(store_url) as store:
         entries = store.audit_entries()
-    result = verify(entries)
+        result = _report(store, None)
     if not result.ok:
         raise StorageError(
             f"the audit chain is broken, refusing to sign it off: {result.reason}",

@@ -18,8 +18,12 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from safetyloop.errors import InputError, StorageError
+from safetyloop.store._anchor import Anchors, append_witness
 
 DEFAULT_DIR = ".safetyloop"
+#: `Session.info` keys: the audit key appends sign with, and the head an append left behind.
+AUDIT_KEY_INFO = "safetyloop.audit_key"
+AUDIT_HEAD_INFO = "safetyloop.audit_head"
 
 
 def default_url(project_dir: Path | None = None) -> str:
@@ -60,10 +64,15 @@ def now() -> datetime:
 
 
 class StoreCore:
-    """The engine, migrated to head on opening, and its sessions; the repositories add queries."""
+    """The engine, migrated to head on opening, and its sessions; the repositories add queries.
 
-    def __init__(self, url: str | None = None) -> None:
+    `anchors` (default: from the environment, `Anchors.from_env`) are where audit appends are
+    signed and witnessed.
+    """
+
+    def __init__(self, url: str | None = None, *, anchors: Anchors | None = None) -> None:
         self.url = url or default_url()
+        self.anchors = anchors if anchors is not None else Anchors.from_env()
         try:
             self.engine: Engine = create_engine(self.url)
         except ArgumentError as exc:  # not echoed: an unparsable URL may hold a password
@@ -88,8 +97,13 @@ class StoreCore:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """One transaction; once it has committed an audit append, the witness records the head."""
         with self._sessions.begin() as session:
+            session.info[AUDIT_KEY_INFO] = self.anchors.key
             yield session
+        head = session.info.pop(AUDIT_HEAD_INFO, None)
+        if head is not None and self.anchors.witness is not None:
+            append_witness(self.anchors.witness, head[0], head[1], now())
 
     def close(self) -> None:
         self.engine.dispose()

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from safetyloop.errors import InputError
 from safetyloop.store._core import StoreCore, now
+from safetyloop.store._coverage import cover
 from safetyloop.store._schema import EVALUATION, BaselineRow, GateDecisionRow, RunRow
 
 
@@ -39,8 +40,11 @@ class DecisionRepository(StoreCore):
     """Recorded gate decisions and deployment baselines."""
 
     def record_gate_decision(self, run_id: str, decision: str, body: dict[str, Any]) -> None:
+        """Store a decision, digested into the audit chain in the same transaction."""
         with self.session() as s:
-            s.add(GateDecisionRow(run_id=run_id, decision=decision, body=body, created_at=now()))
+            row = GateDecisionRow(run_id=run_id, decision=decision, body=body, created_at=now())
+            s.add(row)
+            cover(s, "decision", [row])
 
     def latest_gate_decision(self, run_id: str) -> GateDecisionInfo | None:
         """The run's most recently recorded gate decision, if it was ever gated with a record."""

@@ -10,6 +10,7 @@ from safetyloop.engine import CachedResponse, CaseResult
 from safetyloop.errors import StorageError
 from safetyloop.scoring import Score
 from safetyloop.store._core import StoreCore, now
+from safetyloop.store._coverage import cover
 from safetyloop.store._schema import CacheRow, ResultRow, ScoreRow
 
 
@@ -27,7 +28,8 @@ class BorderlineVerdict(BaseModel):
 
 
 class ResultRepository(StoreCore):
-    """Results, scores and cached responses of runs."""
+    """Results, scores and cached responses of runs; results and scores are digested into the
+    audit chain in the transaction that writes them."""
 
     def record_result(self, run_id: str, result: CaseResult) -> None:
         """Write one result now (streaming); a second result for the same case is refused."""
@@ -48,6 +50,7 @@ class ResultRepository(StoreCore):
         try:
             with self.session() as s:
                 s.add(row)
+                cover(s, "result", [row])
         except IntegrityError as exc:
             raise StorageError(f"run {run_id} already has a result for {result.case_key}") from exc
 
@@ -111,7 +114,7 @@ class ResultRepository(StoreCore):
         Error verdicts are never borderline: they are errors, and are routed as such.
         """
         with self.session() as s:
-            s.add_all(
+            rows = [
                 ScoreRow(
                     run_id=run_id,
                     case_key=key,
@@ -123,7 +126,9 @@ class ResultRepository(StoreCore):
                     borderline=not sc.is_error and sc.confidence < borderline_below,
                 )
                 for key, sc in scores.items()
-            )
+            ]
+            s.add_all(rows)
+            cover(s, "score", rows)
 
     def borderline(self, run_id: str) -> list[BorderlineVerdict]:
         """Verdicts marked borderline in a run, least confident first."""

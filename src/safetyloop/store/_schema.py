@@ -178,3 +178,20 @@ class AuditRow(Base):
     payload_hash: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+    #: HMAC of `entry_hash` under SAFETYLOOP_AUDIT_KEY; NULL when written without a key (0010).
+    mac: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AuditHeadRow(Base):
+    """The chain's last entry, updated with every append in the same transaction (0010).
+
+    Signed under the audit key, it names how long the chain is: a chain cut short, or lengthened
+    by a forger who recomputed the hashes, no longer ends where the signed head says.
+    """
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -24,6 +24,7 @@ from safetyloop.audit_chain import AuditEntry
 from safetyloop.clock import Clock
 from safetyloop.errors import StorageError
 from safetyloop.store._audit import chain_audit
+from safetyloop.store._coverage import cover
 from safetyloop.store._governance_schema import (
     DebtRow,
     ExceptionRow,
@@ -188,9 +189,11 @@ class Governed:
         return _signatures(self._s, item_id)
 
     def add_signature(self, item_id: str, signature: SignatureRecord) -> None:
+        """Store a signature, digested into the audit chain in this transaction."""
         row = ReviewSignatureRow(item_id=item_id)
         _write(row, signature)
         self._s.add(row)
+        cover(self._s, "signature", [row])
 
     # exceptions -------------------------------------------------------------------------
     def exception(self, exception_id: str) -> ExceptionRecord | None:
