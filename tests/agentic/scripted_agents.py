@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from safetyloop.agentic import SolutionCall, TaskSet, UserTask
@@ -178,3 +179,28 @@ class FailingAgent(Target):
 
 def call_args(**kwargs: Any) -> dict[str, Any]:
     return kwargs
+
+
+def _text_action(agent: ScriptedAgent, messages: list[dict[str, Any]]) -> str:
+    conversation = [Message.model_validate(m) for m in messages]
+    action = agent.next_action(conversation)
+    if isinstance(action, str):
+        return json.dumps({"final": action})
+    return json.dumps({"tool": action.tool, "arguments": action.arguments})
+
+
+def obeying_agent(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
+    """`python:` target double: the obeying agent under the text protocol."""
+    return _text_action(ObeyingAgent(_bundled()), messages)
+
+
+def ignoring_agent(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
+    """`python:` target double: the ignoring agent under the text protocol."""
+    return _text_action(IgnoringAgent(_bundled()), messages)
+
+
+@cache
+def _bundled() -> TaskSet:
+    from safetyloop.agentic import load_tasks
+
+    return load_tasks()

@@ -38,6 +38,7 @@ from safetyloop.agentic._loop import AgentLimits, Episode, run_episode
 from safetyloop.agentic._metrics import AgenticMetrics, MetricGroup, Rate, summarise
 from safetyloop.agentic._protocol import FinalAction, ParseError, ToolAction, parse_action
 from safetyloop.agentic._records import AgenticCase, Outcome, Step, ToolExecution, Trajectory
+from safetyloop.agentic._request import AgentRunRequest, read_run, run_agent, write_run
 from safetyloop.agentic._run import AgenticRun, AgentRunConfig, agent_version, run_agentic, run_case
 from safetyloop.agentic._score import check_context, score_trajectory
 from safetyloop.agentic._tasks import (
@@ -58,6 +59,7 @@ __all__ = [
     "ENVIRONMENTS",
     "AgentLimits",
     "AgentRunConfig",
+    "AgentRunRequest",
     "AgenticCase",
     "AgenticMetrics",
     "AgenticRun",
@@ -103,7 +105,9 @@ __all__ = [
     "load_task_file",
     "load_tasks",
     "parse_action",
+    "read_run",
     "register_environment",
+    "run_agent",
     "run_agentic",
     "run_case",
     "run_episode",
@@ -111,4 +115,5 @@ __all__ = [
     "summarise",
     "tool",
     "vectors_seen",
+    "write_run",
 ]

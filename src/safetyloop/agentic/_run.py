@@ -34,6 +34,8 @@ class AgentRunConfig(BaseModel):
     attacks: list[str] = Field(default_factory=lambda: list(DEFAULT_ATTACKS))
     defences: list[DefenceSpec | str] = Field(default_factory=list)
     environments: list[str] | None = None
+    user_tasks: list[str] | None = None
+    injection_goals: list[str] | None = None
     benign: bool = True
     limits: AgentLimits = Field(default_factory=AgentLimits)
     params: GenerateParams = Field(default_factory=lambda: GenerateParams(max_tokens=512))
@@ -107,7 +109,12 @@ async def run_agentic(
         get_attack(name)
     defences = build_defences(config.defences)
     cases = build_cases(
-        tasks, config.attacks, benign=config.benign, environments=config.environments
+        tasks,
+        config.attacks,
+        benign=config.benign,
+        environments=config.environments,
+        user_tasks=config.user_tasks,
+        injection_goals=config.injection_goals,
     )
     gate = asyncio.Semaphore(config.concurrency)
 

@@ -9,6 +9,7 @@ import typer
 from safetyloop.errors import InputError, SafetyloopError
 
 from . import (
+    _agent,
     _audit,
     _baseline,
     _compare,
@@ -57,6 +58,8 @@ app.add_typer(_exception.app, name="exception")
 app.add_typer(_redteam.app, name="redteam")
 # Incident lab (issue 7): add, triage, promote, replay, blast radius, close.
 app.add_typer(_incident.app, name="incident")
+# Agents (issue 14): tool use under prompt injection, scored from the state they leave.
+app.add_typer(_agent.app, name="agent")
 
 
 #: Exit code of a usage error or invalid input (an unknown option, a bad argument, a bad file).
