@@ -45,7 +45,7 @@ from safetyloop.agentic import (  # noqa: E402
     run_agentic,
     score_trajectory,
 )
-from safetyloop.agentic._loop import _Runner  # noqa: E402  (the loop's own step machinery)
+from safetyloop.agentic._loop import _EpisodeState  # noqa: E402  (the loop's own step machinery)
 from safetyloop.targets import ToolCall  # noqa: E402
 
 ATTACKS = ["important_instructions", "tool_knowledge", "data_exfiltration"]
@@ -66,7 +66,7 @@ def replay(tasks: TaskSet, cases: list[AgenticCase], defences: list[str]) -> tup
         injections = {}
         if goal is not None and case.attack is not None:
             injections = dict.fromkeys(case.vectors, get_attack(case.attack).render(goal))
-        runner = _Runner(Episode(case, env, task, injections, guards), native=False)
+        runner = _EpisodeState(Episode(case, env, task, injections, guards), native=False)
         records = []
         for index, call in enumerate(task.solution):
             action = parse_action(json.dumps({"tool": call.tool, "arguments": call.arguments}))

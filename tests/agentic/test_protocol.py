@@ -7,6 +7,8 @@ import asyncio
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.agentic.scripted_agents import NativeReplies, ScriptedReplies
 
 from safetyloop.agentic import (
@@ -172,3 +174,26 @@ def test_native_calls_parallel_and_with_broken_arguments() -> None:
     tool_messages = [m for m in second_turn if m.role == "tool"]
     assert [m.tool_call_id for m in tool_messages] == ["a", "b", "c"]
     assert json.loads(tool_messages[0].content) == 1810.0
+
+
+def test_each_turn_gets_the_runners_retries() -> None:
+    from safetyloop.engine import RetryPolicy, RunnerSettings
+    from safetyloop.targets import TargetError
+
+    class Flaky(ScriptedReplies):
+        async def generate(self, messages, params):  # type: ignore[no-untyped-def]
+            self.calls += 1
+            if self.calls == 1:
+                raise TargetError("rate_limit", "429", retryable=True, retry_after=0.0, status=429)
+            return TargetResponse(text='{"final": "1050"}', usage={"total_tokens": 5})
+
+    settings = RunnerSettings(retry=RetryPolicy(max_attempts=3, base_s=0.001))
+    trajectory = asyncio.run(
+        run_episode(Flaky([""]), _episode(), GenerateParams(), AgentLimits(), settings)
+    )
+    assert trajectory.status == "done" and trajectory.steps[0].attempts == 2
+
+
+@given(st.text(max_size=200))
+def test_the_parser_never_raises(text: str) -> None:
+    assert isinstance(parse_action(text), ToolAction | FinalAction | ParseError)

@@ -84,7 +84,7 @@ def _openai_call(call: ToolCall) -> dict[str, object]:
     }
 
 
-class _Runner:
+class _EpisodeState:
     """The mutable part of one episode: state, conversation, steps."""
 
     def __init__(self, episode: Episode, native: bool) -> None:
@@ -164,7 +164,7 @@ async def run_episode(
 ) -> Trajectory:
     """Run one episode to its end and return its trajectory (final state included)."""
     native = target.supports_tools
-    run = _Runner(episode, native)
+    run = _EpisodeState(episode, native)
     caller = agent_caller(target, run.tools, params, settings, cache)
     steps: list[Step] = []
     tokens = 0
@@ -173,14 +173,30 @@ async def run_episode(
     for index in range(limits.max_steps):
         result = await caller.ask(run.messages, role=f"{episode.case.id}#{index}")
         if result.status == "error":
-            steps.append(Step(index=index, error=result.error, error_kind=result.error_kind))
+            steps.append(
+                Step(
+                    index=index,
+                    error=result.error,
+                    error_kind=result.error_kind,
+                    attempts=len(result.attempts),
+                )
+            )
             status = "error"
             break
         text = result.response or ""
         used, estimated = _tokens(usage_of(result), text)
         tokens += used
         step, final = _turn(run, index, text, tool_calls_of(result) if native else None)
-        steps.append(step.model_copy(update={"tokens": used, "tokens_estimated": estimated}))
+        steps.append(
+            step.model_copy(
+                update={
+                    "tokens": used,
+                    "tokens_estimated": estimated,
+                    "attempts": max(1, len(result.attempts)),
+                    "cached": result.cached,
+                }
+            )
+        )
         if step.final:
             status = "done"
             break
@@ -199,7 +215,7 @@ async def run_episode(
 
 
 def _turn(
-    run: _Runner, index: int, text: str, native_calls: tuple[ToolCall, ...] | None
+    run: _EpisodeState, index: int, text: str, native_calls: tuple[ToolCall, ...] | None
 ) -> tuple[Step, str | None]:
     """Act on one reply: returns the step and the final answer if the reply was one."""
     if native_calls is not None:

@@ -88,6 +88,9 @@ class Step(BaseModel):
     error_kind: str | None = None
     tokens: int = 0
     tokens_estimated: bool = False
+    #: Requests the runner made for this turn (retries after 429s, 5xx and timeouts included).
+    attempts: int = 1
+    cached: bool = False
     final: bool = False
 
 
