@@ -197,3 +197,18 @@ def test_each_turn_gets_the_runners_retries() -> None:
 @given(st.text(max_size=200))
 def test_the_parser_never_raises(text: str) -> None:
     assert isinstance(parse_action(text), ToolAction | FinalAction | ParseError)
+
+
+def test_a_crashing_tool_ends_the_episode_as_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = get_environment("banking")
+    tool = env.tool("get_balance")
+    assert tool is not None
+
+    def broken(state: object) -> float:
+        raise KeyError("balance")
+
+    monkeypatch.setattr(tool, "function", broken)
+    trajectory = _run(ScriptedReplies(['{"tool": "get_balance", "arguments": {}}']))
+    assert trajectory.status == "error"
+    assert trajectory.steps[-1].error_kind == "environment"
+    assert "KeyError" in (trajectory.steps[-1].error or "")

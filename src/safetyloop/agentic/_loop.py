@@ -84,6 +84,10 @@ def _openai_call(call: ToolCall) -> dict[str, object]:
     }
 
 
+class EnvironmentFault(Exception):
+    """A tool crashed (not a `ToolFailure`): the episode proves nothing and ends as an error."""
+
+
 class _EpisodeState:
     """The mutable part of one episode: state, conversation, steps."""
 
@@ -137,6 +141,8 @@ class _EpisodeState:
             status: ExecutionStatus = "ok"
         except ToolFailure as exc:
             output, status = f"Error: {exc}", "tool_error"
+        except Exception as exc:  # a bug in the environment, not the agent's doing
+            raise EnvironmentFault(f"{call.name}: {type(exc).__name__}: {exc}") from exc
         flagged = None
         for defence in reversed(self.episode.defences):  # the innermost sees the raw output
             output, why = defence.output(call.name, output)
@@ -186,7 +192,12 @@ async def run_episode(
         text = result.response or ""
         used, estimated = _tokens(usage_of(result), text)
         tokens += used
-        step, final = _turn(run, index, text, tool_calls_of(result) if native else None)
+        try:
+            step, final = _turn(run, index, text, tool_calls_of(result) if native else None)
+        except EnvironmentFault as fault:
+            steps.append(Step(index=index, text=text, error=str(fault), error_kind="environment"))
+            status = "error"
+            break
         steps.append(
             step.model_copy(
                 update={
