@@ -138,6 +138,7 @@ def test_the_injection_detector_withholds_planted_text(tasks: TaskSet) -> None:
     )
     benign = [t for t in run.trajectories if not t.case.attacked]
     assert not any(e.flagged for t in benign for e in t.executions)  # no false alarm
+    assert sum(o.flagged_outputs for o in run.outcomes) == len(flagged)
     assert m.benign_utility.events == 41
 
 

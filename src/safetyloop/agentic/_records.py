@@ -139,6 +139,8 @@ class Outcome(BaseModel):
     attack_success: bool | None
     unsanctioned_actions: int
     blocked_calls: int
+    #: Tool outputs a detector withheld (on a benign episode, each is a false alarm).
+    flagged_outputs: int = 0
     parse_errors: int
     steps: int
 
