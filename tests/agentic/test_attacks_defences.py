@@ -166,3 +166,20 @@ def test_defences_change_the_agent_version(tasks: TaskSet) -> None:
         agent, build_defences(["tool_filter"])
     )
     assert agent_version(agent, []) == bare
+
+
+def test_a_run_records_its_lineage(tasks: TaskSet) -> None:
+    run = _run(
+        IgnoringAgent(tasks),
+        tasks,
+        environments=["slack"],
+        attacks=["tool_knowledge"],
+        defences=["spotlight"],
+        benign=False,
+    )
+    lineage = run.lineage
+    assert lineage["target"]["kind"] == "scripted-agent-double"
+    assert lineage["defences"] == [{"name": "spotlight"}]
+    assert set(lineage["environments"]) == {"slack"}
+    assert lineage["attacks"] == {"tool_knowledge": get_attack("tool_knowledge").version}
+    assert lineage["config"]["limits"]["max_steps"] == 15

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,6 +50,9 @@ class AgenticRun(BaseModel):
 
     agent: str
     tasks_version: str
+    #: What produced every verdict, by content hash: the target as it describes itself, the
+    #: defences, each environment's data and tools, each attack, and the run's settings.
+    lineage: dict[str, Any] = Field(default_factory=dict)
     trajectories: list[Trajectory]
     outcomes: list[Outcome]
     metrics: AgenticMetrics
@@ -127,9 +131,18 @@ async def run_agentic(
 
     results = await asyncio.gather(*(one(c) for c in cases))
     outcomes = [o for _, o in results]
+    environments = sorted({c.environment for c in cases})
+    lineage = {
+        "target": target.describe(),
+        "defences": [d.describe() for d in defences],
+        "environments": {name: get_environment(name).version for name in environments},
+        "attacks": {name: get_attack(name).version for name in config.attacks},
+        "config": config.model_dump(mode="json"),
+    }
     return AgenticRun(
         agent=agent_version(target, defences),
         tasks_version=tasks.version,
+        lineage=lineage,
         trajectories=[t for t, _ in results],
         outcomes=outcomes,
         metrics=summarise(outcomes),
