@@ -1,5 +1,6 @@
 """Targets: everything that answers a conversation, behind one async interface."""
 
+from safetyloop.targets._answerers import ANSWERED_BY, CASE_ANSWERERS, CaseAnswerer
 from safetyloop.targets._registry import (
     TARGETS,
     create_target,
@@ -14,7 +15,10 @@ from safetyloop.targets._tools import ToolCall, ToolSpec
 from safetyloop.targets._transcripts import Transcript, TranscriptFile, read_transcripts
 
 __all__ = [
+    "ANSWERED_BY",
+    "CASE_ANSWERERS",
     "TARGETS",
+    "CaseAnswerer",
     "GenerateParams",
     "Target",
     "TargetError",

@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from safetyloop._hashing import content_hash
 from safetyloop._redact import secret_values
+from safetyloop.errors import InputError
 from safetyloop.suites import Case, Message
+from safetyloop.targets._answerers import answerer_for
 from safetyloop.targets._tools import ToolCall, ToolSpec
 
 
@@ -118,8 +120,15 @@ class Target(ABC):
         raise NotImplementedError(f"target kind {self.kind!r} has no native tool calling")
 
     async def answer(self, case: Case, params: GenerateParams) -> TargetResponse:
-        """Answer one case; the runner calls this. By default, `generate` on its conversation
-        (a target that looks answers up by case, like `recorded`, overrides it)."""
+        """Answer one case; the runner calls this. By default, `generate` on its conversation,
+        or the answerer the case names (an agentic case is an episode: `_answerers`); a target
+        that looks answers up by case, like `recorded`, overrides it."""
+        try:
+            answerer = answerer_for(case)
+        except InputError as exc:  # not installed: an error of this case, never a text answer
+            raise TargetError("client", exc.message, retryable=False) from None
+        if answerer is not None:
+            return await answerer(self, case, params)
         return await self.generate(case.messages, params)
 
     def secrets(self) -> tuple[str, ...]:
