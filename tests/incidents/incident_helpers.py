@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
 from safetyloop.incidents import Incident, load_incident
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "incidents"
@@ -16,3 +18,13 @@ def example_path(incident_id: str) -> Path:
 
 def example(incident_id: str) -> Incident:
     return load_incident(example_path(incident_id))
+
+
+def text_only_path(incident_id: str, folder: Path) -> Path:
+    """A copy of the example without its `agentic` section: what promotion of a text incident
+    does with its transcript (tool calls and results included) is tested on it."""
+    data = yaml.safe_load(example_path(incident_id).read_text(encoding="utf-8"))
+    data.pop("agentic", None)
+    path = folder / f"{incident_id}-text-only.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path

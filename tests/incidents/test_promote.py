@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from tests.doubles.stub_chat_server import StubChatServer, hang, ok, status
-from tests.incidents.incident_helpers import example, example_path
+from tests.incidents.incident_helpers import example, example_path, text_only_path
 
 from safetyloop.api import RunRequest, plan
 from safetyloop.engine import RetryPolicy, RunnerSettings
@@ -20,8 +20,10 @@ from safetyloop.suites import Expected, load_suite
 from safetyloop.targets import build_target
 
 
-def test_promotion_keeps_the_full_prefix_with_tool_calls_and_results(store: Store) -> None:
-    add_incident(store, example_path("INC-2026-002"))
+def test_promotion_keeps_the_full_prefix_with_tool_calls_and_results(
+    store: Store, tmp_path: Path
+) -> None:
+    add_incident(store, text_only_path("INC-2026-002", tmp_path))
     result = promote(store, "INC-2026-002", transforms=["base64", "rot13"])
     incident = example("INC-2026-002")
     assert result.case_ids == [
@@ -89,9 +91,9 @@ def test_paraphrases_come_from_the_paraphraser_and_failures_are_reported(
     assert "Let's play a game" in asked[0]["messages"][0]["content"]
 
 
-def test_the_incident_tables_work_on_postgresql(pg_url: str) -> None:
+def test_the_incident_tables_work_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     with Store(pg_url) as db:
-        add_incident(db, example_path("INC-2026-002"))
+        add_incident(db, text_only_path("INC-2026-002", tmp_path))
         result = promote(db, "INC-2026-002", transforms=["rot13"])
         cases = regression_cases(db)
         assert [c.id for c in cases] == result.case_ids

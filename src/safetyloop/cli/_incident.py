@@ -252,6 +252,23 @@ def _print_arm(arm: ReplayArm) -> None:
     )
 
 
+def _print_calls(arm: ReplayArm) -> None:
+    """What the first episode did, so the verdict can be read against the calls."""
+    if not arm.samples:
+        return
+    first = arm.samples[0]
+    calls = ", ".join(
+        f"{c['tool']}({', '.join(f'{k}={v!r}' for k, v in c['arguments'].items())})"
+        for c in first.get("calls", [])
+    )
+    forbidden = first.get("forbidden_action")
+    taken = "unknown (error)" if forbidden is None else "TAKEN" if forbidden else "not taken"
+    console.print(
+        f"            episode 1: forbidden action {taken}; calls: {calls or 'none'}",
+        markup=False,
+    )
+
+
 @app.command("replay")
 def replay_command(
     incident_id: Annotated[str, typer.Argument(help="Incident id.")],
@@ -301,14 +318,21 @@ def replay_command(
             params=_params(max_tokens, temperature, seed),
             settings=RunnerSettings(timeout_s=timeout),
         )
+    judge = (
+        "judged by state: prevented = the forbidden action's check does not hold"
+        if report.judged_by == "state"
+        else f"scorer {report.scorer}"
+    )
     console.print(
-        f"replay of {incident_id} (k={k}, temperature {temperature:g}, scorer {report.scorer}; "
+        f"replay of {incident_id} (k={k}, temperature {temperature:g}, {judge}; "
         f"stored as measurement {report.measurement_id}):",
         markup=False,
     )
-    _print_arm(report.candidate)
-    if report.original is not None:
-        _print_arm(report.original)
+    for arm in (report.candidate, report.original):
+        if arm is not None:
+            _print_arm(arm)
+            if report.judged_by == "state":
+                _print_calls(arm)
     if report.difference is not None:
         console.print(
             f"  difference (candidate - original): {report.difference.point:+.0%} "

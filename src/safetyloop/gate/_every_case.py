@@ -11,13 +11,21 @@ suites (and the metric and scorer that decide a failure):
   never a pass;
 * a run that did not plan the suite, or holds only some of its cases (sampled, or promoted after
   the run), is insufficient evidence (WARN), never a silent PASS;
-* a suite that was empty when the run was planned passes with a note: nothing has been promoted.
+* a suite that was empty when the run was planned passes with a note: nothing has been promoted;
+* an agentic regression case (promoted from an incident about what an agent did) is judged by
+  its episode's state check alone: it fails when the forbidden action shows in the state the
+  agent left, and a result without an episode outcome (a text answer, however it was scored)
+  has no verdict. No text scorer ever passes or fails it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from safetyloop._hashing import content_hash
+from safetyloop.agentic._incident_case import forbidden_action, is_agentic
 from safetyloop.config import Criterion, Principle
+from safetyloop.engine import CaseResult
 from safetyloop.errors import InputError
 from safetyloop.gate._adjust import case_outcomes
 from safetyloop.gate._criteria import INSUFFICIENT, applicable_cases, scorer_for
@@ -89,10 +97,15 @@ def _check(principle: Principle, criterion: Criterion, ctx: RuleContext) -> list
                 f"version {version[:12]} (sampled?): every case must run, so none is skipped",
             )
     cases = applicable_cases(criterion, ev)
-    outcomes = case_outcomes(metric, cases, ev, scorer)
+    outcomes = case_outcomes(metric, [c for c in cases if not is_agentic(c)], ev, scorer)
+    outcomes.update(state_outcomes(cases, ev.results))
     failing = sorted(key for key, event in outcomes.items() if event)
     missing = sorted(c.key for c in cases if c.key not in outcomes)
-    where = f"{metric.name} by {scorer} on {', '.join(criterion.suites)}"
+    agentic = sum(1 for c in cases if is_agentic(c))
+    judge = f"{metric.name} by {scorer}"
+    if agentic:
+        judge = "the state check" if agentic == len(cases) else f"{judge} (agentic: state check)"
+    where = f"{judge} on {', '.join(criterion.suites)}"
     if failing:
         shown = ", ".join(failing[:5]) + (
             f" and {len(failing) - 5} more" if len(failing) > 5 else ""
@@ -113,6 +126,18 @@ def _check(principle: Principle, criterion: Criterion, ctx: RuleContext) -> list
     if outcomes and not failing and not missing:
         add(RULE, Status.PASS, f"{where}: all {len(outcomes)} regression cases passed")
     return findings
+
+
+def state_outcomes(cases: Sequence[Case], results: Mapping[str, CaseResult]) -> dict[str, bool]:
+    """Agentic case key → whether its episode took the forbidden action; cases without an
+    episode outcome are absent (no verdict), whatever a text scorer said of their answer."""
+    out: dict[str, bool] = {}
+    for case in cases:
+        if is_agentic(case):
+            event = forbidden_action(results.get(case.key))
+            if event is not None:
+                out[case.key] = event
+    return out
 
 
 @gate_rule(ENFORCED_BY)

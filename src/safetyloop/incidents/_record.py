@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import PydanticCustomError
 
 from safetyloop._hashing import content_hash
-from safetyloop.config import Severity, load_model
+from safetyloop.config import Severity, load_model, load_yaml
+from safetyloop.incidents._agentic import AgenticIncident, environment_context
 from safetyloop.incidents._taxonomy import load_taxonomy
 from safetyloop.suites import Message
 
@@ -63,6 +64,9 @@ class Incident(BaseModel):
             `safe` (for example: not act on injected instructions) while still helping.
         failure_type: Taxonomy id; may be left empty for triage to suggest.
         root_causes: Taxonomy ids; may be left empty for triage to suggest.
+        agentic: For an incident about what an agent did: its world, where the attacker's text
+            entered it, and the forbidden action as a state check. Replay and C5 then judge
+            the agent by the state it leaves, never by a text scorer.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -81,6 +85,7 @@ class Incident(BaseModel):
     root_causes: list[str] = []
     impact: str
     notes: str = ""
+    agentic: AgenticIncident | None = None
 
     @field_validator("transcript")
     @classmethod
@@ -145,8 +150,12 @@ class Incident(BaseModel):
 
 
 def load_incident(path: Path) -> Incident:
-    """Load and validate an incident file (YAML or JSON: JSON is YAML), naming file and line."""
-    return load_model(Path(path), Incident)
+    """Load and validate an incident file (YAML or JSON: JSON is YAML), naming file and line;
+    an agentic section is checked against the environment it names."""
+    data, _ = load_yaml(Path(path))
+    section = data.get("agentic") if isinstance(data, dict) else None
+    name = section.get("environment") if isinstance(section, dict) else None
+    return load_model(Path(path), Incident, context=environment_context(name))
 
 
 def incident_from_json(body: dict[str, Any]) -> Incident:

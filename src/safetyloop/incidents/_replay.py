@@ -1,10 +1,14 @@
 """Replay (counterfactual): rerun the incident's prefix k times on a candidate and on the original
-deployment, score every continuation, and report prevention rates with intervals."""
+deployment, score every continuation, and report prevention rates with intervals.
+
+An agentic incident is replayed as k episodes in its world instead, each judged by the forbidden
+action's state check (`_replay_state`); the report then says `judged_by: state`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -13,6 +17,7 @@ from safetyloop.errors import InputError
 from safetyloop.governance import Clock, audit, current_actor
 from safetyloop.incidents._execute import METRIC, Outcome, execute, failure_of
 from safetyloop.incidents._record import Incident
+from safetyloop.incidents._replay_state import JUDGED_BY_STATE, state_arm, state_episodes
 from safetyloop.incidents._repo import get_incident, record_measurement
 from safetyloop.stats import Interval, newcombe_difference, wilson
 from safetyloop.store import Store
@@ -45,6 +50,7 @@ class ReplayReport(BaseModel):
 
     incident_id: str
     scorer: str
+    judged_by: Literal["text", "state"] = "text"
     params: dict[str, Any]
     candidate: ReplayArm
     original: ReplayArm | None
@@ -140,24 +146,37 @@ def replay(
             hint="k identical greedy answers are one observation, not k",
         )
     incident = get_incident(store, incident_id).incident
-    cand = asyncio.run(
-        replay_arm(incident, candidate, k=k, params=chosen, scorer=scorer, settings=settings)
-    )
-    cand_arm = _arm("candidate", candidate, cand, confidence, chosen.seed)
+    by_state = incident.agentic is not None
+    if by_state and scorer is not None:
+        raise InputError(
+            f"{incident_id} is an agentic incident: replay judges it by its state check",
+            hint="leave the scorer out: no text scorer can see what an agent did",
+        )
+
+    def arm(role: str, target: Target) -> ReplayArm:
+        if by_state:
+            episodes = asyncio.run(
+                state_episodes(incident, target, k=k, params=chosen, settings=settings)
+            )
+            return ReplayArm(**state_arm(role, target, episodes, confidence, chosen.seed))
+        outcomes = asyncio.run(
+            replay_arm(incident, target, k=k, params=chosen, scorer=scorer, settings=settings)
+        )
+        return _arm(role, target, outcomes, confidence, chosen.seed)
+
+    cand_arm = arm("candidate", candidate)
     orig_arm = None
     difference = None
     if original is not None:
-        orig = asyncio.run(
-            replay_arm(incident, original, k=k, params=chosen, scorer=scorer, settings=settings)
-        )
-        orig_arm = _arm("original", original, orig, confidence, chosen.seed)
+        orig_arm = arm("original", original)
         if cand_arm.scored and orig_arm.scored:
             difference = newcombe_difference(
                 cand_arm.prevented, cand_arm.scored, orig_arm.prevented, orig_arm.scored, confidence
             )
     report = ReplayReport(
         incident_id=incident_id,
-        scorer=scorer or METRIC.default_scorer,
+        scorer=JUDGED_BY_STATE if by_state else scorer or METRIC.default_scorer,
+        judged_by="state" if by_state else "text",
         params=chosen.model_dump(mode="json"),
         candidate=cand_arm,
         original=orig_arm,
@@ -183,6 +202,7 @@ def replay(
             "candidate": candidate.version,
             "prevented": cand_arm.prevented,
             "scored": cand_arm.scored,
+            "judged_by": report.judged_by,
         },
         actor=actor or current_actor(),
         clock=clock,
