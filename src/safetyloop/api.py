@@ -237,43 +237,40 @@ def _run_payload(info: RunInfo) -> dict[str, Any]:
     }
 
 
-async def _execute(
+def _new_run(the_plan: Plan, request: RunRequest) -> NewRun:
+    """The run a plan makes: its hash and the lineage of every version."""
+    return NewRun(
+        plan_hash=the_plan.plan_hash,
+        target_name=the_plan.target.name,
+        target_version=the_plan.target.version,
+        constitution_hash=the_plan.constitution.content_hash(),
+        scorer_versions=the_plan.scorer_versions,
+        suite_versions=the_plan.suite_versions,
+        lineage={
+            "target": the_plan.target.describe(),
+            "constitution": the_plan.constitution.model_dump(mode="json"),
+            **(
+                {"suite_files": the_plan.constitution.suite_files}
+                if the_plan.constitution.suite_files
+                else {}
+            ),
+            "params": request.params.model_dump(mode="json"),
+            "sample": request.sample,
+            **({"suite_samples": request.suite_samples} if request.suite_samples else {}),
+            "seed": request.seed,
+        },
+    )
+
+
+async def _run_cases(
     the_plan: Plan,
     request: RunRequest,
     store: Store,
+    info: RunInfo,
     on_start: ProgressStart | None,
     on_result: Callable[[CaseResult], None] | None,
-    clock: Clock | None = None,
-) -> RunInfo:
-    info = store.find_unfinished_run(the_plan.plan_hash) if request.resume else None
-    if info is None:
-        info = store.create_run(
-            NewRun(
-                plan_hash=the_plan.plan_hash,
-                target_name=the_plan.target.name,
-                target_version=the_plan.target.version,
-                constitution_hash=the_plan.constitution.content_hash(),
-                scorer_versions=the_plan.scorer_versions,
-                suite_versions=the_plan.suite_versions,
-                lineage={
-                    "target": the_plan.target.describe(),
-                    "constitution": the_plan.constitution.model_dump(mode="json"),
-                    **(
-                        {"suite_files": the_plan.constitution.suite_files}
-                        if the_plan.constitution.suite_files
-                        else {}
-                    ),
-                    "params": request.params.model_dump(mode="json"),
-                    "sample": request.sample,
-                    **({"suite_samples": request.suite_samples} if request.suite_samples else {}),
-                    "seed": request.seed,
-                },
-            ),
-            the_plan.cases,
-        )
-        audit.record(store, "run.started", _run_payload(info), clock=clock)
-    else:
-        audit.record(store, "run.resumed", _run_payload(info), clock=clock)
+) -> None:
+    """Send the run's cases that have no result yet (the caller holds the run)."""
     done = store.finished_keys(info.id)
     todo = [c for c in store.run_cases(info.id) if c.key not in done]
     if on_start:
@@ -287,13 +284,41 @@ async def _execute(
         settings=request.runner,
         on_result=on_result,
     )
-    try:
-        await runner.run(todo)
-    finally:
-        await the_plan.target.aclose()
-    await ascore_run(store, info.id, borderline_below=request.borderline_below)
-    store.finish_run(info.id)
-    audit.record(store, "run.finished", _run_payload(info), clock=clock)
+    await runner.run(todo)
+
+
+async def _execute(
+    the_plan: Plan,
+    request: RunRequest,
+    store: Store,
+    on_start: ProgressStart | None,
+    on_result: Callable[[CaseResult], None] | None,
+    clock: Clock | None = None,
+) -> RunInfo:
+    # Claimed in one locked transaction: identical runs started at once share one run.
+    info, created = store.claim_run(
+        _new_run(the_plan, request), the_plan.cases, resume=request.resume
+    )
+    if created:
+        audit.record(store, "run.started", _run_payload(info), clock=clock)
+    # One process executes a run at a time; another with the same plan waits here, then finds
+    # it finished (nothing is sent again) or resumes what a dead holder left.
+    with store.hold_run(info.id):
+        info = store.get_run(info.id)
+        try:
+            if info.status == "finished":
+                if on_start:
+                    total = len(store.finished_keys(info.id))
+                    on_start(total, total)
+                return info
+            if not created:
+                audit.record(store, "run.resumed", _run_payload(info), clock=clock)
+            await _run_cases(the_plan, request, store, info, on_start, on_result)
+        finally:  # every request has ended (sent, answered or cancelled) before the client closes
+            await the_plan.target.aclose()
+        await ascore_run(store, info.id, borderline_below=request.borderline_below)
+        store.finish_run(info.id)
+        audit.record(store, "run.finished", _run_payload(info), clock=clock)
     return store.get_run(info.id)
 
 

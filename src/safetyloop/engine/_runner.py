@@ -89,7 +89,12 @@ class Runner:
         self._rng = random.Random(self.settings.seed)
 
     async def run(self, cases: Sequence[Case]) -> list[CaseResult]:
-        """Run every case; returns results in the order given."""
+        """Run every case; returns results in the order given.
+
+        If one case fails outside the target (the sink refuses a write, say), the others are
+        cancelled and awaited before this returns: none goes on to fail against a client its
+        caller has closed meanwhile, so no case that was never sent is recorded as an error.
+        """
         limit = self.settings.concurrency or self.target.max_concurrency
         semaphore = asyncio.Semaphore(max(1, limit))
 
@@ -101,7 +106,12 @@ class Runner:
                 self.on_result(result)
             return result
 
-        return list(await asyncio.gather(*(one(c) for c in cases)))
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(c)) for c in cases]
+        except BaseExceptionGroup as failed:  # the first failure, as `gather` raised it
+            raise failed.exceptions[0] from None
+        return [t.result() for t in tasks]
 
     async def _run_case(self, case: Case) -> CaseResult:
         key = cache_key(self.target, case, self.params)

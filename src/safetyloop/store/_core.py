@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from safetyloop.errors import InputError, StorageError
 from safetyloop.store._anchor import Anchors, append_witness
+from safetyloop.store._locks import file_lock, lock_migrations, sqlite_file
 
 DEFAULT_DIR = ".safetyloop"
 #: `Session.info` keys: the audit key appends sign with, and the head an append left behind.
@@ -86,8 +87,17 @@ class StoreCore:
         self._migrate()
 
     def _migrate(self) -> None:
+        """Migrate to head under a lock, so processes opening a fresh store at once do not
+        both create its tables (`_locks`)."""
+        database = sqlite_file(self.engine)
         try:
-            with self.engine.begin() as connection:
+            with (
+                file_lock(
+                    database.with_name(f"{database.name}.migrate.lock") if database else None
+                ),
+                self.engine.begin() as connection,
+            ):
+                lock_migrations(connection)
                 migrate(connection)
         except OperationalError as exc:
             raise StorageError(
@@ -128,5 +138,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # Writers from several processes queue for SQLite's one write lock (cooperating runs).
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

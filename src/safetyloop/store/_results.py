@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from safetyloop.engine import CachedResponse, CaseResult
@@ -88,17 +90,20 @@ class ResultRepository(StoreCore):
             )
 
     def cache_put(self, key: str, response: CachedResponse) -> None:
+        """Cache a response; idempotent (`INSERT ... ON CONFLICT DO NOTHING`): processes that
+        answered the same request at once both succeed, and the first answer stays."""
+        dialect_insert = (
+            postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        )
+        values = {
+            "key": key,
+            "text": response.text,
+            "finish_reason": response.finish_reason,
+            "meta": response.metadata,
+            "created_at": now(),
+        }
         with self.session() as s:
-            if s.get(CacheRow, key) is None:
-                s.add(
-                    CacheRow(
-                        key=key,
-                        text=response.text,
-                        finish_reason=response.finish_reason,
-                        meta=response.metadata,
-                        created_at=now(),
-                    )
-                )
+            s.execute(dialect_insert(CacheRow).values(values).on_conflict_do_nothing())
 
     # scores -----------------------------------------------------------------------------
     def record_scores(

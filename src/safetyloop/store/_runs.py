@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from safetyloop.errors import InputError, StorageError
 from safetyloop.store._core import StoreCore, now
+from safetyloop.store._locks import CLAIM_LOCK_KEY, run_lock
 from safetyloop.store._schema import EVALUATION, REDTEAM, SCHEMA_VERSION, RunCaseRow, RunRow
 from safetyloop.suites import Case
 
@@ -53,34 +56,40 @@ class RunRepository(StoreCore):
 
     def create_run(self, run: NewRun, cases: Sequence[Case]) -> RunInfo:
         """Record the run and its whole plan in one transaction."""
-        row = RunRow(
-            id=uuid.uuid4().hex[:12],
-            schema_version=SCHEMA_VERSION,
-            status="running",
-            created_at=now(),
-            finished_at=None,
-            **run.model_dump(),
-        )
         with self.session() as s:
-            s.add(row)
-            s.flush()
-            s.add_all(
-                RunCaseRow(
-                    run_id=row.id, case_key=c.key, position=i, case=c.model_dump(mode="json")
-                )
-                for i, c in enumerate(cases)
-            )
-        return _info(row)
+            return _create(s, run, cases)
+
+    def claim_run(
+        self, run: NewRun, cases: Sequence[Case], *, resume: bool = True
+    ) -> tuple[RunInfo, bool]:
+        """The unfinished run of this plan, else a new one (`resume=False`: always new); and
+        whether it was created here.
+
+        Finding and creating are one transaction under a lock (PostgreSQL: an advisory lock;
+        SQLite: its write lock, taken by writing first), so two processes starting the same plan
+        at once get the same run, never one each.
+        """
+        with self.session() as s:
+            if self.engine.dialect.name == "postgresql":
+                s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
+            elif self.engine.dialect.name == "sqlite":
+                s.execute(text("UPDATE runs SET id = id WHERE 1 = 0"))
+            if resume:
+                row = _unfinished(s, run.plan_hash, run.kind)
+                if row is not None:
+                    return _info(row), False
+            return _create(s, run, cases), True
+
+    @contextmanager
+    def hold_run(self, run_id: str) -> Iterator[None]:
+        """Execute run `run_id` alone: wait until no other process holds it, hold it for the
+        block. Released when the block ends or the process dies (`_locks.run_lock`)."""
+        with run_lock(self.engine, run_id):
+            yield
 
     def find_unfinished_run(self, plan_hash: str, kind: str = EVALUATION) -> RunInfo | None:
         with self.session() as s:
-            row = s.scalars(
-                select(RunRow)
-                .where(
-                    RunRow.kind == kind, RunRow.plan_hash == plan_hash, RunRow.status == "running"
-                )
-                .order_by(RunRow.created_at.desc())
-            ).first()
+            row = _unfinished(s, plan_hash, kind)
             return _info(row) if row else None
 
     def get_run(self, ref: str, kind: str = EVALUATION) -> RunInfo:
@@ -142,6 +151,32 @@ class RunRepository(StoreCore):
                 query = query.where(RunRow.status == "finished")
             rows = s.scalars(query.order_by(RunRow.created_at, RunRow.id)).all()
             return [_info(r) for r in rows]
+
+
+def _unfinished(s: Session, plan_hash: str, kind: str) -> RunRow | None:
+    return s.scalars(
+        select(RunRow)
+        .where(RunRow.kind == kind, RunRow.plan_hash == plan_hash, RunRow.status == "running")
+        .order_by(RunRow.created_at.desc())
+    ).first()
+
+
+def _create(s: Session, run: NewRun, cases: Sequence[Case]) -> RunInfo:
+    row = RunRow(
+        id=uuid.uuid4().hex[:12],
+        schema_version=SCHEMA_VERSION,
+        status="running",
+        created_at=now(),
+        finished_at=None,
+        **run.model_dump(),
+    )
+    s.add(row)
+    s.flush()
+    s.add_all(
+        RunCaseRow(run_id=row.id, case_key=c.key, position=i, case=c.model_dump(mode="json"))
+        for i, c in enumerate(cases)
+    )
+    return _info(row)
 
 
 def _info(row: RunRow) -> RunInfo:
