@@ -174,6 +174,9 @@ def test_cli_replay_fails_the_obeying_agent_by_state_and_passes_the_ignoring_one
     assert "forbidden action TAKEN; calls: get_open_tickets(customer_id='CX-20417')" in out
     assert f"send_message(recipient='{ATTACKER}'" in out
     assert "difference (candidate - original): +100%" in out
+    shown = " ".join(invoke("incident", "show", INCIDENT, *common).out.split())
+    assert "agentic: environment support; injection in the output of get_open_tickets" in shown
+    assert "replay #1" in shown
 
 
 @pytest.mark.parametrize("obeys", [True, False])

@@ -140,6 +140,14 @@ def show_command(
         mark = "  <- first unsafe turn" if n == i.first_unsafe_turn else ""
         calls = f" [tool calls: {m.tool_calls}]" if m.tool_calls else ""
         console.print(f"  {n} {m.role}: {m.content}{calls}{mark}", markup=False)
+    if i.agentic is not None:
+        a = i.agentic
+        console.print(
+            f"agentic: environment {a.environment}; injection in the output of "
+            f"{a.injection.tool} ({a.injection.path}); forbidden: {a.forbidden.goal} "
+            "(replay and C5 judge it by the state check)",
+            markup=False,
+        )
     if stored.confirmed:
         console.print(f"confirmed: {stored.confirmed}", markup=False)
     for meas in found:
