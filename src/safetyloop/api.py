@@ -218,14 +218,17 @@ def run(
     on_start: ProgressStart | None = None,
     on_result: Callable[[CaseResult], None] | None = None,
     clock: Clock | None = None,
+    on_wait: Callable[[RunInfo], None] | None = None,
 ) -> RunInfo:
     """Plan, run (resuming an interrupted run of the same plan), score, and record a run.
 
     The audit log gets `run.started` (or `run.resumed`) and `run.finished`, timed by `clock`.
+    When another process is executing the same plan's run, this one waits for it (calling
+    `on_wait` with the run first), then returns it finished or resumes what it left.
     """
     the_plan = plan(request)
     with Store(request.store_url) as store:
-        return asyncio.run(_execute(the_plan, request, store, on_start, on_result, clock))
+        return asyncio.run(_execute(the_plan, request, store, on_start, on_result, clock, on_wait))
 
 
 def _run_payload(info: RunInfo) -> dict[str, Any]:
@@ -294,6 +297,7 @@ async def _execute(
     on_start: ProgressStart | None,
     on_result: Callable[[CaseResult], None] | None,
     clock: Clock | None = None,
+    on_wait: Callable[[RunInfo], None] | None = None,
 ) -> RunInfo:
     # Claimed in one locked transaction: identical runs started at once share one run.
     info, created = store.claim_run(
@@ -303,7 +307,8 @@ async def _execute(
         audit.record(store, "run.started", _run_payload(info), clock=clock)
     # One process executes a run at a time; another with the same plan waits here, then finds
     # it finished (nothing is sent again) or resumes what a dead holder left.
-    with store.hold_run(info.id):
+    claimed = info
+    with store.hold_run(info.id, None if on_wait is None else lambda: on_wait(claimed)):
         info = store.get_run(info.id)
         try:
             if info.status == "finished":

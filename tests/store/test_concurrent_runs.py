@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from tests.store.concurrent_runs import ROOT, start_runs
 
 from safetyloop.engine import CachedResponse, CaseResult, Runner
 from safetyloop.errors import StorageError
-from safetyloop.store import Store
+from safetyloop.store import NewRun, Store
 from safetyloop.suites import Case, Message
 from safetyloop.targets import GenerateParams, Target, TargetResponse
 
@@ -71,6 +72,41 @@ def test_processes_opening_a_fresh_store_at_once_migrate_it_once(store_url: str)
     assert [p.returncode for p in started] == [0] * 4, errors
     with Store(store_url) as store:
         assert store.count_runs() == 0  # usable, at head
+
+
+def test_a_second_holder_of_a_run_is_told_and_waits_until_the_first_lets_go(
+    store_url: str,
+) -> None:
+    with Store(store_url) as first, Store(store_url) as second:
+        run = first.create_run(
+            NewRun(
+                plan_hash="p",
+                target_name="t",
+                target_version="v",
+                constitution_hash="c",
+                scorer_versions={},
+                suite_versions={},
+                lineage={},
+            ),
+            [],
+        )
+        told: list[str] = []
+        held = threading.Event()
+
+        def take() -> None:
+            with second.hold_run(run.id, lambda: told.append("waiting")):
+                held.set()
+
+        with first.hold_run(run.id):
+            waiter = threading.Thread(target=take)
+            waiter.start()
+            assert not held.wait(timeout=0.5)  # still waiting while the first holds the run
+            assert told == ["waiting"]
+        waiter.join(timeout=30)
+        assert held.is_set() and told == ["waiting"]
+        with first.hold_run(run.id, lambda: told.append("again")):
+            pass  # free again: nobody is told to wait
+        assert told == ["waiting"]
 
 
 def test_the_cache_keeps_the_first_answer_when_written_twice(tmp_path: Path) -> None:

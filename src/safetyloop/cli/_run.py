@@ -34,6 +34,7 @@ from ._plan import ExpectedOption
 
 if TYPE_CHECKING:
     from safetyloop.engine import CaseResult
+    from safetyloop.store import RunInfo
 
 
 class _RateColumn(ProgressColumn):
@@ -145,8 +146,14 @@ def run_command(
         outcomes["cached" if result.cached else result.status] += 1
         progress.advance(task[0])
 
+    def on_wait(waiting_for: RunInfo) -> None:
+        console.print(
+            f"waiting: another process is running the same plan (run {waiting_for.id}); "
+            "this one takes over what is left when it ends"
+        )
+
     with progress:
-        info = run(request, on_start=on_start, on_result=on_result)
+        info = run(request, on_start=on_start, on_result=on_result, on_wait=on_wait)
     console.print(
         Text.assemble(
             "run ",

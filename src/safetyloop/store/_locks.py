@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,13 +45,19 @@ def sqlite_file(engine: Engine) -> Path | None:
 
 
 @contextmanager
-def file_lock(path: Path | None) -> Iterator[None]:
-    """An exclusive `flock` on `path` for the block (blocking; no-op for None)."""
+def file_lock(path: Path | None, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """An exclusive `flock` on `path` for the block (no-op for None); `on_wait` is called once
+    if another holder makes this wait."""
     if path is None:
         yield
         return
     with path.open("a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -59,11 +65,14 @@ def file_lock(path: Path | None) -> Iterator[None]:
 
 
 @contextmanager
-def run_lock(engine: Engine, run_id: str) -> Iterator[None]:
-    """Hold run `run_id` exclusively for the block, waiting for any other holder first."""
+def run_lock(
+    engine: Engine, run_id: str, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Hold run `run_id` exclusively for the block, waiting for any other holder first (and
+    calling `on_wait` once, if so)."""
     database = sqlite_file(engine)
     if database is not None:
-        with file_lock(database.with_name(f"{database.name}.run-{run_id}.lock")):
+        with file_lock(database.with_name(f"{database.name}.run-{run_id}.lock"), on_wait):
             yield
         return
     if engine.dialect.name != "postgresql":
@@ -71,7 +80,10 @@ def run_lock(engine: Engine, run_id: str) -> Iterator[None]:
         return
     key = int.from_bytes(hashlib.sha256(run_id.encode()).digest()[:8], "big", signed=True)
     with engine.connect() as connection:
-        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
+            if on_wait is not None:
+                on_wait()
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
         connection.commit()
         try:
             yield

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -81,10 +81,11 @@ class RunRepository(StoreCore):
             return _create(s, run, cases), True
 
     @contextmanager
-    def hold_run(self, run_id: str) -> Iterator[None]:
-        """Execute run `run_id` alone: wait until no other process holds it, hold it for the
-        block. Released when the block ends or the process dies (`_locks.run_lock`)."""
-        with run_lock(self.engine, run_id):
+    def hold_run(self, run_id: str, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """Execute run `run_id` alone: wait until no other process holds it (calling `on_wait`
+        first, if it must wait), hold it for the block. Released when the block ends or the
+        process dies (`_locks.run_lock`)."""
+        with run_lock(self.engine, run_id, on_wait):
             yield
 
     def find_unfinished_run(self, plan_hash: str, kind: str = EVALUATION) -> RunInfo | None:
