@@ -70,8 +70,7 @@ def train_command(
     )
     print_folds(report)
     console.print(
-        f"shipped gate threshold (inner CV) {report.threshold}; class weights "
-        f"{report.class_weights or 'none'} (nested CV); weights sha256 "
+        f"shipped gate threshold (inner CV) {report.threshold}; weights sha256 "
         f"{report.weights_sha256[:16]}; wrote {report.weights}"
     )
 

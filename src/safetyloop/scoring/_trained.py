@@ -42,28 +42,12 @@ SETTINGS_FILE = "scorer.json"
 
 @dataclass
 class Cascade:
-    """The gate settles rows it is at least `threshold` sure of; the encoder reads the rest.
-
-    `class_weights` turn probabilities into a verdict (`decide`); chosen by nested CV in
-    training, all ones when a bundle has none.
-    """
+    """The gate settles rows it is at least `threshold` sure of; the encoder reads the rest."""
 
     labels: tuple[str, ...]
     gate: LinearHead
     threshold: float
     encoder: LoadedEncoder
-    class_weights: tuple[float, ...] | None = None
-
-
-def decide(proba: Array, class_weights: Sequence[float] | None) -> np.ndarray[Any, Any]:
-    """Each row's verdict (a column index): the most probable class after weighting.
-
-    A weight above one makes a class win where it is likely but not the most likely: a
-    cost-sensitive decision for a class the encoder under-predicts (`partial`), whose weight
-    training chooses by cross-validation (docs/scorers.md).
-    """
-    weighted = proba if class_weights is None else proba * np.asarray(class_weights)
-    return np.asarray(weighted.argmax(axis=1))
 
 
 def cascade_proba(
@@ -107,14 +91,9 @@ def load_cascade(folder: Path) -> Cascade:
         lengths = PairLengths(**meta["lengths"])
         gate = LinearHead.from_json(json.dumps(meta["gate"]))
         threshold = float(meta["gate_threshold"])
-        weights = meta.get("class_weights")
-        class_weights = None if weights is None else tuple(float(w) for w in weights)
-        if class_weights is not None and len(class_weights) != len(labels):
-            raise ValueError("class_weights must have one weight per label")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{path}: not a scorer bundle ({exc})") from exc
-    encoder = load_encoder(folder, len(labels), lengths)
-    return Cascade(labels, gate, threshold, encoder, class_weights)
+    return Cascade(labels, gate, threshold, load_encoder(folder, len(labels), lengths))
 
 
 def _prompt(item: ScoreInput) -> str:
@@ -169,7 +148,7 @@ class TrainedScorer(Scorer):
 
     def _verdict(self, row: Array) -> Score:
         labels = self.cascade.labels
-        best = int(decide(row[None, :], self.cascade.class_weights)[0])
+        best = int(np.argmax(row))
         spread = ", ".join(f"{label} {p:.2f}" for label, p in zip(labels, row, strict=True))
         return Score(
             label=labels[best],

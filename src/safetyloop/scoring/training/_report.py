@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from safetyloop.scoring._calibrate import PREDICTION_COLUMNS
-from safetyloop.scoring._features import Array
 from safetyloop.scoring._metrics import METRICS
 from safetyloop.scoring._scorer import ScoreInput, create_scorer
 from safetyloop.scoring.training._data import AI_READ, DATA, HUMAN, Example
 from safetyloop.suites import Message
 
 if TYPE_CHECKING:
+    from safetyloop.scoring._trained import Cascade
     from safetyloop.scoring.training._train import TrainSpec
 
 #: What `write_lomo_csv` writes: the columns the calibration records read.
@@ -66,7 +66,6 @@ class FoldReport:
     fold: int
     held_out: list[str]
     threshold: float
-    class_weights: tuple[float, ...] | None
     slices: list[Agreement] = field(default_factory=list)
     rates: list[Rate] = field(default_factory=list)
     predicted: list[str] = field(default_factory=list, repr=False)
@@ -76,7 +75,6 @@ class FoldReport:
             "fold": self.fold,
             "held_out": self.held_out,
             "gate_threshold": self.threshold,
-            "class_weights": self.class_weights,
             "slices": [asdict(a) for a in self.slices],
             "rates": [asdict(r) for r in self.rates],
         }
@@ -90,7 +88,6 @@ class TrainReport:
     folds: list[FoldReport] = field(default_factory=list)
     predicted: list[str] = field(default_factory=list, repr=False)
     threshold: float | None = None
-    class_weights: tuple[float, ...] | None = None
     weights: Path | None = None
     weights_sha256: str = ""
 
@@ -100,7 +97,6 @@ class TrainReport:
             "n": self.n,
             "n_trained": self.n_trained,
             "gate_threshold": self.threshold,
-            "class_weights": self.class_weights,
             "weights_sha256": self.weights_sha256,
             "folds": [f.to_json() for f in self.folds],
         }
@@ -145,41 +141,25 @@ def keyword_verdicts(rows: Sequence[Example], mapping: dict[str, str]) -> list[s
     return [mapping[s.label] for s in keyword.score_batch(items)]
 
 
-@dataclass(frozen=True)
-class HeldScores:
-    """What a fit said about the rows it held out: the cascade's probabilities, which rows it
-    escalated, and the encoder's probabilities on every row (no gate)."""
-
-    proba: Array
-    escalated: np.ndarray[Any, Any]
-    encoder_proba: Array
-    threshold: float
-
-
 def fold_report(
-    fold: int,
-    held: list[str],
-    rows: Sequence[Example],
-    scores: HeldScores,
-    class_weights: tuple[float, ...] | None,
-    spec: TrainSpec,
+    fold: int, held: list[str], rows: Sequence[Example], cascade: Cascade, spec: TrainSpec
 ) -> FoldReport:
     """Agreement per held-out slice, and each held-out XSTest model's gate rates."""
-    from safetyloop.scoring._trained import decide
+    from safetyloop.scoring._trained import cascade_proba
 
-    labels = np.asarray(spec.labels)
+    prompts = [e.prompt for e in rows]
+    responses = [e.response for e in rows]
+    proba, escalated = cascade_proba(cascade, prompts, responses)
+    labels = np.asarray(cascade.labels)
     preds = {
-        "cascade": labels[decide(scores.proba, class_weights)],
-        "encoder": labels[decide(scores.encoder_proba, class_weights)],
+        "cascade": labels[proba.argmax(axis=1)],
+        "encoder": labels[cascade.encoder.proba(prompts, responses).argmax(axis=1)],
         "keyword": np.asarray(keyword_verdicts(rows, spec.baseline)),
     }
-    escalated = scores.escalated
     y = np.asarray([e.label for e in rows])
     groups = np.asarray([e.group for e in rows])
     provenance = np.asarray([e.provenance for e in rows])
-    report = FoldReport(
-        fold, held, scores.threshold, class_weights, predicted=list(preds["cascade"])
-    )
+    report = FoldReport(fold, held, cascade.threshold, predicted=list(preds["cascade"]))
     xstest = [g for g in held if g.startswith("xstest:")]
     for g in xstest:
         mask = groups == g
@@ -189,7 +169,7 @@ def fold_report(
                 g,
                 [e for e, m in zip(rows, mask, strict=True) if m],
                 preds["cascade"][mask],
-                spec.labels,
+                cascade.labels,
             )
         )
     for prov in (HUMAN, AI_READ):

@@ -37,7 +37,7 @@ from safetyloop.scoring.training._data import (
 )
 from safetyloop.scoring.training._finetune import FinetuneSettings, finetune
 from safetyloop.scoring.training._report import (
-    HeldScores,
+    FoldReport,
     TrainReport,
     fold_report,
     write_lomo_csv,
@@ -61,9 +61,6 @@ class TrainSpec:
             on, in the threshold's objective (a priori: training a transformer per inner fold
             does not fit the 2-core budget).
         escalation_cost: Agreement given up per escalated row, in that objective.
-        class_weight_grid: Candidate class weights for the verdict (`decide`), one weight per
-            label; the one with the best three-class agreement on human labels held out by
-            model is chosen by nested CV. Empty: all ones, nothing to choose.
     """
 
     examples: Callable[[], list[Example]]
@@ -76,7 +73,6 @@ class TrainSpec:
     threshold_grid: tuple[float, ...] = (0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 1.01)
     assumed_agreement: float = 0.97
     escalation_cost: float = 0.01
-    class_weight_grid: tuple[tuple[float, ...], ...] = ()
 
 
 trainers: dict[str, TrainSpec] = {
@@ -89,9 +85,6 @@ trainers: dict[str, TrainSpec] = {
         # ai-read answers (SmolLM2's evasions, PyRIT's jailbroken outputs) widen what it sees.
         settings=FinetuneSettings(lengths=PairLengths(prompt=24, total=128), layers=3),
         train_on=(HUMAN, AI_READ),
-        # People label a partial refusal in 1 answer of 10 and the encoder rarely predicts one;
-        # a heavier `partial` may read them better (fixed grid, chosen by nested CV).
-        class_weight_grid=tuple((1.0, w, 1.0) for w in (1.0, 1.5, 2.0, 3.0, 5.0, 8.0)),
     ),
     "harm": TrainSpec(
         harm_examples,
@@ -226,68 +219,6 @@ def _meta(spec: TrainSpec, gate: LinearHead, threshold: float, seed: int) -> dic
     }
 
 
-@dataclass(frozen=True)
-class Task:
-    """One fit: trained on every trainable row outside `excluded`, scoring the rows of `scored`.
-
-    `fold` 0 is the final fit (scores nothing); `fold` k >= 1 with `inner` 0 is the k-th
-    leave-one-model-out fold; `inner` j >= 1 is the j-th inner fold inside fold k's training
-    rows, whose held-out probabilities choose fold k's class weights.
-    """
-
-    fold: int
-    inner: int
-    excluded: tuple[str, ...]
-    scored: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class FinalFit:
-    """The final fit, as the bundle stores it."""
-
-    state: dict[str, Any]
-    threshold: float
-    gate: LinearHead
-
-
-def plan_tasks(groups: Sequence[str], spec: TrainSpec, *, folds: bool, final: bool) -> list[Task]:
-    """The outer folds, their inner folds when there are class weights to choose, the final fit."""
-    tasks: list[Task] = []
-    for k, held in enumerate(model_folds(groups) if folds else [], start=1):
-        tasks.append(Task(k, 0, tuple(held), tuple(held)))
-        if len(spec.class_weight_grid) > 1:
-            inside = [g for g in groups if g not in held]
-            for j, inner in enumerate(model_folds(inside), start=1):
-                tasks.append(Task(k, j, (*held, *inner), tuple(inner)))
-    if final:
-        tasks.append(Task(0, 0, (), ()))
-    return tasks
-
-
-def choose_class_weights(
-    spec: TrainSpec, pieces: Sequence[tuple[Sequence[Example], HeldScores]]
-) -> tuple[float, ...] | None:
-    """The grid's class weights with the best three-class agreement on the human-labelled rows
-    of `pieces` (rows and the held-out probabilities of a fit that did not train on them).
-    Ties go to the earlier candidate (the grid starts with the unweighted decision)."""
-    from safetyloop.scoring._trained import decide
-
-    if len(spec.class_weight_grid) <= 1 or not pieces:
-        return spec.class_weight_grid[0] if spec.class_weight_grid else None
-    human = [np.asarray([e.provenance == HUMAN for e in rows]) for rows, _ in pieces]
-    y = np.concatenate([np.asarray([e.label for e in rows]) for rows, _ in pieces])
-    proba = np.vstack([scores.proba for _, scores in pieces])
-    keep = np.concatenate(human)
-    labels = np.asarray(spec.labels)
-    best: tuple[float, tuple[float, ...]] | None = None
-    for weights in spec.class_weight_grid:
-        exact = float((labels[decide(proba[keep], weights)] == y[keep]).mean())
-        if best is None or exact > best[0] + 1e-12:
-            best = (exact, weights)
-    assert best is not None
-    return best[1]
-
-
 def train(
     name: str,
     *,
@@ -302,10 +233,8 @@ def train(
 ) -> TrainReport:
     """Leave-one-model-out figures (`folds`), then fit on every training row and write the bundle.
 
-    Every fit is independent, single-threaded and seeded, so they run as `jobs` parallel
-    processes and give the same weights however many run at once. The shipped class weights
-    are chosen on the outer folds' held-out rows; without `folds` there is nothing to choose
-    them on and the bundle gets the grid's first (unweighted) candidate.
+    The folds and the final fit are independent, single-threaded and seeded, so they run as
+    `jobs` parallel processes and give the same weights however many run at once.
 
     Args:
         out_dir: Where to write `NAME/`, `NAME.metrics.json` and `NAME_lomo.csv` (default: the
@@ -322,41 +251,28 @@ def train(
     trainable = [e.provenance in spec.train_on for e in examples]
     groups = [e.group for e in examples]
     report = TrainReport(name=name, n=len(examples), n_trained=sum(trainable))
-    tasks = plan_tasks(groups, spec, folds=folds, final=write)
+    held_sets = model_folds(groups) if folds else []
+    tasks: list[tuple[int, list[str]]] = [(k + 1, held) for k, held in enumerate(held_sets)]
+    if write:
+        tasks.append((0, []))  # the final fit: every trainable row
     verbose = log is not None
     if jobs <= 1:
-        results = [_job(spec, examples, trainable, t, seed, verbose) for t in tasks]
+        results = [_job(spec, examples, trainable, k, held, seed, verbose) for k, held in tasks]
     else:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
             futures = [
-                pool.submit(_job, spec, examples, trainable, t, seed, verbose) for t in tasks
+                pool.submit(_job, spec, examples, trainable, k, held, seed, verbose)
+                for k, held in tasks
             ]
             results = [f.result() for f in futures]
-    done = dict(zip(tasks, results, strict=True))
-
-    def scored(task: Task) -> tuple[list[Example], HeldScores]:
-        result = done[task]
-        assert isinstance(result, HeldScores)
-        return [e for e in examples if e.group in task.scored], result
-
-    say = log or (lambda _: None)
     predicted = np.empty(len(examples), dtype=object)
-    outer = [t for t in tasks if t.fold > 0 and t.inner == 0]
-    for task in outer:
-        inner = [scored(t) for t in tasks if t.fold == task.fold and t.inner > 0]
-        weights = choose_class_weights(spec, inner)
-        rows, scores = scored(task)
-        fold = fold_report(task.fold, list(task.scored), rows, scores, weights, spec)
-        report.folds.append(fold)
-        predicted[np.isin(groups, task.scored)] = fold.predicted
-        say(f"[fold {task.fold}] class weights {weights} (inner CV)")
-    report.class_weights = choose_class_weights(spec, [scored(t) for t in outer])
-    final = next((t for t in tasks if t.fold == 0), None)
-    if final is not None:
-        state = done[final]
-        assert isinstance(state, FinalFit)
-        report.threshold = state.threshold
-        report.weights = _write(name, spec, state, report, seed, out_dir)
+    for (_, held), (fold, final) in zip(tasks, results, strict=True):
+        if fold is not None:
+            report.folds.append(fold)
+            predicted[np.isin(groups, held)] = fold.predicted
+        if final is not None:
+            report.threshold = final[1]
+            report.weights = _write(name, spec, final, seed, examples, report, out_dir)
     if folds:
         report.predicted = [str(p) for p in predicted]
         write_lomo_csv(name, examples, report.predicted, out_dir)
@@ -367,40 +283,40 @@ def _job(
     spec: TrainSpec,
     examples: list[Example],
     trainable: list[bool],
-    task: Task,
+    k: int,
+    held: list[str],
     seed: int,
     verbose: bool,
-) -> HeldScores | FinalFit:
-    """One fit and, unless it is the final one, its probabilities on the rows it held out."""
-    from safetyloop.scoring._trained import cascade_proba
+) -> tuple[FoldReport | None, tuple[dict[str, Any], float, LinearHead] | None]:
+    """One fold (k >= 1: fit without `held`, score `held`) or the final fit (k == 0)."""
 
     def log(message: str) -> None:
         if verbose:
-            where = "final" if task.fold == 0 else f"fold {task.fold}"
-            print(f"[{where}{f'.{task.inner}' if task.inner else ''}] {message}", flush=True)
+            print(f"[{'final' if k == 0 else f'fold {k}'}] {message}", flush=True)
 
-    rows = [
-        e for e, t in zip(examples, trainable, strict=True) if t and e.group not in task.excluded
-    ]
+    rows = [e for e, t in zip(examples, trainable, strict=True) if t and e.group not in held]
     fitted = fit(rows, spec, seed, log)
-    if task.fold == 0:
-        cascade = fitted.cascade
-        return FinalFit(pack(fitted.model.state_dict()), cascade.threshold, cascade.gate)
-    held_rows = [e for e in examples if e.group in task.scored]
-    prompts = [e.prompt for e in held_rows]
-    responses = [e.response for e in held_rows]
-    proba, escalated = cascade_proba(fitted.cascade, prompts, responses)
-    encoder = fitted.cascade.encoder.proba(prompts, responses)
-    log(f"scored {len(held_rows)} held-out rows")
-    return HeldScores(proba, escalated, encoder, fitted.cascade.threshold)
+    if k == 0:
+        state = pack(fitted.model.state_dict())
+        return None, (state, fitted.cascade.threshold, fitted.cascade.gate)
+    held_rows = [e for e in examples if e.group in held]
+    report = fold_report(k, held, held_rows, fitted.cascade, spec)
+    log(
+        "held out: "
+        + "; ".join(
+            f"{a.slice} binary {a.binary:.3f} exact {a.exact:.3f}" for a in report.slices[:3]
+        )
+    )
+    return report, None
 
 
 def _write(
     name: str,
     spec: TrainSpec,
-    final: FinalFit,
-    report: TrainReport,
+    final: tuple[dict[str, Any], float, LinearHead],
     seed: int,
+    examples: Sequence[Example],
+    report: TrainReport,
     out_dir: Path | None,
 ) -> Path:
     """Write the bundle whole (a temporary folder, then a rename) and the metrics."""
@@ -408,10 +324,8 @@ def _write(
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{name}-"))
     try:
-        meta = _meta(spec, final.gate, final.threshold, seed)
-        if report.class_weights is not None:
-            meta["class_weights"] = list(report.class_weights)
-        save_bundle(final.state, spec.settings.layers, staging, meta)
+        state, threshold, gate = final
+        save_bundle(state, spec.settings.layers, staging, _meta(spec, gate, threshold, seed))
         staging.chmod(0o755)
         if target.exists():
             shutil.rmtree(target)
