@@ -11,12 +11,11 @@ from typing import Any
 
 import httpx
 
-from safetyloop._redact import redact, secret_values
+from safetyloop._redact import redact
 from safetyloop.suites import Message
-from safetyloop.targets._openai import CONNECT_TIMEOUT_S, DEFAULT_TIMEOUT_S, _error_for_status
+from safetyloop.targets._http import HttpTarget
 from safetyloop.targets._registry import target_kind
 from safetyloop.targets._target import (
-    DEFAULT_KEY_ENVS,
     GenerateParams,
     Target,
     TargetError,
@@ -28,38 +27,22 @@ DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
 
 
-class AnthropicTarget(Target):
+class AnthropicTarget(HttpTarget):
     """Claude models through the Messages API. The key is read at request time from the
     environment variable `api_key_env` (default ANTHROPIC_API_KEY) and never stored.
 
     System messages become the top-level `system` field; tool results (`tool` messages) become
     `tool_result` blocks of a user turn, consecutive ones merged into one turn as the API wants
-    for parallel calls. 429, 5xx and 529 (overloaded) are retryable, with Retry-After.
+    for parallel calls; with tools, the reply's `tool_calls` are its `tool_use` blocks, in order.
+    429, 5xx and 529 (overloaded) are retryable, with Retry-After.
     """
 
     kind = "anthropic"
     supports_tools = True
+    default_key_env = "ANTHROPIC_API_KEY"
 
     def __init__(self, name: str, params: dict[str, Any]) -> None:
-        self._base_url = str(params.get("base_url", DEFAULT_BASE_URL)).rstrip("/")
-        config = {
-            "model": str(params["model"]),
-            "base_url": redact(self._base_url),
-            "api_key_env": str(params.get("api_key_env", "ANTHROPIC_API_KEY")),
-        }
-        super().__init__(name, config)
-        self.max_concurrency = int(params.get("concurrency", 4))
-        self.timeout_s = float(params.get("timeout_s", DEFAULT_TIMEOUT_S))
-        self._client: httpx.AsyncClient | None = None
-
-    def secrets(self) -> tuple[str, ...]:
-        """The keys from the environment and the password in the base URL, if any."""
-        try:
-            password = httpx.URL(self._base_url).password
-        except httpx.InvalidURL:
-            password = None
-        names = (self.config["api_key_env"], *DEFAULT_KEY_ENVS)
-        return (*secret_values(names), *([password] if password else []))
+        super().__init__(name, params, str(params.get("base_url", DEFAULT_BASE_URL)))
 
     def _headers(self) -> dict[str, str]:
         headers = {"anthropic-version": API_VERSION}
@@ -67,21 +50,6 @@ class AnthropicTarget(Target):
         if key:
             headers["x-api-key"] = key
         return headers
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            timeout = httpx.Timeout(self.timeout_s, connect=min(CONNECT_TIMEOUT_S, self.timeout_s))
-            self._client = httpx.AsyncClient(timeout=timeout)
-        return self._client
-
-    async def generate(self, messages: Sequence[Message], params: GenerateParams) -> TargetResponse:
-        return await self._complete(messages, None, params)
-
-    async def generate_with_tools(
-        self, messages: Sequence[Message], tools: Sequence[ToolSpec], params: GenerateParams
-    ) -> TargetResponse:
-        """Offer `tools`; the reply's `tool_calls` are its `tool_use` blocks, in order."""
-        return await self._complete(messages, tools, params)
 
     async def _complete(
         self,
@@ -102,24 +70,8 @@ class AnthropicTarget(Target):
             body["system"] = system
         if tools:
             body["tools"] = [wire_tool(tool) for tool in tools]
-        try:
-            response = await self._http().post(
-                f"{self._base_url}/v1/messages", json=body, headers=self._headers()
-            )
-        except httpx.TimeoutException as exc:
-            message = redact(str(exc), self.secrets()) or "request timed out"
-            raise TargetError("timeout", message, retryable=True) from exc
-        except httpx.TransportError as exc:
-            message = f"connection failed: {redact(str(exc), self.secrets())}"
-            raise TargetError("server", message, retryable=True) from exc
-        if response.status_code != 200:
-            raise _error_for_status(response, self.secrets())
+        response = await self._post("/v1/messages", body)
         return _parse_message(response, self.secrets())
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
 
 def wire_tool(tool: ToolSpec) -> dict[str, Any]:

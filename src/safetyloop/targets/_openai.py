@@ -5,121 +5,32 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
-from safetyloop._redact import redact, secret_values
+from safetyloop._redact import redact
 from safetyloop.suites import Message
+from safetyloop.targets._http import HttpTarget
 from safetyloop.targets._registry import target_kind
-from safetyloop.targets._target import (
-    DEFAULT_KEY_ENVS,
-    GenerateParams,
-    Target,
-    TargetError,
-    TargetResponse,
-)
+from safetyloop.targets._target import GenerateParams, Target, TargetError, TargetResponse
 from safetyloop.targets._tools import ToolCall, ToolSpec, message_tool_calls, parse_arguments
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-def _error_for_status(response: httpx.Response, secrets: Sequence[str]) -> TargetError:
-    status = response.status_code
-    # a provider may echo the key it refused (or a header) back in its body
-    detail = redact(response.text, secrets)[:300]
-    retry_after = parse_retry_after(response.headers.get("retry-after"))
-    if status == 429:
-        return TargetError(
-            "rate_limit", detail, retryable=True, retry_after=retry_after, status=status
-        )
-    if status >= 500 or status == 408:
-        return TargetError(
-            "server",
-            f"HTTP {status}: {detail}",
-            retryable=True,
-            retry_after=retry_after,
-            status=status,
-        )
-    return TargetError("client", f"HTTP {status}: {detail}", retryable=False, status=status)
-
-
-#: Seconds to wait for a completion (and for connecting) unless `timeout_s` says otherwise.
-DEFAULT_TIMEOUT_S = 120.0
-CONNECT_TIMEOUT_S = 10.0
-
-
-class OpenAITarget(Target):
-    """Chat completions over HTTP. The API key is read from an environment variable at request
-    time and never stored in the configuration (so never in hashes, logs or reports).
-
-    Every request has a read timeout (`timeout_s`, default 120 s): the runner bounds the calls it
-    makes, and this bound holds for any other caller too, so a silent server never hangs one.
-    Like the key, it is not configuration: it changes how long we wait, not what is answered.
-    Credentials in the base URL (`http://user:key@host/v1`) are used for requests but masked in
-    the configuration, and every error is redacted (`safetyloop._redact`) before it is raised.
-    """
+class OpenAITarget(HttpTarget):
+    """Chat completions over HTTP (key, timeouts and masking: `HttpTarget`). With tools, the
+    reply's `tool_calls` are the (possibly parallel) function calls the model asked for."""
 
     kind = "openai"
+    default_key_env = "OPENAI_API_KEY"
+    supports_tools = True
 
     def __init__(self, name: str, params: dict[str, Any]) -> None:
-        self._base_url = str(params["base_url"]).rstrip("/")
-        config = {
-            "model": str(params["model"]),
-            "base_url": redact(self._base_url),
-            "api_key_env": str(params.get("api_key_env", "OPENAI_API_KEY")),
-        }
-        super().__init__(name, config)
-        self.max_concurrency = int(params.get("concurrency", 4))
-        self.timeout_s = float(params.get("timeout_s", DEFAULT_TIMEOUT_S))
-        self._client: httpx.AsyncClient | None = None
-
-    def secrets(self) -> tuple[str, ...]:
-        """The keys from the environment and the password in the base URL, if any."""
-        try:
-            password = httpx.URL(self._base_url).password
-        except httpx.InvalidURL:
-            password = None
-        names = (self.config["api_key_env"], *DEFAULT_KEY_ENVS)
-        return (*secret_values(names), *([password] if password else []))
+        super().__init__(name, params, str(params["base_url"]))
 
     def _headers(self) -> dict[str, str]:
         key = os.environ.get(self.config["api_key_env"])
         return {"Authorization": f"Bearer {key}"} if key else {}
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            timeout = httpx.Timeout(self.timeout_s, connect=min(CONNECT_TIMEOUT_S, self.timeout_s))
-            self._client = httpx.AsyncClient(timeout=timeout)
-        return self._client
-
-    supports_tools = True
-
-    async def generate(self, messages: Sequence[Message], params: GenerateParams) -> TargetResponse:
-        return await self._complete(messages, None, params)
-
-    async def generate_with_tools(
-        self, messages: Sequence[Message], tools: Sequence[ToolSpec], params: GenerateParams
-    ) -> TargetResponse:
-        """Offer `tools` as function tools; the reply's `tool_calls` are the (possibly
-        parallel) calls the model asked for, in its order."""
-        return await self._complete(messages, tools, params)
 
     async def _complete(
         self,
@@ -140,24 +51,8 @@ class OpenAITarget(Target):
             # OpenAI's default with tools, said out loud: llama.cpp's server (llama-cpp-python,
             # chatml-function-calling) ignores the tools unless it is asked for "auto"
             body["tool_choice"] = "auto"
-        try:
-            response = await self._http().post(
-                f"{self._base_url}/chat/completions", json=body, headers=self._headers()
-            )
-        except httpx.TimeoutException as exc:
-            message = redact(str(exc), self.secrets()) or "request timed out"
-            raise TargetError("timeout", message, retryable=True) from exc
-        except httpx.TransportError as exc:
-            message = f"connection failed: {redact(str(exc), self.secrets())}"
-            raise TargetError("server", message, retryable=True) from exc
-        if response.status_code != 200:
-            raise _error_for_status(response, self.secrets())
+        response = await self._post("/chat/completions", body)
         return _parse_completion(response, self.secrets(), tools=tools is not None)
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
 
 def wire_tool(tool: ToolSpec) -> dict[str, Any]:
