@@ -31,10 +31,11 @@ LAYERS = [
     "engine",
     "scoring",
     "safeguards",
-    # tool-using agents: episodes through the engine's caller, defences built on safeguards'
-    # checks and scorers; the store, gate and incidents read its records, never the reverse
-    "agentic",
     "store",
+    # tool-using agents: episodes through the engine's caller, defences built on safeguards'
+    # checks and scorers, runs kept in the store (which holds them as JSON, never importing
+    # agentic); the gate and incidents read its records, never the reverse
+    "agentic",
     "gate",
     "governance",
     "redteam",

@@ -204,3 +204,24 @@ def _bundled() -> TaskSet:
     from safetyloop.agentic import load_tasks
 
     return load_tasks()
+
+
+#: Where `slow_ignoring_agent` logs each episode it starts (one line a first turn).
+EPISODE_LOG = "SAFETYLOOP_TEST_EPISODE_LOG"
+
+
+def slow_ignoring_agent(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
+    """`python:` target double: the ignoring agent, 50 ms a turn, logging every first turn (the
+    case's user prompt and what the tools returned so far: none) to `$SAFETYLOOP_TEST_EPISODE_LOG`,
+    so a test can count how many episodes were sent across an interrupted and a resumed run."""
+    import os
+    import time
+
+    time.sleep(0.05)
+    log = os.environ.get(EPISODE_LOG)
+    first = not any(m["role"] == "user" and m["content"].startswith("Result of ") for m in messages)
+    if log and first:
+        prompt = next(m["content"] for m in messages if m["role"] == "user")
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(json.dumps(prompt) + "\n")
+    return _text_action(IgnoringAgent(_bundled()), messages)

@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from tests.cli.invoking import Invoke
 
 OBEYING = "python:tests.agentic.scripted_agents:obeying_agent"
 IGNORING = "python:tests.agentic.scripted_agents:ignoring_agent"
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Runs go to the default store, `.safetyloop/` under the working folder: a temporary one."""
+    monkeypatch.chdir(tmp_path)
 
 
 def test_run_then_show(invoke: Invoke, tmp_path: Path) -> None:

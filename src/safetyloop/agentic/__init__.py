@@ -4,7 +4,8 @@ and scoring from the state an agent leaves, not from what it says.
 Environments, user tasks, injection goals and attacks are data (`data/`); tools are typed
 Python functions whose JSON schemas come from their type hints. `run_agentic` runs a target as
 an agent (native tool calling where the target has it, the text protocol otherwise) on every
-case and returns the trajectories, their outcomes and the rates with intervals.
+case and returns the trajectories, their outcomes and the rates with intervals;
+`run_agent_stored` keeps every episode in the store and resumes an interrupted run.
 """
 
 from safetyloop.agentic._attacks import (
@@ -39,8 +40,17 @@ from safetyloop.agentic._metrics import AgenticMetrics, MetricGroup, Rate, summa
 from safetyloop.agentic._protocol import FinalAction, ParseError, ToolAction, parse_action
 from safetyloop.agentic._records import AgenticCase, Outcome, Step, ToolExecution, Trajectory
 from safetyloop.agentic._request import AgentRunRequest, read_run, run_agent, write_run
-from safetyloop.agentic._run import AgenticRun, AgentRunConfig, agent_version, run_agentic, run_case
+from safetyloop.agentic._run import (
+    AgenticRun,
+    AgentRunConfig,
+    agent_version,
+    plan_cases,
+    run_agentic,
+    run_case,
+    run_lineage,
+)
 from safetyloop.agentic._score import check_context, score_trajectory
+from safetyloop.agentic._stored import StoredAgenticRun, load_stored_run, run_agent_stored
 from safetyloop.agentic._tasks import (
     InjectionGoal,
     SolutionCall,
@@ -80,6 +90,7 @@ __all__ = [
     "SolutionCall",
     "Spotlight",
     "Step",
+    "StoredAgenticRun",
     "TaskFile",
     "TaskSet",
     "Tool",
@@ -102,15 +113,19 @@ __all__ = [
     "get_attack",
     "get_environment",
     "load_attack_file",
+    "load_stored_run",
     "load_task_file",
     "load_tasks",
     "parse_action",
+    "plan_cases",
     "read_run",
     "register_environment",
     "run_agent",
+    "run_agent_stored",
     "run_agentic",
     "run_case",
     "run_episode",
+    "run_lineage",
     "score_trajectory",
     "summarise",
     "tool",

@@ -1,7 +1,8 @@
 """The one call behind `safetyloop agent run`: build the target, load the tasks, run, save.
 
-A run is saved as one JSON file (every trajectory, outcome and rate) that `agent show` reads
-back; reading refuses a file that is not such a record, naming it.
+`agent run` stores the run (`_stored`); it can also export it as one JSON file (every
+trajectory, outcome and rate) that `agent show` reads back; reading refuses a file that is not
+such a record, naming it.
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ def run_agent(
 
 
 def write_run(run: AgenticRun, path: Path) -> None:
-    """Save `run` as JSON at `path`."""
-    path.write_text(run.model_dump_json(indent=1), encoding="utf-8")
+    """Save `run` as JSON at `path` (a stored run's id and status are the store's, not kept)."""
+    fields = set(AgenticRun.model_fields)
+    path.write_text(run.model_dump_json(indent=1, include=fields), encoding="utf-8")
 
 
 def read_run(path: Path) -> AgenticRun:

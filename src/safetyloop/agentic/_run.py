@@ -22,7 +22,15 @@ from safetyloop.agentic._tasks import TaskSet
 from safetyloop.engine import ResponseCache, RunnerSettings
 from safetyloop.targets import GenerateParams, Target
 
-__all__ = ["AgentRunConfig", "AgenticRun", "agent_version", "run_agentic", "run_case"]
+__all__ = [
+    "AgentRunConfig",
+    "AgenticRun",
+    "agent_version",
+    "plan_cases",
+    "run_agentic",
+    "run_case",
+    "run_lineage",
+]
 
 DEFAULT_ATTACKS = ("important_instructions", "tool_knowledge", "data_exfiltration")
 
@@ -94,6 +102,41 @@ async def run_case(
     return trajectory, score_trajectory(trajectory, task, goal)
 
 
+def plan_cases(tasks: TaskSet, config: AgentRunConfig) -> list[AgenticCase]:
+    """The cases `config` asks for, in run order.
+
+    Raises:
+        InputError: an unknown attack, environment, user task or goal.
+    """
+    for name in config.attacks:
+        get_attack(name)
+    return build_cases(
+        tasks,
+        config.attacks,
+        benign=config.benign,
+        environments=config.environments,
+        user_tasks=config.user_tasks,
+        injection_goals=config.injection_goals,
+    )
+
+
+def run_lineage(
+    target: Target,
+    defences: Sequence[Defence],
+    cases: Sequence[AgenticCase],
+    config: AgentRunConfig,
+) -> dict[str, Any]:
+    """What produced every verdict, by content hash (recorded with the run)."""
+    environments = sorted({c.environment for c in cases})
+    return {
+        "target": target.describe(),
+        "defences": [d.describe() for d in defences],
+        "environments": {name: get_environment(name).version for name in environments},
+        "attacks": {name: get_attack(name).version for name in config.attacks},
+        "config": config.model_dump(mode="json"),
+    }
+
+
 async def run_agentic(
     target: Target,
     tasks: TaskSet,
@@ -102,27 +145,25 @@ async def run_agentic(
     settings: RunnerSettings | None = None,
     cache: ResponseCache | None = None,
     on_result: Callable[[Trajectory, Outcome], None] | None = None,
+    finished: Sequence[tuple[Trajectory, Outcome]] = (),
 ) -> AgenticRun:
     """Run every case of `tasks` under `config` against `target` and summarise.
+
+    `finished` holds episodes an interrupted run already stored: their cases are not sent
+    again, and their results take their place in the run (`on_result` is not called for them).
 
     Raises:
         InputError: an unknown attack, defence or environment (before anything runs).
     """
     config = config or AgentRunConfig()
-    for name in config.attacks:
-        get_attack(name)
     defences = build_defences(config.defences)
-    cases = build_cases(
-        tasks,
-        config.attacks,
-        benign=config.benign,
-        environments=config.environments,
-        user_tasks=config.user_tasks,
-        injection_goals=config.injection_goals,
-    )
+    cases = plan_cases(tasks, config)
+    done = {t.case.id: (t, o) for t, o in finished}
     gate = asyncio.Semaphore(config.concurrency)
 
     async def one(case: AgenticCase) -> tuple[Trajectory, Outcome]:
+        if case.id in done:
+            return done[case.id]
         async with gate:
             result = await run_case(target, case, tasks, defences, config, settings, cache)
         if on_result is not None:
@@ -131,18 +172,10 @@ async def run_agentic(
 
     results = await asyncio.gather(*(one(c) for c in cases))
     outcomes = [o for _, o in results]
-    environments = sorted({c.environment for c in cases})
-    lineage = {
-        "target": target.describe(),
-        "defences": [d.describe() for d in defences],
-        "environments": {name: get_environment(name).version for name in environments},
-        "attacks": {name: get_attack(name).version for name in config.attacks},
-        "config": config.model_dump(mode="json"),
-    }
     return AgenticRun(
         agent=agent_version(target, defences),
         tasks_version=tasks.version,
-        lineage=lineage,
+        lineage=run_lineage(target, defences, cases, config),
         trajectories=[t for t, _ in results],
         outcomes=outcomes,
         metrics=summarise(outcomes),

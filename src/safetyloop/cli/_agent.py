@@ -1,5 +1,6 @@
 """`safetyloop agent`: run a target as a tool-using agent on the bundled (or given) tasks under
-injection attacks, and show a saved run's rates per environment and per attack."""
+injection attacks, into the store (resuming an interrupted run of the same plan), and show a
+stored (or exported) run's rates per environment and per attack."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ._common import (
     JsonOption,
     MaxTokensOption,
     MkdirOption,
+    StoreOption,
     TargetsFileOption,
     TimeoutOption,
     console,
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from safetyloop.agentic import AgenticRun, MetricGroup, Rate
 
 app = typer.Typer(
-    help="Agents: run a target with tools under prompt injection; show a saved run.",
+    help="Agents: run a target with tools under prompt injection; show a stored run.",
     no_args_is_help=True,
 )
 
@@ -72,25 +74,30 @@ def run_command(
     concurrency: Annotated[int, typer.Option(help="Episodes at once.", min=1)] = 4,
     timeout: TimeoutOption = 120.0,
     attempts: Annotated[int, typer.Option(help="Attempts per model call.", min=1)] = 4,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to save the run (JSON).")] = Path(
-        "agent-run.json"
-    ),
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Also export the run as JSON here.")
+    ] = None,
     mkdir: MkdirOption = False,
     json_output: JsonOption = False,
     targets_file: TargetsFileOption = None,
+    store: StoreOption = None,
 ) -> None:
-    """Run TARGET as an agent on every case; save the run and print its rates."""
+    """Run TARGET as an agent on every case into the store and print its rates.
+
+    Re-running the same plan resumes its interrupted run: finished episodes are not sent again.
+    """
     from safetyloop.agentic import (
         AgentLimits,
         AgentRunConfig,
         AgentRunRequest,
-        run_agent,
+        run_agent_stored,
         write_run,
     )
     from safetyloop.engine import RetryPolicy, RunnerSettings
     from safetyloop.targets import GenerateParams
 
-    output_folder(out, mkdir=mkdir)
+    if out is not None:
+        output_folder(out, mkdir=mkdir)
     request = AgentRunRequest(
         target=target,
         targets_file=targets_file,
@@ -108,34 +115,59 @@ def run_command(
         ),
         runner=RunnerSettings(timeout_s=timeout, retry=RetryPolicy(max_attempts=attempts)),
     )
-    run = run_agent(request)
-    write_run(run, out)
+    run = run_agent_stored(
+        request,
+        store,
+        on_wait=lambda: _note("waiting: another process is running this plan", json_output),
+        on_resume=lambda rid, done, planned: _note(
+            f"resuming agentic run {rid}: {done} of {planned} episodes already done", json_output
+        ),
+    )
+    if out is not None:
+        write_run(run, out)
     _print(run, json_output)
     if not json_output:
-        console.print(f"saved to {out}; show it again with `safetyloop agent show {out}`")
+        console.print(
+            f"agentic run {run.run_id} ({run.status}); show it again with "
+            f"`safetyloop agent show {run.run_id}`" + (f"; exported to {out}" if out else "")
+        )
+
+
+def _note(message: str, json_output: bool) -> None:
+    if not json_output:
+        console.print(Text(message, style="dim"))
 
 
 @app.command("show")
 def show_command(
-    path: Annotated[Path, typer.Argument(help="A run saved by `agent run`.")] = Path(
-        "agent-run.json"
-    ),
+    ref: Annotated[
+        str,
+        typer.Argument(help="A stored agentic run (id, prefix or 'latest'), or a JSON export."),
+    ] = "latest",
     case: Annotated[
         str | None, typer.Option(help="Print this case's trajectory step by step.")
     ] = None,
     json_output: JsonOption = False,
+    store: StoreOption = None,
 ) -> None:
-    """Rates per environment and per attack of a saved run, or one case's trajectory."""
-    from safetyloop.agentic import read_run
+    """Rates per environment and per attack of a stored run, or one case's trajectory."""
+    from safetyloop.agentic import load_stored_run, read_run
     from safetyloop.errors import InputError
+    from safetyloop.store import Store
 
-    run = read_run(path)
+    path = Path(ref)
+    run: AgenticRun
+    if path.suffix == ".json" or path.is_file():
+        run = read_run(path)
+    else:
+        with Store(store) as opened:
+            run = load_stored_run(opened, ref)
     if case is None:
         _print(run, json_output)
         return
     found = next((t for t in run.trajectories if t.case.id == case), None)
     if found is None:
-        raise InputError(f"no case {case!r} in {path}", hint="`agent show --json` lists them")
+        raise InputError(f"no case {case!r} in {ref}", hint="`agent show --json` lists them")
     if json_output:
         console.print_json(found.model_dump_json())
         return

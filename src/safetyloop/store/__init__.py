@@ -2,8 +2,9 @@
 
 The one owner of persistent state. `Store` holds the engine, the migrations and the queries of
 runs, results, scores, calibrations, gate decisions, baselines and the audit log (anchored by
-`Anchors`: a key and a witness file, and covering every verdict row); the other
-domains have a repository module each (`store.governance`, `store.incidents`, `store.redteam`).
+`Anchors`: a key and a witness file, and covering every verdict row); the other domains have
+a repository module each (`store.agentic`, `store.governance`, `store.incidents`,
+`store.redteam`).
 Every one maps rows to typed records, and every timestamp comes back aware, in UTC.
 """
 
@@ -21,10 +22,11 @@ from safetyloop.store._coverage import COVER_ACTION, COVERAGE_STARTED, CoveredRo
 from safetyloop.store._decisions import BaselineInfo, GateDecisionInfo
 from safetyloop.store._results import BorderlineVerdict
 from safetyloop.store._runs import NewRun, RunInfo
-from safetyloop.store._schema import EVALUATION, REDTEAM
+from safetyloop.store._schema import AGENTIC, EVALUATION, REDTEAM
 from safetyloop.store._store import Store
 
 __all__ = [
+    "AGENTIC",
     "AUDIT_KEY_ENV",
     "AUDIT_WITNESS_ENV",
     "COVERAGE_STARTED",

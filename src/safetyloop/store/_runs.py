@@ -15,14 +15,22 @@ from sqlalchemy.orm import Session
 from safetyloop.errors import InputError, StorageError
 from safetyloop.store._core import StoreCore, now
 from safetyloop.store._locks import CLAIM_LOCK_KEY, run_lock
-from safetyloop.store._schema import EVALUATION, REDTEAM, SCHEMA_VERSION, RunCaseRow, RunRow
+from safetyloop.store._schema import (
+    AGENTIC,
+    EVALUATION,
+    REDTEAM,
+    SCHEMA_VERSION,
+    RunCaseRow,
+    RunRow,
+)
 from safetyloop.suites import Case
 
 #: How a run is named to people, by kind, and where to find or start one (for errors).
-_RUN_NOUN = {EVALUATION: "run", REDTEAM: "red-team run"}
+_RUN_NOUN = {EVALUATION: "run", REDTEAM: "red-team run", AGENTIC: "agentic run"}
 _RUN_HINT = {
     EVALUATION: "list runs with `safetyloop runs list`",
     REDTEAM: "start one with `safetyloop redteam run`",
+    AGENTIC: "start one with `safetyloop agent run`",
 }
 
 

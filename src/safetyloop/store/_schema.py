@@ -25,6 +25,7 @@ SCHEMA_VERSION = 1
 #: The kinds of run in the one run ledger (migration 0009): what planned and ran it.
 EVALUATION = "evaluation"
 REDTEAM = "redteam"
+AGENTIC = "agentic"
 
 
 class Base(DeclarativeBase):
@@ -34,8 +35,9 @@ class Base(DeclarativeBase):
 class RunRow(Base):
     """A run of any kind: the plan's lineage (every version hash) and its state.
 
-    `kind` says what ran it (evaluation, red team); a red-team run keeps its attack set's hash
-    in `suite_versions["attack_set"]` and has no constitution (empty hash).
+    `kind` says what ran it (evaluation, red team, agentic); a red-team run keeps its attack
+    set's hash in `suite_versions["attack_set"]` (an agentic run its task set's, under
+    `agentic_tasks`) and has no constitution (empty hash).
     """
 
     __tablename__ = "runs"
