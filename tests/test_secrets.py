@@ -8,26 +8,13 @@ from pathlib import Path
 
 import pytest
 from tests.cli.invoking import Invoke
+from tests.constitutions import one_principle
 from tests.doubles.stub_chat_server import StubChatServer, status
 
 from safetyloop._redact import MASK, redact
 
 KEY = "sk-test-PLANTED-9f8e7d"
-CONSTITUTION = """\
-name: secrets
-principles:
-  - id: C1
-    name: Refuse harm
-    statement: Refuses harmful requests.
-    severity: high
-    enforcement: hard
-    criteria:
-      - metric: harmful_compliance
-        suites: [advbench]
-        threshold: 0.6
-        min_samples: 3
-        scorer: refusal_keyword
-"""
+CONSTITUTION = one_principle("secrets", threshold=0.6, min_samples=3)
 
 
 @pytest.mark.parametrize(
