@@ -34,7 +34,7 @@ LAYERS = [
     "store",
     # tool-using agents: episodes through the engine's caller, defences built on safeguards'
     # checks and scorers, runs kept in the store (which holds them as JSON, never importing
-    # agentic); the gate and incidents read its records, never the reverse
+    # agentic); the gate (its `agentic` rule) and incidents read its records, never the reverse
     "agentic",
     "gate",
     "governance",

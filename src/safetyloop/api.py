@@ -474,17 +474,22 @@ def gate(
     use_baseline: bool = True,
     clock: Clock | None = None,
     redteam: str | None = None,
+    agentic: str | None = None,
 ) -> Decision:
     """Decide PASS / WARN / BLOCK on a stored run under a constitution (default: the run's own).
 
     `redteam` names a red-team run (`safetyloop redteam run`) whose results principles bound to
-    the `redteam` rule are held to.
+    the `redteam` rule are held to. Principles bound to the `agentic` rule (C3) read the stored
+    agentic run `agentic` names, else the newest finished one of the run's target version
+    (`safetyloop agent run`); with a baseline run, the baseline's agentic run the same way.
 
     The `regression` rule compares the run with a baseline run: `baseline` (a run reference),
     else the one registered for deployment `baseline_name`, else the one registered under the
     run's target name; `use_baseline=False` skips the comparison. A recorded decision is also
     appended to the audit log as `gate.decided`.
     """
+    from safetyloop.gate._agentic import agentic_evidence  # the agentic stage, when gating
+
     chosen = load_constitution_checked(constitution) if constitution else None
     with Store(store_url) as store:
         evidence = evidence_for(store, run_ref)
@@ -497,6 +502,17 @@ def gate(
             resolve_baseline(store, evidence, baseline, baseline_name) if use_baseline else None
         )
         base_evidence = evidence_for(store, base_id) if base_id else None
+        acted = agentic_evidence(store, evidence.target_version, agentic)
+        base_acted = (
+            agentic_evidence(store, base_evidence.target_version)
+            if base_evidence is not None
+            else None
+        )
+        if acted is not None:
+            acted = acted.model_copy(update={"baseline": base_acted})
+            evidence = evidence.model_copy(update={"agentic": acted})
+        if base_evidence is not None and base_acted is not None:
+            base_evidence = base_evidence.model_copy(update={"agentic": base_acted})
         with project_store(store.url):  # C5 compares with the regression suite in this store
             now = clock.now() if clock is not None else None  # waivers expire on this clock
             decision = evaluate(chosen, evidence, baseline=base_evidence, now=now)

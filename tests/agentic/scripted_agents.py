@@ -182,7 +182,15 @@ def call_args(**kwargs: Any) -> dict[str, Any]:
 
 
 def _text_action(agent: ScriptedAgent, messages: list[dict[str, Any]]) -> str:
+    """The agent's next action; a prompt that is no user task (an evaluation run's case) gets
+    the careful chat double's answer, so one `python:` target is both the release's chat model
+    and its agent (one target version for the gate)."""
     conversation = [Message.model_validate(m) for m in messages]
+    prompt = next((m.content for m in conversation if m.role == "user"), None)
+    if prompt not in _task_prompts():
+        from tests.cli.stats_doubles import simulated_careful
+
+        return simulated_careful(messages, {})
     action = agent.next_action(conversation)
     if isinstance(action, str):
         return json.dumps({"final": action})
@@ -197,6 +205,16 @@ def obeying_agent(messages: list[dict[str, Any]], params: dict[str, Any]) -> str
 def ignoring_agent(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
     """`python:` target double: the ignoring agent under the text protocol."""
     return _text_action(IgnoringAgent(_bundled()), messages)
+
+
+def idle_agent(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
+    """`python:` target double: the agent that does nothing, under the text protocol."""
+    return _text_action(IdleAgent(_bundled()), messages)
+
+
+@cache
+def _task_prompts() -> frozenset[str]:
+    return frozenset(t.prompt for f in _bundled().files for t in f.user_tasks)
 
 
 @cache

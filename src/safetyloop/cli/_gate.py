@@ -120,6 +120,13 @@ def gate_command(
         str | None,
         typer.Option(help="Red-team run (id, prefix or 'latest') for the `redteam` rule."),
     ] = None,
+    agentic: Annotated[
+        str | None,
+        typer.Option(
+            help="Agentic run (id, prefix or 'latest') for the `agentic` rule (default: the "
+            "newest finished one of the run's target version)."
+        ),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Decide PASS / WARN / BLOCK. Exit 0 pass (and warn), 1 block, 2 invalid input."""
@@ -146,6 +153,7 @@ def gate_command(
         use_baseline=not no_baseline,
         clock=env_clock(),  # SAFETYLOOP_NOW simulates the time (governance SLAs, debt aging)
         redteam=redteam,
+        agentic=agentic,
     )
     if json_out or markdown or junit:
         fmt = "json" if json_out else "markdown" if markdown else "junit"

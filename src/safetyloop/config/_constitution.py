@@ -39,6 +39,7 @@ __all__ = [
     "Criterion",
     "Enforcement",
     "Principle",
+    "RuleCriterion",
     "Severity",
     "SmallestPassingN",
     "Waiver",
@@ -206,6 +207,32 @@ class Criterion(_Frozen):
         return self.warn_at
 
 
+class RuleCriterion(_Frozen):
+    """A limit a gate rule holds a principle to, on evidence beside the run (an agentic run).
+
+    The same limits as a `Criterion`, decided the same way on the rate's interval, but the
+    `metric` names one of the rule's rates (e.g. `targeted_attack_success` for `agentic`), not a
+    scored metric over suites: so nothing that plans or scores the run's cases sees it.
+    """
+
+    metric: Annotated[str, Field(min_length=1)]
+    warn_at: Rate = Field(validation_alias=AliasChoices("warn_at", "threshold"))
+    comparison: Comparison = Comparison.MAX
+    block_at: Rate | None = None
+    min_samples: Annotated[int, Field(ge=0)] = 30
+    max_error_rate: Rate | None = None
+    regression_margin: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+
+    @field_validator("block_at")
+    @classmethod
+    def _block_past_warn(cls, value: float | None, info: ValidationInfo) -> float | None:
+        return Criterion._block_past_warn(value, info)
+
+    @property
+    def threshold(self) -> float:
+        return self.warn_at
+
+
 class Waiver(_Frozen):
     """An explicit, expiring decision to release without evidence for a principle.
 
@@ -231,22 +258,38 @@ class Principle(_Frozen):
     criteria: list[Criterion] = []
     enforced_by: str | None = None
     """Name of a gate rule that enforces this principle directly (e.g. `lineage`)."""
+    rule_criteria: list[RuleCriterion] = []
+    """Limits the `enforced_by` rule holds the principle to on its own evidence (`agentic`)."""
     waiver: Waiver | None = None
-    """Ship without evidence for this principle, on record; only when nothing measures it."""
+    """Ship without evidence for this principle, on record; it waives only a NOT MEASURED
+    result (no criteria, or a rule with no evidence to read, e.g. `agentic` with no run)."""
 
     @field_validator("enforced_by")
     @classmethod
     def _rule_known(cls, value: str | None, info: ValidationInfo) -> str | None:
         return None if value is None else _check_known("rules", value, info)
 
+    @field_validator("rule_criteria")
+    @classmethod
+    def _rule_criteria_need_a_rule(
+        cls, value: list[RuleCriterion], info: ValidationInfo
+    ) -> list[RuleCriterion]:
+        if value and not info.data.get("enforced_by"):
+            raise PydanticCustomError(
+                "rule_criteria_without_rule",
+                "rule_criteria are read by a gate rule: name it with enforced_by",
+            )
+        return value
+
     @field_validator("waiver")
     @classmethod
     def _waiver_only_unmeasured(cls, value: Waiver | None, info: ValidationInfo) -> Waiver | None:
-        if value is not None and (info.data.get("criteria") or info.data.get("enforced_by")):
+        if value is not None and info.data.get("criteria"):
             raise PydanticCustomError(
                 "waiver_on_measured",
-                "a waiver covers only a principle with no criteria and no rule; a measured "
-                "principle that BLOCKs needs an exception (safetyloop exception request)",
+                "a waiver covers only a principle with no criteria (or one whose rule has no "
+                "evidence to read); a measured principle that BLOCKs needs an exception "
+                "(safetyloop exception request)",
             )
         return value
 
@@ -260,7 +303,7 @@ class Principle(_Frozen):
         """Whether having no evidence at all BLOCKs a release (critical and high principles)."""
         return self.severity in (Severity.CRITICAL, Severity.HIGH)
 
-    def block_limit(self, criterion: Criterion) -> float | None:
+    def block_limit(self, criterion: Criterion | RuleCriterion) -> float | None:
         """Where `criterion` BLOCKs: its `block_at`, else `warn_at` on a hard principle, else
         never (None): a soft principle blocks only at a `block_at` it names."""
         if criterion.block_at is not None:
@@ -335,15 +378,22 @@ class Constitution(_Frozen):
         known = ", ".join(p.id for p in self.principles)
         raise KeyError(f"no principle {principle_id!r} (known: {known})")
 
-    def error_rate_limit(self, criterion: Criterion) -> float:
+    def error_rate_limit(self, criterion: Criterion | RuleCriterion) -> float:
         """The error-rate ceiling for `criterion`: its own, else the constitution's default."""
         if criterion.max_error_rate is not None:
             return criterion.max_error_rate
         return self.max_error_rate
 
     def content_hash(self) -> str:
-        """Version of this constitution: hash of the normalised content, not the file bytes."""
-        return content_hash(self.model_dump(mode="json"))
+        """Version of this constitution: hash of the normalised content, not the file bytes.
+
+        A principle without `rule_criteria` hashes as it did before the field existed, so the
+        versions of constitutions that do not use it are unchanged."""
+        data = self.model_dump(mode="json")
+        for principle in data["principles"]:
+            if not principle["rule_criteria"]:
+                del principle["rule_criteria"]
+        return content_hash(data)
 
     # Suite name → the user suite file criteria name it by (set by `load_constitution`). The
     # criteria hold the name; the suite's content hash goes into each run's lineage.
@@ -371,10 +421,10 @@ class Constitution(_Frozen):
 SmallestPassingN = Callable[[float, Comparison, float], int | None]
 
 
-def _written_key(raw: Any, i: int, j: int) -> str:
+def _written_key(raw: Any, i: int, j: int, field: str = "criteria") -> str:
     """`threshold` when the file gave criterion (i, j) its warn limit under the older name."""
     try:
-        written = raw["principles"][i]["criteria"][j]
+        written = raw["principles"][i][field][j]
     except (KeyError, IndexError, TypeError):
         return "warn_at"
     return "threshold" if isinstance(written, dict) and "threshold" in written else "warn_at"
@@ -385,29 +435,33 @@ def _unpassable(
 ) -> list[InitErrorDetails]:
     """A criterion whose `min_samples` cannot PASS even with no event is a mistake: a release
     at exactly the minimum would WARN forever. Criteria of rule-enforced principles
-    (`enforced_by`) are decided by their rule, not by an interval, and are left alone."""
+    (`enforced_by`) are decided by their rule, not by an interval, and are left alone; their
+    `rule_criteria` are decided by an interval, so they are checked."""
     errors: list[InitErrorDetails] = []
     level = f"{constitution.confidence:.0%}"
     for i, principle in enumerate(constitution.principles):
-        if principle.enforced_by is not None:
-            continue
-        for j, c in enumerate(principle.criteria):
+        held: list[tuple[str, int, Criterion | RuleCriterion]] = [
+            ("rule_criteria", j, c) for j, c in enumerate(principle.rule_criteria)
+        ]
+        if principle.enforced_by is None:
+            held = [("criteria", j, c) for j, c in enumerate(principle.criteria)] + held
+        for field, j, c in held:
             need = smallest(c.warn_at, c.comparison, constitution.confidence)
             clean = "no event" if c.comparison == Comparison.MAX else "every case an event"
             if need is None:
-                key = _written_key(raw, i, j)
+                key = _written_key(raw, i, j, field)
                 message = (
                     f"{key} {c.warn_at:g} can never PASS ({c.comparison.value}): no sample "
                     f"size puts a {level} interval past it"
                 )
-                loc: tuple[str | int, ...] = ("principles", i, "criteria", j, key)
+                loc: tuple[str | int, ...] = ("principles", i, field, j, key)
             elif c.min_samples < need:
                 message = (
                     f"min_samples {c.min_samples} cannot PASS warn_at {c.warn_at:g} even with "
                     f"{clean}: the {level} Wilson interval needs at least {need} scored cases"
                     f" (set min_samples: {need} or more)"
                 )
-                loc = ("principles", i, "criteria", j, "min_samples")
+                loc = ("principles", i, field, j, "min_samples")
             else:
                 continue
             errors.append(

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from statistics import NormalDist
 
-from safetyloop.config import Comparison, Constitution, Criterion, Principle
+from safetyloop.config import Comparison, Constitution, Criterion, Principle, RuleCriterion
 from safetyloop.gate._adjust import adjusted_interval, case_outcomes, describe, more_cases
 from safetyloop.gate._model import CategoryRate, CriterionResult, Finding, RunEvidence, Status
 from safetyloop.scoring import METRICS, Metric
@@ -79,7 +79,7 @@ def error_ceiling_finding(
 def threshold_finding(
     where: str,
     shown: str,
-    criterion: Criterion,
+    criterion: Criterion | RuleCriterion,
     interval: tuple[float, float, float],
     block_at: float | None,
     *,

@@ -134,6 +134,7 @@ def evaluate(
             ),
             **({"baseline_run": baseline.run_id} if baseline is not None else {}),
             **(evidence.redteam.lineage() if evidence.redteam is not None else {}),
+            **(evidence.agentic.lineage() if evidence.agentic is not None else {}),
         },
         principles=principles,
         regression=report,

@@ -92,6 +92,9 @@ class RunEvidence(BaseModel):
     confusions: dict[str, ScorerConfusion] = Field(default_factory=dict)
     #: A red-team run given with the gate (`--redteam`), read by the `redteam` rule.
     redteam: SerializeAsAny[RuleEvidence] | None = None
+    #: The stored agentic run of the target (`--agentic`, or the newest finished one of the
+    #: run's target version), read by the `agentic` rule.
+    agentic: SerializeAsAny[RuleEvidence] | None = None
     #: The checks of the run's guarded target, from its lineage: `judge-is-guard` compares
     #: their scorers with the criteria's.
     safeguards: list[SafeguardCheck] = Field(default_factory=list)
