@@ -55,8 +55,16 @@ def test_a_run_is_stored_and_shown_from_the_store(invoke: Invoke, tmp_path: Path
     assert missing.code == 2 and "no agentic run 'nope'" in missing.err
 
 
-def test_an_episode_is_finished_once(tmp_path: Path) -> None:
-    with Store(_store(tmp_path)) as store:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return _store(tmp_path)
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+def test_an_episode_is_finished_once(any_store: str) -> None:
+    with Store(any_store) as store:
         run, created = db.claim_run(
             store, plan_hash="p", target_name="t", target_version="v", tasks_version="k", lineage={}
         )
