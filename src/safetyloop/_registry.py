@@ -206,3 +206,14 @@ def callables(what: str) -> Callable[[str, object], Callable[..., Any]]:
         return loaded
 
     return accept
+
+
+def instances_of(cls: type[T], what: str) -> Callable[[str, object], T]:
+    """An `accept` for registries of objects of one type: a plugin must publish an instance."""
+
+    def accept(name: str, loaded: object) -> T:
+        if not isinstance(loaded, cls):
+            raise TypeError(f"{loaded!r} is not {what}")
+        return loaded
+
+    return accept

@@ -11,18 +11,10 @@ The format constrains the call's arguments to the tool's JSON schema with a gram
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
-from tests.integration.test_openai_llama_server import (
-    _free_port,
-    _model_file,
-    _stop,
-    _wait_until_ready,
-)
+from tests.integration.test_openai_llama_server import serving
 
 from safetyloop.suites import Message
 from safetyloop.targets import GenerateParams, TargetResponse, ToolSpec
@@ -46,33 +38,9 @@ QUESTION = Message(role="user", content="What is the weather in Paris? Use the g
 @pytest.fixture(scope="module")
 def tool_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """llama.cpp's server with a tool-calling chat format; the base URL, stopped afterwards."""
-    port = _free_port()
     log = tmp_path_factory.mktemp("llama-tools") / "server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "llama_cpp.server",
-        "--model",
-        str(_model_file()),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--n_threads",
-        "2",
-        "--chat_format",
-        "chatml-function-calling",
-    ]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ}
-        )
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        _wait_until_ready(process, base_url, log)
+    with serving(log, "--chat_format", "chatml-function-calling") as base_url:
         yield f"{base_url}/v1"
-    finally:
-        _stop(process)
 
 
 def _ask(base_url: str, messages: list[Message]) -> TargetResponse:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,24 +101,24 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=15)
 
 
-@pytest.fixture(scope="module")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
-    """Start the real llama.cpp server on a free loopback port; stop it whatever happens."""
-    model = _model_file()
+@contextmanager
+def serving(log: Path, *options: str) -> Iterator[str]:
+    """The real llama.cpp server on a free loopback port with the SmolLM2 GGUF (and `options`);
+    its base URL once it answers, stopped whatever happens."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
     command = [
         sys.executable,
         "-m",
         "llama_cpp.server",
         "--model",
-        str(model),
+        str(_model_file()),
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
         "--n_threads",
         "2",
+        *options,
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # request log lines reach the file at once
     with log.open("wb") as sink:
@@ -125,9 +126,17 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
     try:
         base_url = f"http://127.0.0.1:{port}"
         _wait_until_ready(process, base_url, log)
-        yield LlamaServer(base_url=base_url, log=log)
+        yield base_url
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """Start the real llama.cpp server on a free loopback port; stop it whatever happens."""
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with serving(log) as base_url:
+        yield LlamaServer(base_url=base_url, log=log)
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from safetyloop._hashing import content_hash
-from safetyloop._registry import Registry
+from safetyloop._registry import Registry, instances_of
 from safetyloop.agentic._tasks import InjectionGoal
 from safetyloop.config import load_model
 
@@ -92,18 +92,12 @@ def load_attack_file(path: Path) -> list[Attack]:
     return load_model(path, AttackFile).attacks
 
 
-def _accept(name: str, loaded: object) -> Attack:
-    if not isinstance(loaded, Attack):
-        raise TypeError(f"{loaded!r} is not an Attack")
-    return loaded
-
-
 #: Every attack by name: the bundled ones, and plugins' `Attack` objects.
 ATTACKS: Registry[Attack] = Registry(
     "attack",
     "safetyloop.agentic_attacks",
     builtins=("safetyloop.agentic._bundled",),
-    accept=_accept,
+    accept=instances_of(Attack, "an Attack"),
 )
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 
 from safetyloop._hashing import content_hash
-from safetyloop._registry import Registry
+from safetyloop._registry import Registry, instances_of
 from safetyloop.agentic._tools import Tool
 from safetyloop.config import load_yaml
 from safetyloop.errors import ConfigError, InputError
@@ -137,18 +137,12 @@ def render(result: Any) -> str:
     return to_json(result).decode()
 
 
-def _accept(name: str, loaded: object) -> Environment:
-    if not isinstance(loaded, Environment):
-        raise TypeError(f"{loaded!r} is not an Environment")
-    return loaded
-
-
 #: Every environment by name; plugins publish `Environment` objects under this group.
 ENVIRONMENTS: Registry[Environment] = Registry(
     "environment",
     "safetyloop.environments",
     builtins=("safetyloop.agentic._builtin",),
-    accept=_accept,
+    accept=instances_of(Environment, "an Environment"),
 )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from safetyloop._registry import Registry
+from safetyloop._registry import Registry, callables
 from safetyloop.suites import Case
 
 if TYPE_CHECKING:
@@ -30,15 +30,11 @@ ANSWERED_BY = "answered_by"
 CaseAnswerer = Callable[["Target", Case, "GenerateParams"], Awaitable["TargetResponse"]]
 
 
-def _accept(name: str, loaded: object) -> CaseAnswerer:
-    if not callable(loaded):
-        raise TypeError(f"{loaded!r} is not a case answerer (a coroutine function)")
-    return loaded
-
-
 #: Answerers by name (plugins only: the built-in one is the agentic package's entry point).
 CASE_ANSWERERS: Registry[CaseAnswerer] = Registry(
-    "case answerer", "safetyloop.case_answerers", accept=_accept
+    "case answerer",
+    "safetyloop.case_answerers",
+    accept=callables("a case answerer (a coroutine function)"),
 )
 
 
