@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
+from safetyloop.errors import ConfigError
 from safetyloop.incidents import Incident, load_incident
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "incidents"
@@ -28,3 +30,18 @@ def text_only_path(incident_id: str, folder: Path) -> Path:
     path = folder / f"{incident_id}-text-only.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
+
+
+def refused(tmp_path: Path, text: str) -> list[str]:
+    """What loading `text` as an incident file refuses (it must exit 2)."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_incident(path)
+    assert caught.value.exit_code == 2
+    return caught.value.problems
+
+
+def line_of(text: str, needle: str) -> int:
+    """The 1-based line of `text` holding `needle`."""
+    return next(i for i, line in enumerate(text.splitlines(), start=1) if needle in line)

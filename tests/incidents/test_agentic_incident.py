@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from tests.cli.invoking import Invoke
 from tests.doubles.incident_agents import ATTACKER, COVER_STORY, NativeIncidentAgent
-from tests.incidents.incident_helpers import example, example_path
+from tests.incidents.incident_helpers import example, example_path, refused
 
 from safetyloop.agentic._incident_case import (
     OUTCOME_KEY,
@@ -26,7 +26,6 @@ from safetyloop.agentic._incident_case import (
 )
 from safetyloop.config import Constitution
 from safetyloop.engine import CaseResult
-from safetyloop.errors import ConfigError
 from safetyloop.gate import RunEvidence, Status, evaluate
 from safetyloop.incidents import add_incident, load_incident, promote, replay
 from safetyloop.incidents._repo import regression_cases
@@ -41,19 +40,6 @@ OBEYING = "python:tests.doubles.incident_agents:obeying_agent"
 IGNORING = "python:tests.doubles.incident_agents:ignoring_agent"
 TEXT = example_path(INCIDENT).read_text(encoding="utf-8")
 PARAMS = GenerateParams(max_tokens=64, temperature=0.7)
-
-
-def _problems(tmp_path: Path, text: str) -> list[str]:
-    path = tmp_path / "bad.yaml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError) as caught:
-        load_incident(path)
-    assert caught.value.exit_code == 2
-    return caught.value.problems
-
-
-def _line_of(text: str, needle: str) -> int:
-    return next(i for i, line in enumerate(text.splitlines(), start=1) if needle in line)
 
 
 # -- the record -------------------------------------------------------------------------------
@@ -105,14 +91,14 @@ def test_a_bad_agentic_section_is_refused_at_its_line(
 ) -> None:
     assert old in TEXT
     text = TEXT.replace(old, new, 1)
-    problems = _problems(tmp_path, text)
+    problems = refused(tmp_path, text)
     where = f"{tmp_path / 'bad.yaml'}:{_line_after(text, *at)}: agentic."
-    assert any(p.startswith(where) and expected in p for p in problems), problems
+    assert any(p.startswith(where) and expected in p for p in problems), refused
 
 
 def test_state_and_patch_together_are_refused(tmp_path: Path) -> None:
     text = TEXT.replace("  injection:\n", "  patch: {sent_messages: []}\n  injection:\n", 1)
-    (problem,) = _problems(tmp_path, text)
+    (problem,) = refused(tmp_path, text)
     assert "agentic.patch" in problem and "not both" in problem
 
 

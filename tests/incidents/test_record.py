@@ -4,27 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from tests.cli.invoking import Invoke
-from tests.incidents.incident_helpers import EXAMPLES, IDS, example, example_path
+from tests.incidents.incident_helpers import EXAMPLES, IDS, example, example_path, line_of, refused
 
-from safetyloop.errors import ConfigError
 from safetyloop.incidents import load_incident, load_taxonomy
 
 GOOD = example_path("INC-2026-004").read_text(encoding="utf-8")
-
-
-def _problems(tmp_path: Path, text: str) -> list[str]:
-    path = tmp_path / "bad.yaml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError) as caught:
-        load_incident(path)
-    assert caught.value.exit_code == 2
-    return caught.value.problems
-
-
-def _line_of(text: str, needle: str) -> int:
-    return next(i for i, line in enumerate(text.splitlines(), start=1) if needle in line)
 
 
 def test_the_five_examples_load_with_taxonomy_ids() -> None:
@@ -48,8 +33,8 @@ def test_tool_calls_and_results_are_kept_whole() -> None:
 
 def test_first_unsafe_turn_must_be_an_assistant_message(tmp_path: Path) -> None:
     text = GOOD.replace("first_unsafe_turn: 2", "first_unsafe_turn: 1")
-    (problem,) = _problems(tmp_path, text)
-    assert problem.startswith(f"{tmp_path / 'bad.yaml'}:{_line_of(text, 'first_unsafe_turn')}:")
+    (problem,) = refused(tmp_path, text)
+    assert problem.startswith(f"{tmp_path / 'bad.yaml'}:{line_of(text, 'first_unsafe_turn')}:")
     assert "first_unsafe_turn" in problem and "user message" in problem
 
 
@@ -57,9 +42,9 @@ def test_unknown_taxonomy_ids_and_missing_fields_are_all_reported(tmp_path: Path
     text = GOOD.replace("failure_type: role_play_jailbreak", "failure_type: vibes").replace(
         "severity: high\n", ""
     )
-    problems = _problems(tmp_path, text)
+    problems = refused(tmp_path, text)
     assert any(
-        f":{_line_of(text, 'failure_type')}:" in p and "unknown failure type 'vibes'" in p
+        f":{line_of(text, 'failure_type')}:" in p and "unknown failure type 'vibes'" in p
         for p in problems
     )
     assert any("severity" in p and "required" in p.lower() for p in problems)
@@ -68,8 +53,8 @@ def test_unknown_taxonomy_ids_and_missing_fields_are_all_reported(tmp_path: Path
 def test_a_tool_result_must_answer_an_earlier_call(tmp_path: Path) -> None:
     text = example_path("INC-2026-002").read_text(encoding="utf-8")
     text = text.replace("tool_call_id: call_1", "tool_call_id: call_9")
-    (problem,) = _problems(tmp_path, text)
-    assert "call_9" in problem and f":{_line_of(text, 'transcript:')}:" in problem
+    (problem,) = refused(tmp_path, text)
+    assert "call_9" in problem and f":{line_of(text, 'transcript:')}:" in problem
 
 
 def test_cli_add_refuses_a_bad_file_with_exit_2_and_stores_nothing(
