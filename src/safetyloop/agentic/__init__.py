@@ -35,8 +35,17 @@ from safetyloop.agentic._environment import (
     get_environment,
     register_environment,
 )
+from safetyloop.agentic._incident_case import (
+    Injection,
+    Scenario,
+    case_metadata,
+    dump_checked,
+    forbidden_action,
+    is_agentic,
+    run_scenario,
+)
 from safetyloop.agentic._loop import AgentLimits, Episode, run_episode
-from safetyloop.agentic._metrics import AgenticMetrics, MetricGroup, Rate, summarise
+from safetyloop.agentic._metrics import AgenticMetrics, MetricGroup, Rate, rate, summarise
 from safetyloop.agentic._protocol import FinalAction, ParseError, ToolAction, parse_action
 from safetyloop.agentic._records import AgenticCase, Outcome, Step, ToolExecution, Trajectory
 from safetyloop.agentic._request import AgentRunRequest, read_run, run_agent, write_run
@@ -81,12 +90,14 @@ __all__ = [
     "Environment",
     "Episode",
     "FinalAction",
+    "Injection",
     "InjectionDetector",
     "InjectionGoal",
     "MetricGroup",
     "Outcome",
     "ParseError",
     "Rate",
+    "Scenario",
     "SolutionCall",
     "Spotlight",
     "Step",
@@ -105,19 +116,24 @@ __all__ = [
     "build_cases",
     "build_defences",
     "bundled_task_files",
+    "case_metadata",
     "check_context",
     "create_defence",
     "defence_names",
+    "dump_checked",
     "environment_names",
     "evaluate",
+    "forbidden_action",
     "get_attack",
     "get_environment",
+    "is_agentic",
     "load_attack_file",
     "load_stored_run",
     "load_task_file",
     "load_tasks",
     "parse_action",
     "plan_cases",
+    "rate",
     "read_run",
     "register_environment",
     "run_agent",
@@ -126,6 +142,7 @@ __all__ = [
     "run_case",
     "run_episode",
     "run_lineage",
+    "run_scenario",
     "score_trajectory",
     "summarise",
     "tool",

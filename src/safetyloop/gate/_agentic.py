@@ -36,8 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from safetyloop.agentic import Outcome, Rate, load_stored_run
-from safetyloop.agentic._metrics import rate
+from safetyloop.agentic import Outcome, Rate, load_stored_run, rate
 from safetyloop.config import Comparison, Principle, RuleCriterion
 from safetyloop.gate._criteria import INSUFFICIENT, error_ceiling_finding, threshold_finding
 from safetyloop.gate._model import Finding, RuleEvidence, Status

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from safetyloop._hashing import content_hash
-from safetyloop.agentic._incident_case import forbidden_action, is_agentic
+from safetyloop.agentic import forbidden_action, is_agentic
 from safetyloop.config import Criterion, Principle
 from safetyloop.engine import CaseResult
 from safetyloop.errors import InputError

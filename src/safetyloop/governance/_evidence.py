@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from safetyloop.agentic._incident_case import forbidden_action, is_agentic
+from safetyloop.agentic import forbidden_action, is_agentic
 from safetyloop.config import Constitution
 from safetyloop.engine import CaseResult
 from safetyloop.gate._criteria import scorer_for

@@ -36,8 +36,15 @@ from pydantic import (
     field_validator,
 )
 
-from safetyloop.agentic import Environment, InjectionGoal, UserTask, get_environment
-from safetyloop.agentic._incident_case import Injection, Scenario, dump_checked
+from safetyloop.agentic import (
+    Environment,
+    Injection,
+    InjectionGoal,
+    Scenario,
+    UserTask,
+    dump_checked,
+    get_environment,
+)
 from safetyloop.errors import InputError
 
 __all__ = ["AgenticIncident", "environment_context", "merge_patch"]

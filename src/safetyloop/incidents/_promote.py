@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from safetyloop._hashing import content_hash
-from safetyloop.agentic._incident_case import case_metadata
+from safetyloop.agentic import case_metadata
 from safetyloop.engine import Caller, RunnerSettings
 from safetyloop.errors import InputError
 from safetyloop.governance import Clock, audit, current_actor

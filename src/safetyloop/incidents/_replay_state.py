@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from safetyloop.agentic import AgentLimits, Outcome, Trajectory
-from safetyloop.agentic._incident_case import run_scenario
+from safetyloop.agentic import AgentLimits, Outcome, Trajectory, run_scenario
 from safetyloop.engine import RunnerSettings
 from safetyloop.incidents._record import Incident
 from safetyloop.stats import wilson
