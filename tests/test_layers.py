@@ -14,7 +14,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "safetyloop"
 
 #: Importable from every layer: they import nothing but each other.
-FOUNDATION = {"errors", "_hashing", "_redact", "_registry", "clock", "audit_chain"}
+FOUNDATION = {"errors", "_hashing", "_redact", "_registry", "clock", "audit_chain", "evidence"}
 
 #: Lowest first. Stages the issue names keep its order (gate, then governance, red teaming and
 #: incidents, which build on each other in that order); `safeguards` sits under the gate that
@@ -36,14 +36,25 @@ LAYERS = [
     # checks and scorers, runs kept in the store (which holds them as JSON, never importing
     # agentic); the gate (its `agentic` rule) and incidents read its records, never the reverse
     "agentic",
+    # capability elicitation and sabotage evaluations run in agentic's environments and sandbox;
+    # the reward audit scores reward models; the gate reads all three (thresholds, metrics)
+    "capability",
+    "sabotage",
+    "reward",
     "gate",
     "governance",
     "redteam",
     "incidents",
+    # the risk report argues from every record below it and opens debt when evidence goes stale;
+    # interop imports and exports other tools' logs (Inspect) into and out of the store
+    "risk",
+    "interop",
     "api",
     "releases",
     "truth",
     "report",
+    # the web console serves everything the CLI shows, over the same functions
+    "web",
     "cli",
     "__main__",
 ]
