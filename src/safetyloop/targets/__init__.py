@@ -1,6 +1,7 @@
 """Targets: everything that answers a conversation, behind one async interface."""
 
 from safetyloop.targets._answerers import ANSWERED_BY, CASE_ANSWERERS, CaseAnswerer
+from safetyloop.targets._python import load_callable
 from safetyloop.targets._registry import (
     TARGETS,
     create_target,
@@ -31,6 +32,7 @@ __all__ = [
     "build_target",
     "create_target",
     "declare_target_params",
+    "load_callable",
     "load_targets_file",
     "parse_target_spec",
     "read_transcripts",
