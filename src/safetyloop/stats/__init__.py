@@ -12,6 +12,7 @@ from safetyloop.stats._agreement import (
     precision_recall_f1,
     proportion,
 )
+from safetyloop.stats._auc import auc_interval
 from safetyloop.stats._bootstrap import ClusterBootstrapResult, cluster_bootstrap
 from safetyloop.stats._compare import (
     BelowThresholdResult,
@@ -42,6 +43,7 @@ from safetyloop.stats._intervals import (
     wilson,
 )
 from safetyloop.stats._logistic import SlopeFit, logistic_slope
+from safetyloop.stats._max_bootstrap import MaxOfRates, max_of_rates
 from safetyloop.stats._power import (
     AdditionalCasesResult,
     ComparisonPower,
@@ -65,6 +67,7 @@ __all__ = [
     "DriftResult",
     "HolmResult",
     "Interval",
+    "MaxOfRates",
     "McNemarResult",
     "NonInferiorityResult",
     "RoganGladenResult",
@@ -74,6 +77,7 @@ __all__ = [
     "Statistic",
     "TrendResult",
     "additional_cases_needed",
+    "auc_interval",
     "between_model_sd",
     "bootstrap",
     "category_drift",
@@ -84,6 +88,7 @@ __all__ = [
     "correction_coverage",
     "holm",
     "logistic_slope",
+    "max_of_rates",
     "mcnemar_exact",
     "newcombe_difference",
     "non_inferiority",

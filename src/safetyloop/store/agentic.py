@@ -1,6 +1,9 @@
 """Agentic runs' persistence: the run (kind `agentic` in the one run ledger) and one episode
 row per planned case, holding that case's trajectory and outcome once it finished.
 
+Capability and sabotage evaluations are episodic runs of the same shape: they use these
+functions with their own `kind` (`CAPABILITY`, `SABOTAGE`) and keep their episodes here too.
+
 The records are kept as JSON; `safetyloop.agentic` turns them back into its typed records.
 A case is finished at most once: `finish_episode` writes only an episode still pending, so a
 resumed run (or a second process) can never store a case twice.
@@ -22,6 +25,8 @@ from safetyloop.store._schema import AGENTIC, RunRow
 from safetyloop.store._store import Store
 
 __all__ = [
+    "CAPABILITY",
+    "SABOTAGE",
     "TASKS",
     "AgenticRunRecord",
     "EpisodeRecord",
@@ -34,6 +39,10 @@ __all__ = [
     "latest_finished_of_target",
     "plan_episodes",
 ]
+
+#: The ledger's kinds for capability elicitation and sabotage evaluations (episodic runs).
+CAPABILITY = "capability"
+SABOTAGE = "sabotage"
 
 #: Where an agentic run keeps its task set's hash in the ledger (the task set is its "suite").
 TASKS = "agentic_tasks"
@@ -91,6 +100,7 @@ def claim_run(
     target_version: str,
     tasks_version: str,
     lineage: dict[str, Any],
+    kind: str = AGENTIC,
 ) -> tuple[AgenticRunRecord, bool]:
     """The unfinished agentic run of this plan, else a new one; and whether it is new.
 
@@ -99,7 +109,7 @@ def claim_run(
     """
     info, created = store.claim_run(
         NewRun(
-            kind=AGENTIC,
+            kind=kind,
             plan_hash=plan_hash,
             target_name=target_name,
             target_version=target_version,
@@ -176,22 +186,25 @@ def finish_run(store: Store, run_id: str, at: datetime) -> None:
     store.finish_run(run_id, at)
 
 
-def get_run(store: Store, ref: str) -> AgenticRunRecord:
-    """An agentic run by id, unique id prefix, or `latest`."""
-    return _record(store.get_run(ref, kind=AGENTIC))
+def get_run(store: Store, ref: str, kind: str = AGENTIC) -> AgenticRunRecord:
+    """An agentic run (or one of `kind`) by id, unique id prefix, or `latest`."""
+    return _record(store.get_run(ref, kind=kind))
 
 
-def latest_finished_of_target(store: Store, target_version: str) -> AgenticRunRecord | None:
-    """The newest finished agentic run of this target version (the gate's default evidence)."""
+def latest_finished_of_target(
+    store: Store, target_version: str, kind: str = AGENTIC
+) -> AgenticRunRecord | None:
+    """The newest finished agentic run (or one of `kind`) of this target version (the gate's
+    default evidence)."""
     with store.session() as s:
         row = s.scalars(
             select(RunRow)
             .where(
-                RunRow.kind == AGENTIC,
+                RunRow.kind == kind,
                 RunRow.target_version == target_version,
                 RunRow.status == "finished",
             )
             .order_by(RunRow.created_at.desc())
         ).first()
         run_id = row.id if row is not None else None
-    return get_run(store, run_id) if run_id is not None else None
+    return get_run(store, run_id, kind) if run_id is not None else None
