@@ -169,7 +169,7 @@ def run_progress(store: Store, run_id: str) -> tuple[int, int]:
 
 
 # cases ------------------------------------------------------------------------------------
-def _joined(run_id: str, chosen: CaseFilter) -> Select[tuple[RunCaseRow, ResultRow]]:
+def _joined(run_id: str, chosen: CaseFilter) -> Select[RunCaseRow, ResultRow]:
     query = (
         select(RunCaseRow, ResultRow)
         .outerjoin(
