@@ -33,7 +33,12 @@ $(BASE): pyproject.toml
 $(STAMP): $(BASE)
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet --no-cache-dir \
 		'llama-cpp-python[server]==$(LLAMA_CPP_VERSION)'
-	$(BIN)/pip install --quiet -e '.[local,postgres,test]'
+	$(BIN)/pip install --quiet -e '.[local,postgres,web,test]'
+	# The console's browser tests drive Debian's Chromium (Playwright never downloads one).
+	if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then \
+		apt-get install -y chromium chromium-driver || \
+		(apt-get update && apt-get install -y chromium chromium-driver) || \
+		echo "no Chromium: the console's browser tests will be skipped"; fi
 	touch $(STAMP)
 
 install: $(STAMP)
