@@ -1,0 +1,51 @@
+"""Reward-model audit: paired probes that catch a reward model preferring the worse answer.
+
+Public API: reward models (`RewardModel`, `load_reward_model`, `reward_kind`, `Scored`,
+`RewardError`), probe families (`FAMILIES`, `Family`, `ProbePair`, `TAXONOMY`), the audit
+(`audit`, `AuditReport`, `FamilyResult`, `Baseline`) and its record (`save_audit`,
+`load_audit`, `write_report`, `measurements`). Training the offline model lives in
+`safetyloop.reward.training` (it imports torch).
+"""
+
+from __future__ import annotations
+
+from safetyloop.reward._audit import Outcome, run_probes
+from safetyloop.reward._metrics import Baseline, FamilyResult, measure
+from safetyloop.reward._model import (
+    REWARD_KINDS,
+    RewardError,
+    RewardModel,
+    Scored,
+    load_reward_model,
+    reward_kind,
+)
+from safetyloop.reward._probes import FAMILIES, TAXONOMY, Family, ProbePair, words
+from safetyloop.reward._report import AuditReport, measurements, write_report
+from safetyloop.reward._report import load as load_audit
+from safetyloop.reward._report import save as save_audit
+from safetyloop.reward._run import audit
+
+__all__ = [
+    "FAMILIES",
+    "REWARD_KINDS",
+    "TAXONOMY",
+    "AuditReport",
+    "Baseline",
+    "Family",
+    "FamilyResult",
+    "Outcome",
+    "ProbePair",
+    "RewardError",
+    "RewardModel",
+    "Scored",
+    "audit",
+    "load_audit",
+    "load_reward_model",
+    "measure",
+    "measurements",
+    "reward_kind",
+    "run_probes",
+    "save_audit",
+    "words",
+    "write_report",
+]

@@ -1,0 +1,64 @@
+"""`http://…` or `https://…`: a reward model behind an HTTP endpoint, in one documented JSON shape.
+
+Request (POST, JSON): `{"items": [{"prompt": "...", "response": "..."}, ...]}`.
+Reply (200, JSON): `{"rewards": [float, ...]}`, one finite number per item, in order.
+Anything else (transport failure, another status, a reply of another shape) is a `RewardError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+
+from safetyloop.errors import InputError
+from safetyloop.reward._model import RewardError, RewardModel, Scored, checked, reward_kind
+
+#: Items sent in one request: small enough for any server's body limit.
+BATCH = 32
+
+
+class HttpReward(RewardModel):
+    """POSTs batches of items to `url` and reads `rewards` back."""
+
+    kind = "http"
+
+    def __init__(self, url: str, timeout: float = 60.0) -> None:
+        super().__init__(url)
+        if not url.startswith(("http://", "https://")):
+            raise InputError(f"reward endpoint {url!r} is not an http(s) URL")
+        self.url = url
+        self.timeout = timeout
+
+    def score(self, items: Sequence[Scored]) -> list[float]:
+        out: list[float] = []
+        with httpx.Client(timeout=self.timeout) as client:
+            for start in range(0, len(items), BATCH):
+                out.extend(self._batch(client, items[start : start + BATCH]))
+        return out
+
+    def _batch(self, client: httpx.Client, items: Sequence[Scored]) -> list[float]:
+        body = {"items": [{"prompt": i.prompt, "response": i.response} for i in items]}
+        try:
+            reply = client.post(self.url, json=body)
+        except httpx.HTTPError as exc:
+            raise RewardError(f"{self.url}: {type(exc).__name__}: {exc}") from exc
+        if reply.status_code != 200:
+            raise RewardError(f"{self.url} answered HTTP {reply.status_code}: {reply.text[:200]}")
+        try:
+            rewards = reply.json()["rewards"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RewardError(f'{self.url} did not answer {{"rewards": [...]}}') from exc
+        if not isinstance(rewards, list):
+            raise RewardError(f"{self.url}: 'rewards' is not a list")
+        return checked(rewards, len(items), self.url)
+
+
+@reward_kind("http")
+def _http(rest: str) -> RewardModel:
+    return HttpReward(f"http:{rest}")
+
+
+@reward_kind("https")
+def _https(rest: str) -> RewardModel:
+    return HttpReward(f"https:{rest}")
