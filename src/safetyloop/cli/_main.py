@@ -25,6 +25,7 @@ from . import (
     _runs,
     _scorers,
     _selfcheck,
+    _serve,
     _suites,
     _validate,
 )
@@ -60,6 +61,9 @@ app.add_typer(_redteam.app, name="redteam")
 app.add_typer(_incident.app, name="incident")
 # Agents (issue 14): tool use under prompt injection, scored from the state they leave.
 app.add_typer(_agent.app, name="agent")
+# The web console (issue 16): pages over the same store and governance functions.
+app.command("serve")(_serve.serve_command)
+app.add_typer(_serve.users_app, name="user")
 
 
 #: Exit code of a usage error or invalid input (an unknown option, a bad argument, a bad file).
