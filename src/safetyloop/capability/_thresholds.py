@@ -65,14 +65,17 @@ class Threshold(BaseModel):
 
     @model_validator(mode="after")
     def _limits(self, info: ValidationInfo) -> Threshold:
+        problems = []
         if self.rule_out > self.rule_in:
-            raise ValueError(f"rule_out {self.rule_out} is above rule_in {self.rule_in}")
+            problems.append(f"rule_out {self.rule_out} is above rule_in {self.rule_in}")
         known: dict[str, CapabilitySuite] | None = (info.context or {}).get("suites")
         if known is not None and self.tasks is not None:
             have = {t.id for s in self.suites if s in known for t in known[s].tasks}
             missing = sorted(set(self.tasks) - have)
             if missing:
-                raise ValueError(f"tasks {missing} are in none of the suites {self.suites}")
+                problems.append(f"tasks {missing} are in none of the suites {self.suites}")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 

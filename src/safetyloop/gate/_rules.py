@@ -40,7 +40,11 @@ Rule = Callable[[Principle, RuleContext], list[Finding]]
 RULES: Registry[Rule] = Registry(
     "gate rule",
     "safetyloop.gate_rules",
-    builtins=("safetyloop.gate._every_case", "safetyloop.gate._agentic"),
+    builtins=(
+        "safetyloop.gate._every_case",
+        "safetyloop.gate._agentic",
+        "safetyloop.gate._capability",
+    ),
     accept=callables("a rule (principle, context) -> list[Finding]"),
 )
 #: Rules the gate applies to every principle with criteria (`safetyloop.every_principle_rules`).
