@@ -26,11 +26,19 @@ from safetyloop.store._schema import (
 from safetyloop.suites import Case
 
 #: How a run is named to people, by kind, and where to find or start one (for errors).
-_RUN_NOUN = {EVALUATION: "run", REDTEAM: "red-team run", AGENTIC: "agentic run"}
+_RUN_NOUN = {
+    EVALUATION: "run",
+    REDTEAM: "red-team run",
+    AGENTIC: "agentic run",
+    "capability": "capability run",
+    "sabotage": "sabotage run",
+}
 _RUN_HINT = {
     EVALUATION: "list runs with `safetyloop runs list`",
     REDTEAM: "start one with `safetyloop redteam run`",
     AGENTIC: "start one with `safetyloop agent run`",
+    "capability": "start one with `safetyloop capability run`",
+    "sabotage": "start one with `safetyloop sabotage run`",
 }
 
 
