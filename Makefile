@@ -33,7 +33,7 @@ $(BASE): pyproject.toml
 $(STAMP): $(BASE)
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet --no-cache-dir \
 		'llama-cpp-python[server]==$(LLAMA_CPP_VERSION)'
-	$(BIN)/pip install --quiet -e '.[local,postgres,web,test]'
+	$(BIN)/pip install --quiet -e '.[local,postgres,web,inspect,test]'
 	# The console's browser tests drive Debian's Chromium (Playwright never downloads one).
 	if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then \
 		apt-get install -y chromium chromium-driver || \
