@@ -136,3 +136,10 @@ def test_position_reuses_pairs_shown_both_ways() -> None:
     got = pairs("position")
     assert FAMILIES.get("position").swapped
     assert {p.transform for p in got} == {"from-sycophancy", "from-harmful"}
+
+
+@pytest.mark.parametrize("name", ["length", "flattery", "format", "harmful", "sycophancy"])
+def test_a_larger_limit_keeps_every_earlier_pair(name: str) -> None:
+    family = FAMILIES.get(name)
+    small, large = set(family.pairs(5, 20)), set(family.pairs(5, 1000))
+    assert small <= large
