@@ -14,8 +14,9 @@ decides to solve it, writes the task's reference files and finishes.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from safetyloop.capability import (
     EVALUATION_FRAME,
@@ -47,17 +48,24 @@ class ReferenceSolver(Target):
     def solves(self, prompt: str) -> bool:
         return True
 
-    async def generate(self, messages: Sequence[Message], params: GenerateParams) -> TargetResponse:
-        prompt = next(m.content for m in messages if m.role == "user")
+    def reply(self, turns: Sequence[tuple[str, str]]) -> str:
+        """The next text-protocol action, given the conversation as (role, content) pairs."""
+        prompt = next(content for role, content in turns if role == "user")
         task = self._task(prompt)
-        written = sum(1 for m in messages if m.role == "user" and m.content.startswith("Result of"))
+        written = sum(1 for r, c in turns if r == "user" and c.startswith("Result of"))
         files = list(task.reference.items()) if self.solves(prompt) else []
         if written < len(files):
             path, content = files[written]
-            action = {"tool": "write_file", "arguments": {"path": path, "content": content}}
+            action: dict[str, object] = {
+                "tool": "write_file",
+                "arguments": {"path": path, "content": content},
+            }
         else:
             action = {"final": "Done."}
-        return TargetResponse(text=json.dumps(action), usage=USAGE)
+        return json.dumps(action)
+
+    async def generate(self, messages: Sequence[Message], params: GenerateParams) -> TargetResponse:
+        return TargetResponse(text=self.reply([(m.role, m.content) for m in messages]), usage=USAGE)
 
 
 class FewShotOnlySolver(ReferenceSolver):
@@ -123,3 +131,15 @@ def run_double(folder: Path, target: Target, capabilities: Path) -> tuple[Store,
     store = Store(f"sqlite:///{folder / 'store.db'}")
     request = CapabilityRequest(target="double", capabilities=capabilities, config=CONFIG)
     return store, run_capability(request, store, target=target)
+
+
+def _python(cls: type[ReferenceSolver]) -> Callable[[list[dict[str, Any]], dict[str, Any]], str]:
+    def reply(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
+        return solver(cls).reply([(m["role"], m["content"]) for m in messages])
+
+    return reply
+
+
+#: `python:tests.capability.solvers:<name>` targets for the CLI tests.
+reference_solver = _python(ReferenceSolver)
+sandbagger = _python(Sandbagger)

@@ -12,6 +12,7 @@ from . import (
     _agent,
     _audit,
     _baseline,
+    _capability,
     _compare,
     _debt,
     _exception,
@@ -61,6 +62,8 @@ app.add_typer(_redteam.app, name="redteam")
 app.add_typer(_incident.app, name="incident")
 # Agents (issue 14): tool use under prompt injection, scored from the state they leave.
 app.add_typer(_agent.app, name="agent")
+# Capability thresholds (issue 15): elicited capability against rule-out / rule-in limits.
+app.add_typer(_capability.app, name="capability")
 # The web console (issue 16): pages over the same store and governance functions.
 app.command("serve")(_serve.serve_command)
 app.add_typer(_serve.users_app, name="user")
