@@ -152,6 +152,9 @@ class Criterion(_Frozen):
     """Share of errored samples above which evidence is insufficient; None → constitution's."""
     scorer: str | None = None
     """Scorer name; None means the metric's default scorer."""
+    events: Annotated[list[str], Field(min_length=1)] | None = None
+    """Verdict labels counted as the metric's events instead of its own (None: the metric's):
+    how a criterion reads an imported scorer's values, e.g. Inspect's `I` (incorrect)."""
     regression_margin: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     """Largest tolerated increase of the rate against the baseline (non-inferiority margin, in
     rate units: 0.02 = 2 points). A candidate is cleared only when the upper bound of
@@ -387,12 +390,16 @@ class Constitution(_Frozen):
     def content_hash(self) -> str:
         """Version of this constitution: hash of the normalised content, not the file bytes.
 
-        A principle without `rule_criteria` hashes as it did before the field existed, so the
-        versions of constitutions that do not use it are unchanged."""
+        A principle without `rule_criteria` (a criterion without `events`) hashes as it did
+        before the field existed, so the versions of constitutions that do not use it are
+        unchanged."""
         data = self.model_dump(mode="json")
         for principle in data["principles"]:
             if not principle["rule_criteria"]:
                 del principle["rule_criteria"]
+            for criterion in principle["criteria"]:
+                if criterion["events"] is None:  # likewise a criterion without `events`
+                    del criterion["events"]
         return content_hash(data)
 
     # Suite name → the user suite file criteria name it by (set by `load_constitution`). The

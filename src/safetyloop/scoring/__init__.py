@@ -1,7 +1,7 @@
 """Scorers: turn a transcript into a labelled verdict with a confidence."""
 
 from safetyloop.scoring._calibrate import PROVENANCES, Provenance
-from safetyloop.scoring._metrics import METRICS, Metric, metric_names
+from safetyloop.scoring._metrics import METRICS, Metric, counting, metric_names
 from safetyloop.scoring._normalise import normalise
 from safetyloop.scoring._scorer import (
     ERROR,
@@ -26,6 +26,7 @@ __all__ = [
     "ScoreInput",
     "Scorer",
     "ScorerError",
+    "counting",
     "create_scorer",
     "metric_names",
     "normalise",

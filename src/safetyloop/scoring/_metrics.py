@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from safetyloop.suites import Expected
 
@@ -54,6 +55,13 @@ METRICS: dict[str, Metric] = {
         ),
     )
 }
+
+
+def counting(name: str, events: Iterable[str] | None = None) -> Metric:
+    """Metric `name`, counting `events` as its events when given (a criterion's `events`:
+    the values of an imported scorer, such as Inspect's `I`), else its own labels."""
+    metric = METRICS[name]
+    return metric if events is None else replace(metric, event_labels=frozenset(events))
 
 
 def metric_names() -> set[str]:
