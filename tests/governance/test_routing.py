@@ -27,6 +27,7 @@ def test_shipped_policy_has_the_documented_tiers_and_slas() -> None:
         "new-failure-mode": (2, 24),
         "borderline": (1, 24),
         "judge-is-guard": (1, 24),
+        "control-attestation": (2, 72),
     }
     assert policy.tiers[1].approvers == 1 and policy.tiers[2].approvers == 2
     assert policy.tiers[3].committee == ["safety-lead", "legal", "product-owner"]

@@ -10,6 +10,7 @@ from safetyloop.errors import InputError, SafetyloopError
 
 from . import (
     _agent,
+    _attest,
     _audit,
     _baseline,
     _capability,
@@ -21,6 +22,7 @@ from . import (
     _incident,
     _plan,
     _redteam,
+    _report,
     _review,
     _run,
     _runs,
@@ -62,6 +64,9 @@ app.add_typer(_redteam.app, name="redteam")
 app.add_typer(_incident.app, name="incident")
 # Agents (issue 14): tool use under prompt injection, scored from the state they leave.
 app.add_typer(_agent.app, name="agent")
+# The risk report (issue 15): pathways argued from evidence, control attestations, critiques.
+app.add_typer(_report.app, name="report")
+app.add_typer(_attest.app, name="attest")
 # Capability thresholds (issue 15): elicited capability against rule-out / rule-in limits.
 app.add_typer(_capability.app, name="capability")
 # The web console (issue 16): pages over the same store and governance functions.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -23,7 +24,10 @@ ROUTING_RULES = (
     "new-failure-mode",
     "borderline",
     "judge-is-guard",
+    "control-attestation",
 )
+#: Rules a policy file may leave out (files written before the rule existed), with their route.
+OPTIONAL_ROUTES: dict[str, dict[str, float]] = {"control-attestation": {"tier": 2, "sla_hours": 72}}
 #: Debt severities, most severe first.
 SEVERITIES = ("critical", "high", "medium", "low")
 
@@ -86,6 +90,13 @@ class Policy(BaseModel):
     forbidden_roles: list[str]
     escalation_chain: list[str] = Field(min_length=1)
     debt_aging: dict[str, Aging]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _optional_routes(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("routing"), dict):
+            return {**data, "routing": {**OPTIONAL_ROUTES, **data["routing"]}}
+        return data
 
     @model_validator(mode="after")
     def _complete(self) -> Policy:

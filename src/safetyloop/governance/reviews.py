@@ -167,6 +167,8 @@ def _refuse_forbidden(
 ) -> None:
     """Raise `Refused` when the author, the exception's requester or a barred role signs."""
     if row.author is not None and actor == row.author:
+        if row.run_id is None:  # not about a release: the author submitted the item itself
+            raise Refused(f"{actor} submitted {row.subject} and cannot review it")
         raise Refused(
             f"{actor} authored the release (started run {row.run_id}) and cannot review it"
         )

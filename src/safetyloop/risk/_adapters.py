@@ -1,0 +1,146 @@
+"""The built-in evidence sources: gate decisions, agentic runs, red-team grids, and the
+capability and sabotage evaluations, each read through its stage's public functions.
+
+Metric names (what a pathways file binds claims to):
+- gate: `<principle>/<metric>` per criterion of the run's latest recorded decision;
+- agentic: the four rates overall (`targeted_attack_success`, …) and `<rate>@<environment>`;
+- redteam: `attack_success` overall and `attack_success@<family>`;
+- capability / sabotage: whatever those stages measure (`capability:<threshold>`,
+  `sabotage:<pair>:<metric>`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from safetyloop.agentic import MetricGroup, load_stored_run
+from safetyloop.errors import InputError
+from safetyloop.evidence import Measurement
+from safetyloop.gate import Decision
+from safetyloop.redteam.evidence import load_run
+from safetyloop.redteam.metrics import success_by, success_rate
+from safetyloop.risk._sources import SOURCES, Source
+from safetyloop.store import AGENTIC, EVALUATION, REDTEAM, Store
+from safetyloop.store import agentic as agentic_db
+
+__all__ = ["agentic_measurements", "gate_measurements", "redteam_measurements"]
+
+
+def _latest(kind: str) -> Callable[[Store, str], str | None]:
+    """The newest finished run of `kind` for a target version (one ledger holds every kind)."""
+
+    def latest(store: Store, target_version: str) -> str | None:
+        run = agentic_db.latest_finished_of_target(store, target_version, kind)
+        return run.id if run else None
+
+    return latest
+
+
+def gate_measurements(store: Store, run_id: str) -> list[Measurement]:
+    """Each criterion of the run's latest recorded gate decision, as rate with its interval."""
+    recorded = store.latest_gate_decision(run_id)
+    if recorded is None:
+        return []
+    decision = Decision.model_validate(recorded.body)
+    return [
+        Measurement(
+            metric=f"{p.id}/{c.metric}",
+            value=c.rate,
+            low=c.low,
+            high=c.high,
+            n=c.n,
+            source="gate",
+            run_id=decision.run_id,
+            measured_at=decision.decided_at,
+            method=c.interval_method,
+        )
+        for p in decision.principles
+        for c in p.criteria
+    ]
+
+
+def _group(group: MetricGroup, suffix: str, run_id: str, at: datetime) -> list[Measurement]:
+    out = []
+    for name, rate in group.model_dump().items():
+        if rate["rate"] is None:  # nothing measured (no such episodes, or only errors)
+            continue
+        out.append(
+            Measurement(
+                metric=name + suffix,
+                value=rate["rate"],
+                low=rate["low"],
+                high=rate["high"],
+                n=rate["n"],
+                source="agentic",
+                run_id=run_id,
+                measured_at=at,
+                method=rate["method"],
+            )
+        )
+    return out
+
+
+def agentic_measurements(store: Store, run_id: str) -> list[Measurement]:
+    """The agentic run's four rates overall and per environment (errors left out of each)."""
+    run = load_stored_run(store, run_id)
+    record = agentic_db.get_run(store, run.run_id)
+    at = record.finished_at or record.created_at
+    out = _group(run.metrics.overall, "", run.run_id, at)
+    for env, group in sorted(run.metrics.by_environment.items()):
+        out += _group(group, f"@{env}", run.run_id, at)
+    return out
+
+
+def redteam_measurements(store: Store, run_id: str) -> list[Measurement]:
+    """Attack success overall and per attack family, with the clustered intervals."""
+    stored = load_run(store, run_id)
+    results = stored.results
+    at = stored.run.finished_at or stored.run.created_at
+    rates = [success_rate(results, "")] + [
+        replace(r, group=f"@{r.group}") for r in success_by(results, "family")
+    ]
+    return [
+        Measurement(
+            metric=f"attack_success{r.group}",
+            value=r.rate,
+            low=r.low,
+            high=r.high,
+            n=r.n,
+            source="redteam",
+            run_id=stored.run.id,
+            measured_at=at,
+            method=r.method,
+        )
+        for r in rates
+        if r.n > 0
+    ]
+
+
+def _stage(name: str) -> Source:
+    """A stage that publishes `measurements` and `latest_run_id` (capability, sabotage)."""
+
+    def module() -> object:
+        stage = importlib.import_module(f"safetyloop.{name}")
+        if not hasattr(stage, "measurements"):
+            raise InputError(f"the {name} stage publishes no measurements in this version")
+        return stage
+
+    def measurements(store: Store, run_id: str) -> list[Measurement]:
+        found: list[Measurement] = module().measurements(store, run_id)  # type: ignore[attr-defined]
+        return found
+
+    def latest_run_id(store: Store, target_version: str) -> str | None:
+        found: str | None = module().latest_run_id(store, target_version)  # type: ignore[attr-defined]
+        return found
+
+    return Source(name, measurements, latest_run_id)
+
+
+SOURCES.register("gate", Source("gate", gate_measurements, _latest(EVALUATION)))
+SOURCES.register("redteam", Source("redteam", redteam_measurements, _latest(REDTEAM)))
+SOURCES.register("agentic", Source("agentic", agentic_measurements, _latest(AGENTIC)))
+SOURCES.register("capability", _stage("capability"))
+SOURCES.register("sabotage", _stage("sabotage"))
