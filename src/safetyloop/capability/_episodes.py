@@ -60,9 +60,17 @@ def run_stored(
     execute: Callable[[str], Awaitable[Executed]],
     concurrency: int,
     on_result: Callable[[str, dict[str, Any]], None] | None = None,
+    also_close: Sequence[Target] = (),
 ) -> str:
     """Run every planned case not yet stored (`execute(key)`), storing each as it finishes;
-    return the run's id. The target is closed at the end."""
+    return the run's id. The target (and `also_close`, e.g. a monitor) is closed at the end,
+    in the loop that used it."""
+    closing = [target, *(t for t in also_close if t is not target)]
+
+    async def close() -> None:
+        for t in closing:
+            await t.aclose()
+
     record, _ = db.claim_run(
         store,
         plan_hash=content_hash(plan),
@@ -75,7 +83,7 @@ def run_stored(
     with db.hold_run(store, record.id):
         record = db.get_run(store, record.id, kind)
         if record.status == "finished":
-            asyncio.run(target.aclose())
+            asyncio.run(close())
             return record.id
         db.plan_episodes(store, record.id, list(cases))
         pending = [e.case_key for e in db.episodes(store, record.id) if e.status != "done"]
@@ -99,7 +107,7 @@ def run_stored(
             try:
                 await asyncio.gather(*(one(k) for k in pending))
             finally:
-                await target.aclose()
+                await close()
 
         asyncio.run(go())
         db.finish_run(store, record.id, datetime.now(UTC))

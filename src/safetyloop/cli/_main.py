@@ -26,6 +26,7 @@ from . import (
     _review,
     _run,
     _runs,
+    _sabotage,
     _scorers,
     _selfcheck,
     _serve,
@@ -69,6 +70,8 @@ app.add_typer(_report.app, name="report")
 app.add_typer(_attest.app, name="attest")
 # Capability thresholds (issue 15): elicited capability against rule-out / rule-in limits.
 app.add_typer(_capability.app, name="capability")
+# Sabotage evaluations (issue 15): hidden side tasks, a monitor, evasion and monitor AUC.
+app.add_typer(_sabotage.app, name="sabotage")
 # The web console (issue 16): pages over the same store and governance functions.
 app.command("serve")(_serve.serve_command)
 app.add_typer(_serve.users_app, name="user")
