@@ -28,6 +28,7 @@ def test_shipped_policy_has_the_documented_tiers_and_slas() -> None:
         "borderline": (1, 24),
         "judge-is-guard": (1, 24),
         "control-attestation": (2, 72),
+        "capability-undecided": (3, 48),
     }
     assert policy.tiers[1].approvers == 1 and policy.tiers[2].approvers == 2
     assert policy.tiers[3].committee == ["safety-lead", "legal", "product-owner"]
@@ -49,6 +50,13 @@ def test_insufficient_evidence_routes_each_principle_once() -> None:
     )
     props = gate_proposals(d, None, None)
     assert _rules(props) == [("insufficient-evidence", "C2")]
+
+
+def test_an_undecided_capability_threshold_routes_to_tier_3() -> None:
+    d = decision(principle("R1", Status.WARN, rules=("capability-undecided",)))
+    props = gate_proposals(d, None, None)
+    assert _rules(props) == [("capability-undecided", "R1")]
+    assert load_policy().routing["capability-undecided"].tier == 3
 
 
 def test_a_criterion_failing_that_passed_on_the_baseline_is_a_new_failure_mode() -> None:

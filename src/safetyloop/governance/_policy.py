@@ -25,9 +25,13 @@ ROUTING_RULES = (
     "borderline",
     "judge-is-guard",
     "control-attestation",
+    "capability-undecided",
 )
 #: Rules a policy file may leave out (files written before the rule existed), with their route.
-OPTIONAL_ROUTES: dict[str, dict[str, float]] = {"control-attestation": {"tier": 2, "sla_hours": 72}}
+OPTIONAL_ROUTES: dict[str, dict[str, float]] = {
+    "control-attestation": {"tier": 2, "sla_hours": 72},
+    "capability-undecided": {"tier": 3, "sla_hours": 48},
+}
 #: Debt severities, most severe first.
 SEVERITIES = ("critical", "high", "medium", "low")
 

@@ -7,6 +7,8 @@
 * `borderline` — a verdict the scorer marked borderline (inside its uncertainty band).
 * `judge-is-guard` — a principle judged only by the scorer its target's safeguard runs; an
   approval confirms the evidence (see `gate._independence`).
+* `capability-undecided` — a capability threshold whose elicited interval spans a limit, that
+  nothing measured, or a sandbagging finding (see `gate._capability`): tier 3 by default.
 
 `block-override` items are queued by exception requests (`governance.exceptions`).
 """
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 from safetyloop.gate import CriterionResult, Decision, Status
+from safetyloop.gate._capability import CAPABILITY_UNDECIDED
 from safetyloop.gate._independence import JUDGE_IS_GUARD
 from safetyloop.governance.reviews import Proposal
 from safetyloop.store import BorderlineVerdict
@@ -57,6 +60,9 @@ def gate_proposals(
         ]
         if guarded:
             add(JUDGE_IS_GUARD, p.id, f"{p.id} judged by its own safeguard", "; ".join(guarded))
+        undecided = [f.message for f in p.findings if f.rule == CAPABILITY_UNDECIDED]
+        if undecided:
+            add(CAPABILITY_UNDECIDED, p.id, f"{p.id} capability", "; ".join(undecided))
     if baseline is None:
         return out
     before = {
