@@ -44,6 +44,7 @@ RULES: Registry[Rule] = Registry(
         "safetyloop.gate._every_case",
         "safetyloop.gate._agentic",
         "safetyloop.gate._capability",
+        "safetyloop.gate._reward",
     ),
     accept=callables("a rule (principle, context) -> list[Finding]"),
 )

@@ -43,11 +43,12 @@ class AuditReport:
         return data
 
 
-def save(report: AuditReport, path: Path) -> None:
+def save(report: AuditReport | dict[str, Any], path: Path) -> None:
     """Write the JSON record (atomically: a reader never sees half a file)."""
+    data = report.to_dict() if isinstance(report, AuditReport) else report
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(report.to_dict(), indent=2, sort_keys=True) + "\n", "utf-8")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", "utf-8")
     tmp.replace(path)
 
 
