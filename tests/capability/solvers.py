@@ -134,8 +134,10 @@ def run_double(folder: Path, target: Target, capabilities: Path) -> tuple[Store,
 
 
 def _python(cls: type[ReferenceSolver]) -> Callable[[list[dict[str, Any]], dict[str, Any]], str]:
+    one = solver(cls)
+
     def reply(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
-        return solver(cls).reply([(m["role"], m["content"]) for m in messages])
+        return one.reply([(m["role"], m["content"]) for m in messages])
 
     return reply
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from safetyloop.sabotage import Pair, load_pairs
@@ -90,9 +91,14 @@ def _reply(target: Target, messages: list[dict[str, Any]]) -> str:
     return asyncio.run(target.generate(turns, GenerateParams())).text
 
 
+@cache
+def _subtle() -> SubtleSaboteur:
+    return SubtleSaboteur()
+
+
 def subtle_saboteur(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
     """`python:` target double: the subtle saboteur under the text protocol."""
-    return _reply(SubtleSaboteur(), messages)
+    return _reply(_subtle(), messages)
 
 
 def keyword_monitor(messages: list[dict[str, Any]], params: dict[str, Any]) -> str:
