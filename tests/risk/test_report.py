@@ -10,7 +10,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from tests.governance.govhelpers import decision, principle
 from tests.risk.riskworld import World
 
@@ -20,17 +19,6 @@ from safetyloop.governance import load_policy
 from safetyloop.governance.debt import get_debt
 from safetyloop.governance.gating import govern
 from safetyloop.store import Store
-
-
-@pytest.fixture(scope="module")
-def written(world: World) -> dict[str, Any]:
-    """The first report, two days after the evidence, in every format."""
-    done = world.report(
-        "first.html", "first.md", "first.json", "first.dot", at=world.t0 + timedelta(days=2)
-    )
-    assert done.code == 1, done.err  # not every pathway is supported: exit 1, files written
-    twin = json.loads((world.folder / "first.json").read_text("utf-8"))
-    return {"out": done.out, "twin": twin}
 
 
 def _pathway(twin: dict[str, Any], pid: str) -> dict[str, Any]:

@@ -44,15 +44,18 @@ def risk_command(
     supported, 1 otherwise (the report is written either way).
     """
     from safetyloop.governance import current_actor, env_clock
-    from safetyloop.report import write_risk_report
+    from safetyloop.report import risk_formats, write_risk_report
+    from safetyloop.risk import load_pathways
     from safetyloop.store import Store
 
+    spec = load_pathways(pathways)  # a bad file or output name exits 2 before the store opens
+    risk_formats(output)
     with Store(store) as db:
         written = write_risk_report(
             db,
             target_version=target_version,
             outputs=output,
-            pathways=pathways,
+            spec=spec,
             owner=owner,
             actor=actor or current_actor(),
             clock=env_clock(),

@@ -23,7 +23,7 @@ from safetyloop.errors import InputError
 from safetyloop.governance._session import new_id
 from safetyloop.report._risk_graph import claim_graph, graph_dot
 from safetyloop.report._risk_plot import plot_figures
-from safetyloop.risk import RiskArgument, argue, load_pathways
+from safetyloop.risk import PathwayFile, RiskArgument, argue, load_pathways
 from safetyloop.risk.freshness import FreshnessDebt, figure_key, open_freshness_debt
 from safetyloop.risk.records import (
     Critique,
@@ -34,7 +34,13 @@ from safetyloop.risk.records import (
 )
 from safetyloop.store import Store
 
-__all__ = ["FORMATS", "RiskReportContext", "WrittenRiskReport", "write_risk_report"]
+__all__ = [
+    "FORMATS",
+    "RiskReportContext",
+    "WrittenRiskReport",
+    "risk_formats",
+    "write_risk_report",
+]
 
 #: Output formats by file suffix.
 FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".json": "json", ".dot": "dot"}
@@ -95,7 +101,8 @@ def render(context: RiskReportContext, fmt: str) -> str:
     return _env(escape).get_template(name).render(c=context, a=context.argument)
 
 
-def _formats(outputs: list[Path]) -> list[tuple[Path, str]]:
+def risk_formats(outputs: list[Path]) -> list[tuple[Path, str]]:
+    """Each output with its format; InputError (exit 2) for an unknown suffix or folder."""
     if not outputs:
         raise InputError("name at least one output file (-o report.html, .md, .json or .dot)")
     out = []
@@ -119,12 +126,13 @@ def write_risk_report(
     outputs: list[Path],
     actor: str,
     clock: Clock,
-    pathways: Path | None = None,
+    spec: PathwayFile | None = None,
     owner: str | None = None,
 ) -> WrittenRiskReport:
-    """Argue, open the debt freshness calls for, render, hash, audit, then write the files."""
-    formats = _formats(outputs)
-    spec = load_pathways(pathways)
+    """Argue `spec` (default: the shipped pathways), open the debt freshness calls for,
+    render, hash, audit, then write the files."""
+    formats = risk_formats(outputs)
+    spec = spec or load_pathways()
     now = clock.now()
     reports = list_reports(store)
     previous = reports[-1] if reports else None

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from safetyloop import capability
 from safetyloop.agentic import MetricGroup, load_stored_run
 from safetyloop.errors import InputError
 from safetyloop.evidence import Measurement
@@ -120,7 +121,8 @@ def redteam_measurements(store: Store, run_id: str) -> list[Measurement]:
 
 
 def _stage(name: str) -> Source:
-    """A stage that publishes `measurements` and `latest_run_id` (capability, sabotage)."""
+    """A stage that publishes `measurements` and `latest_run_id`, imported when first read
+    (sabotage, until it lands in this tree)."""
 
     def module() -> object:
         stage = importlib.import_module(f"safetyloop.{name}")
@@ -142,5 +144,7 @@ def _stage(name: str) -> Source:
 SOURCES.register("gate", Source("gate", gate_measurements, _latest(EVALUATION)))
 SOURCES.register("redteam", Source("redteam", redteam_measurements, _latest(REDTEAM)))
 SOURCES.register("agentic", Source("agentic", agentic_measurements, _latest(AGENTIC)))
-SOURCES.register("capability", _stage("capability"))
+SOURCES.register(
+    "capability", Source("capability", capability.measurements, capability.latest_run_id)
+)
 SOURCES.register("sabotage", _stage("sabotage"))
