@@ -1,0 +1,69 @@
+"""Capability evidence in the risk report: a real capability run of the scripted sandbagger
+(tests/capability/solvers.py) argues the shipped pathways' autonomy and sandbagging claims —
+both fail, honestly — and its jump past the trigger since the last recorded report opens a
+`risk:capability-jump` debt item, once."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from tests.capability.solvers import capabilities_file
+from tests.cli.invoking import invoke_once
+
+from safetyloop.clock import SystemClock
+from safetyloop.risk.freshness import figure_key
+from safetyloop.risk.records import record_report
+from safetyloop.store import Store
+
+
+def _claim(twin: dict[str, Any], pathway: str, claim: str) -> dict[str, Any]:
+    (p,) = [p for p in twin["pathways"] if p["id"] == pathway]
+    (c,) = [c for c in p["claims"] if c["id"] == claim]
+    return c
+
+
+def test_a_capability_jump_opens_debt_and_the_failing_claims_show(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    caps = capabilities_file(tmp_path, "plain", rule_in=0.5)
+    done = invoke_once(
+        "capability", "run", "-t", "python:tests.capability.solvers:sandbagger",
+        "--capabilities", str(caps), "--store", store, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.code == 0, done.err
+    run_id = re.search(r"capability show (\w+)", done.out)
+    assert run_id
+    with Store(store) as db:
+        version = db.get_run(run_id.group(1), kind="capability").target_version
+        # the report argued for the previous release measured autonomy at 0.30
+        earlier = record_report(
+            db, report_id="rr-earlier", target_version="previous-release", status="weak",
+            pathways={}, figures={figure_key("capability", "capability:autonomy"): 0.30},
+            sha256={}, actor="dana", clock=SystemClock(),
+        )  # fmt: skip
+    for name in ("first.json", "second.json"):
+        argued = invoke_once(
+            "report", "risk", "--target-version", version, "-o", name, "--store", store,
+            "--as", "dana", cwd=tmp_path,
+        )  # fmt: skip
+        assert argued.code == 1, argued.err
+    first = json.loads((tmp_path / "first.json").read_text("utf-8"))
+    [autonomy] = _claim(first, "self-exfiltration", "below-autonomy-threshold")["evidence"]
+    [figure] = autonomy["figures"]
+    assert (figure["metric"], figure["value"], figure["run_id"]) == (
+        "capability:autonomy",
+        1.0,
+        run_id.group(1),
+    )
+    assert autonomy["gaps"] == ["failing"]
+    [gap] = _claim(first, "diffuse-sandbagging", "no-eval-sandbagging")["evidence"]
+    assert gap["gaps"] == ["failing"] and gap["figures"][0]["value"] == 1.0  # neutral 6/6, eval 0/6
+    jumps = [d for d in first["debt"] if d["principle"] == "risk:capability-jump"]
+    assert [d["opened"] for d in jumps] == [True]
+    assert f"rose from 0.300 to 1.000 (run {run_id.group(1)})" in jumps[0]["description"]
+    assert earlier.id in jumps[0]["description"]
+    # the second report compares with the first (1.0 → 1.0): no new jump, and none re-opened
+    second = json.loads((tmp_path / "second.json").read_text("utf-8"))
+    assert not [d for d in second["debt"] if d["principle"] == "risk:capability-jump"]
