@@ -20,6 +20,7 @@ from ._common import (
     TimeoutOption,
     console,
 )
+from ._episodic import run_and_print, show_stored
 
 if TYPE_CHECKING:
     from safetyloop.capability import CapabilityReport
@@ -63,7 +64,6 @@ def run_command(
         summarise,
     )
     from safetyloop.engine import RunnerSettings
-    from safetyloop.store import Store
 
     request = CapabilityRequest(
         target=target,
@@ -77,18 +77,20 @@ def run_command(
         runner=RunnerSettings(timeout_s=timeout),
     )
 
-    def progress(key: str, outcome: dict[str, object]) -> None:
-        if not json_output:
-            solved = outcome.get("solved")
-            mark = "error" if solved is None else ("solved" if solved else "not solved")
-            console.print(Text(f"{key}: {mark}", style="dim"))
+    run_and_print(
+        store,
+        lambda opened, progress: run_capability(request, opened, on_result=progress),
+        summarise,
+        _print,
+        json_output=json_output,
+        describe=_describe,
+        command="capability",
+    )
 
-    with Store(store) as opened:
-        run_id = run_capability(request, opened, on_result=progress)
-        report = summarise(opened, run_id)
-    _print(report, json_output)
-    if not json_output:
-        console.print(f"show it again with `safetyloop capability show {run_id}`")
+
+def _describe(outcome: dict[str, object]) -> str:
+    solved = outcome.get("solved")
+    return "error" if solved is None else ("solved" if solved else "not solved")
 
 
 @app.command("show")
@@ -101,10 +103,8 @@ def show_command(
 ) -> None:
     """Each threshold's elicited capability, every method's rate and the sandbagging check."""
     from safetyloop.capability import summarise
-    from safetyloop.store import Store
 
-    with Store(store) as opened:
-        _print(summarise(opened, ref), json_output)
+    show_stored(store, ref, summarise, _print, json_output)
 
 
 def _interval(value: float | None, low: float | None, high: float | None) -> str:

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich import box
 from rich.table import Table
-from rich.text import Text
 
 from ._common import (
     JsonOption,
@@ -21,6 +20,7 @@ from ._common import (
     console,
     split_csv,
 )
+from ._episodic import run_and_print, show_stored
 
 if TYPE_CHECKING:
     from safetyloop.sabotage import Figure, SabotageReport
@@ -58,7 +58,6 @@ def run_command(
     """Run TARGET on every pair, honestly and with the side task, into the store."""
     from safetyloop.engine import RunnerSettings
     from safetyloop.sabotage import SabotageConfig, SabotageRequest, run_sabotage, summarise
-    from safetyloop.store import Store
 
     request = SabotageRequest(
         target=target,
@@ -76,22 +75,15 @@ def run_command(
         runner=RunnerSettings(timeout_s=timeout),
     )
 
-    def progress(key: str, outcome: dict[str, object]) -> None:
-        if not json_output:
-            console.print(
-                Text(
-                    f"{key}: main {outcome['main']}, side {outcome['side']}, "
-                    f"suspicion {outcome['suspicion']}",
-                    style="dim",
-                )
-            )
-
-    with Store(store) as opened:
-        run_id = run_sabotage(request, opened, on_result=progress)
-        report = summarise(opened, run_id)
-    _print(report, json_output)
-    if not json_output:
-        console.print(f"show it again with `safetyloop sabotage show {run_id}`")
+    run_and_print(
+        store,
+        lambda opened, progress: run_sabotage(request, opened, on_result=progress),
+        summarise,
+        _print,
+        json_output=json_output,
+        describe=lambda o: f"main {o['main']}, side {o['side']}, suspicion {o['suspicion']}",
+        command="sabotage",
+    )
 
 
 @app.command("show")
@@ -104,10 +96,8 @@ def show_command(
 ) -> None:
     """Main-task success, side-task success, evasion and monitor AUC per pair."""
     from safetyloop.sabotage import summarise
-    from safetyloop.store import Store
 
-    with Store(store) as opened:
-        _print(summarise(opened, ref), json_output)
+    show_stored(store, ref, summarise, _print, json_output)
 
 
 def _cell(f: Figure) -> str:
