@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
+from safetyloop.errors import InputError
+
 from ._actors import ActorOption
 from ._common import StoreOption, console
 
@@ -20,9 +22,6 @@ _COLOURS = {"supported": "green", "weak": "dark_orange", "unsupported": "red"}
 
 @app.command("risk")
 def risk_command(
-    target_version: Annotated[
-        str, typer.Option("--target-version", help="The model version the report argues for.")
-    ],
     output: Annotated[
         list[Path],
         typer.Option("--output", "-o", help="Report file: .html, .md, .json or .dot; repeatable."),
@@ -30,6 +29,14 @@ def risk_command(
     pathways: Annotated[
         Path | None,
         typer.Option(help="Pathways YAML (default: the nine pathways of the pilot report)."),
+    ] = None,
+    target_version: Annotated[
+        str | None,
+        typer.Option("--target-version", help="The model version the report argues for."),
+    ] = None,
+    run: Annotated[
+        str | None,
+        typer.Option(help="Or: the version of this evaluation run (id, prefix or 'latest')."),
     ] = None,
     owner: Annotated[
         str | None, typer.Option(help="Owner of the debt freshness opens (default: --as).")
@@ -48,12 +55,14 @@ def risk_command(
     from safetyloop.risk import load_pathways
     from safetyloop.store import Store
 
+    if (target_version is None) == (run is None):
+        raise InputError("give exactly one of --target-version and --run")
     spec = load_pathways(pathways)  # a bad file or output name exits 2 before the store opens
     risk_formats(output)
     with Store(store) as db:
         written = write_risk_report(
             db,
-            target_version=target_version,
+            target_version=target_version or db.get_run(run or "latest").target_version,
             outputs=output,
             spec=spec,
             owner=owner,
