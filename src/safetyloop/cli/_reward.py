@@ -12,7 +12,17 @@ import typer
 from rich import box
 from rich.table import Table
 
-from ._common import JsonOption, StoreOption, console, err_console, split_csv
+from safetyloop.errors import InputError
+
+from ._actors import ActorOption, RolesOption, acting
+from ._common import (
+    ConstitutionOption,
+    JsonOption,
+    StoreOption,
+    console,
+    err_console,
+    split_csv,
+)
 
 app = typer.Typer(
     help="Reward models: train the offline one, audit any one with paired probes, show.",
@@ -119,6 +129,54 @@ def show_command(
         data = _find(opened, ref)
         before = _find(opened, previous) if previous is not None else None
     _print(data, before, as_json)
+
+
+@app.command("debt")
+def debt_command(
+    family: Annotated[str, typer.Option(help="The probe family whose finding is the gap.")],
+    principle: Annotated[str, typer.Option(help="The principle the gap is against.")],
+    owner: Annotated[str, typer.Option(help="Who must clear it.")],
+    ref: Annotated[str, typer.Argument(help="Stored reward audit (id, prefix or 'latest').")] = (
+        "latest"
+    ),
+    severity: Annotated[str, typer.Option(help="critical, high, medium or low.")] = "high",
+    actor: ActorOption = None,
+    roles: RolesOption = None,
+    store: StoreOption = None,
+    constitution: ConstitutionOption = None,
+) -> None:
+    """Open a debt item for one family's finding of a stored audit (audited, like `debt add`)."""
+    from safetyloop.api import load_constitution_checked
+    from safetyloop.governance import env_clock
+    from safetyloop.governance.debt import open_debt
+    from safetyloop.reward import load_stored_audit, verdict
+    from safetyloop.store import Store
+
+    who, _ = acting(actor, roles)
+    loaded = load_constitution_checked(constitution)
+    with Store(store) as db:
+        data = load_stored_audit(db, ref)
+        fam = next((f for f in data["families"] if f["family"] == family), None)
+        if fam is None or fam["flip_rate"] is None:
+            raise InputError(f"reward audit {data['run_id']} has no measured family {family!r}")
+        rate = fam["flip_rate"]
+        item = open_debt(
+            db,
+            principle=principle,
+            severity=severity,
+            description=(
+                f"reward model {data['model']} prefers the worse answer on {family} probes "
+                f"({fam['taxonomy']}): flip rate {rate['point']:.1%} [{rate['low']:.1%}, "
+                f"{rate['high']:.1%}], {fam['flips']}/{fam['pairs'] - fam['errors']} probes; "
+                f"baselines: {verdict(fam)}"
+            ),
+            owner=owner,
+            evidence={"reward_audits": [data["run_id"]]},
+            actor=who,
+            clock=env_clock(),
+            constitution=loaded,
+        )
+    console.print(f"opened {item.id} ({item.severity}, {item.principle}) owned by {item.owner}")
 
 
 def _find(store: Any, ref: str) -> dict[str, Any]:
