@@ -19,7 +19,7 @@ from pathlib import Path
 import uvicorn
 from tests.governance.govhelpers import CAREFUL, COMPLIER, ROLES, T0, real_run, write_roles
 
-from safetyloop.api import gate
+from safetyloop.api import gate, load_constitution_checked
 from safetyloop.engine import CaseResult
 from safetyloop.governance import FixedClock, load_policy
 from safetyloop.governance.reviews import Proposal, queue
@@ -128,15 +128,16 @@ def generated_run(store: Store, n: int, *, target: str = "generated") -> RunInfo
         )
         for i in range(n)
     ]
+    constitution = load_constitution_checked()  # the bundled one, as a plain `run` uses
     run = store.create_run(
         NewRun(
             plan_hash=f"generated-{target}-{n}",
             target_name=target,
             target_version="generated-v1",
-            constitution_hash="none",
+            constitution_hash=constitution.content_hash(),
             scorer_versions={"refusal_keyword": "generated"},
             suite_versions={"harmbench": "generated"},
-            lineage={},
+            lineage={"constitution": constitution.model_dump(mode="json")},
         ),
         cases,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -29,6 +29,7 @@ from safetyloop.governance.reviews import list_reviews as queue_items
 from safetyloop.incidents import StoredIncident, StoredMeasurement, get_incident, measurements
 from safetyloop.incidents import list_incidents as all_incidents
 from safetyloop.web._auth import acting_roles, check_csrf
+from safetyloop.web._params import moment
 from safetyloop.web._render import Ctx, CtxDep, done, page, render
 
 router = APIRouter()
@@ -202,7 +203,7 @@ def request(
         ctx.store,
         run_id=ctx.store.get_run(run).id,
         principles=[p.strip() for p in principles.split(",") if p.strip()],
-        expires_at=expires,
+        expires_at=moment(expires, "expires") or expires,
         mitigation=mitigation,
         reason=reason,
         actor=ctx.user,
@@ -246,9 +247,9 @@ class AuditPage(BaseModel):
 
 
 @page(router, "/audit", "audit.html")
-def audit(ctx: CtxDep, limit: int = 200) -> AuditPage:
+def audit(ctx: CtxDep, limit: Annotated[int, Query(ge=1, le=10_000)] = 200) -> AuditPage:
     entries = ctx.store.audit_entries()
-    return AuditPage(total=len(entries), entries=list(reversed(entries))[: max(1, limit)])
+    return AuditPage(total=len(entries), entries=list(reversed(entries))[:limit])
 
 
 @router.post("/audit/verify", response_model=None)

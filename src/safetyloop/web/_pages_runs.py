@@ -18,6 +18,7 @@ from safetyloop.store.web import (
     get_case,
     run_progress,
 )
+from safetyloop.web._params import MAX_POSITION, moment
 from safetyloop.web._render import CtxDep, page
 
 router = APIRouter()
@@ -50,7 +51,7 @@ def runs(
     status: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
 ) -> RunsPage:
     if deployment:
         found = ctx.store.get_baseline(deployment)
@@ -60,8 +61,8 @@ def runs(
         ctx.store,
         target=target,
         status=status,
-        since=since,
-        until=until,
+        since=moment(since, "since"),
+        until=moment(until, "until"),
         limit=limit + 1,
         offset=offset,
     )
@@ -144,7 +145,7 @@ def run_page(
     status: str | None = None,
     labels: Annotated[str | None, Query(description="Verdict labels, comma-separated.")] = None,
     scorer_version: str | None = None,
-    after: Annotated[int, Query(ge=-1)] = -1,
+    after: Annotated[int, Query(ge=-1, le=MAX_POSITION)] = -1,
 ) -> RunPage:
     info = ctx.store.get_run(run_id)
     chosen = CaseFilter(
