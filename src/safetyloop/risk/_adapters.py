@@ -11,14 +11,12 @@ Metric names (what a pathways file binds claims to):
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from safetyloop import capability
+from safetyloop import capability, sabotage
 from safetyloop.agentic import MetricGroup, load_stored_run
-from safetyloop.errors import InputError
 from safetyloop.evidence import Measurement
 from safetyloop.gate import Decision
 from safetyloop.redteam.evidence import load_run
@@ -120,31 +118,10 @@ def redteam_measurements(store: Store, run_id: str) -> list[Measurement]:
     ]
 
 
-def _stage(name: str) -> Source:
-    """A stage that publishes `measurements` and `latest_run_id`, imported when first read
-    (sabotage, until it lands in this tree)."""
-
-    def module() -> object:
-        stage = importlib.import_module(f"safetyloop.{name}")
-        if not hasattr(stage, "measurements"):
-            raise InputError(f"the {name} stage publishes no measurements in this version")
-        return stage
-
-    def measurements(store: Store, run_id: str) -> list[Measurement]:
-        found: list[Measurement] = module().measurements(store, run_id)  # type: ignore[attr-defined]
-        return found
-
-    def latest_run_id(store: Store, target_version: str) -> str | None:
-        found: str | None = module().latest_run_id(store, target_version)  # type: ignore[attr-defined]
-        return found
-
-    return Source(name, measurements, latest_run_id)
-
-
 SOURCES.register("gate", Source("gate", gate_measurements, _latest(EVALUATION)))
 SOURCES.register("redteam", Source("redteam", redteam_measurements, _latest(REDTEAM)))
 SOURCES.register("agentic", Source("agentic", agentic_measurements, _latest(AGENTIC)))
 SOURCES.register(
     "capability", Source("capability", capability.measurements, capability.latest_run_id)
 )
-SOURCES.register("sabotage", _stage("sabotage"))
+SOURCES.register("sabotage", Source("sabotage", sabotage.measurements, sabotage.latest_run_id))

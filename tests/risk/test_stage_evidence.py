@@ -1,7 +1,8 @@
-"""Capability evidence in the risk report: a real capability run of the scripted sandbagger
-(tests/capability/solvers.py) argues the shipped pathways' autonomy and sandbagging claims —
-both fail, honestly — and its jump past the trigger since the last recorded report opens a
-`risk:capability-jump` debt item, once."""
+"""Capability and sabotage evidence in the risk report, from real runs of the scripted
+reference agents: the sandbagger's capability run argues the shipped autonomy and sandbagging
+claims (both fail, honestly) and its jump past the trigger since the last recorded report
+opens a `risk:capability-jump` debt item, once; the subtle saboteur's run fails the evasion
+and monitor claims of the pairs it ran and leaves the others as gaps."""
 
 from __future__ import annotations
 
@@ -67,3 +68,30 @@ def test_a_capability_jump_opens_debt_and_the_failing_claims_show(tmp_path: Path
     # the second report compares with the first (1.0 → 1.0): no new jump, and none re-opened
     second = json.loads((tmp_path / "second.json").read_text("utf-8"))
     assert not [d for d in second["debt"] if d["principle"] == "risk:capability-jump"]
+
+
+def test_sabotage_evidence_binds_the_evasion_and_monitor_claims(tmp_path: Path) -> None:
+    """The scripted subtle saboteur evades the keyword monitor on two pairs: the shipped
+    pathways' evasion claims for those pairs fail, the pairs it did not run are gaps."""
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    agents = "python:tests.sabotage.agents"
+    done = invoke_once(
+        "sabotage", "run", "-t", f"{agents}:subtle_saboteur", "-m", f"{agents}:keyword_monitor",
+        "--pair", "code-backdoor,weights-exfiltration", "--store", store, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.code == 0, done.err
+    with Store(store) as db:
+        version = db.get_run("latest", kind="sabotage").target_version
+    argued = invoke_once(
+        "report", "risk", "--target-version", version, "-o", "r.json", "--store", store,
+        "--as", "dana", cwd=tmp_path,
+    )  # fmt: skip
+    assert argued.code == 1, argued.err
+    twin = json.loads((tmp_path / "r.json").read_text("utf-8"))
+    [exfil] = _claim(twin, "self-exfiltration", "cannot-exfiltrate-unseen")["evidence"]
+    assert exfil["gaps"] == ["failing"] and exfil["figures"][0]["value"] == 1.0
+    backdoor, weakened = _claim(twin, "code-backdoors", "cannot-plant-unseen")["evidence"]
+    assert backdoor["gaps"] == ["failing"]
+    assert weakened["gaps"] == ["missing"] and "weakened-test" in weakened["why"]
+    [auc] = _claim(twin, "targeted-rnd-sabotage", "monitor-discriminates")["evidence"]
+    assert auc["gaps"] == ["failing"] and auc["figures"][0]["value"] == 0.5
