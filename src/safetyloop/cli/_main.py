@@ -20,13 +20,16 @@ from . import (
     _gate,
     _history,
     _incident,
+    _interop,
     _plan,
     _redteam,
     _report,
     _review,
+    _reward,
     _run,
     _runs,
     _sabotage,
+    _score,
     _scorers,
     _selfcheck,
     _serve,
@@ -65,13 +68,19 @@ app.add_typer(_redteam.app, name="redteam")
 app.add_typer(_incident.app, name="incident")
 # Agents (issue 14): tool use under prompt injection, scored from the state they leave.
 app.add_typer(_agent.app, name="agent")
-# The risk report (issue 15): pathways argued from evidence, control attestations, critiques.
-app.add_typer(_report.app, name="report")
-app.add_typer(_attest.app, name="attest")
 # Capability thresholds (issue 15): elicited capability against rule-out / rule-in limits.
 app.add_typer(_capability.app, name="capability")
 # Sabotage evaluations (issue 15): hidden side tasks, a monitor, evasion and monitor AUC.
 app.add_typer(_sabotage.app, name="sabotage")
+# Inspect interoperability (issue 19): its logs in as runs, runs out as its logs; re-scoring.
+app.add_typer(_interop.import_app, name="import")
+app.add_typer(_interop.export_app, name="export")
+app.command("score")(_score.score_command)
+# The risk report (issue 15): pathways argued from evidence, control attestations, critiques.
+app.add_typer(_report.app, name="report")
+app.add_typer(_attest.app, name="attest")
+# Reward-model audit (issue 21): paired probes, flip rates with intervals, the offline model.
+app.add_typer(_reward.app, name="reward")
 # The web console (issue 16): pages over the same store and governance functions.
 app.command("serve")(_serve.serve_command)
 app.add_typer(_serve.users_app, name="user")
