@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
+    from safetyloop.clock import Clock
     from safetyloop.governance import Policy
 
 ActorOption = Annotated[
@@ -45,3 +47,13 @@ def policy_from(path: Path | None) -> Policy:
     from safetyloop.governance import load_policy
 
     return load_policy(path)
+
+
+def expiry(expires: str | None, days: int | None, clock: Clock) -> datetime:
+    """The expiry a command was given: `--expires` (ISO 8601) or `--days` from now, not both."""
+    from safetyloop.errors import InputError
+    from safetyloop.governance import parse_time
+
+    if (expires is None) == (days is None):
+        raise InputError("give exactly one of --expires and --days")
+    return parse_time(expires, "--expires") if expires else clock.now() + timedelta(days=days or 0)

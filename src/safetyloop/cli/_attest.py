@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,9 +9,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from safetyloop.errors import InputError
-
-from ._actors import ActorOption, PolicyOption
+from ._actors import ActorOption, PolicyOption, expiry
 from ._common import StoreOption, console
 
 if TYPE_CHECKING:
@@ -48,9 +45,7 @@ def add_command(
     from safetyloop.store import Store
 
     clock = env_clock()
-    if (expires is None) == (days is None):
-        raise InputError("give exactly one of --expires and --days")
-    until = parse_time(expires, "--expires") if expires else clock.now() + timedelta(days=days or 0)
+    until = expiry(expires, days, clock)
     checked = parse_time(last_checked, "--last-checked") if last_checked else clock.now()
     known = [p.id for p in load_pathways(pathways).pathways]
     with Store(store) as db:

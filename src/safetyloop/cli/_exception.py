@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
-from safetyloop.errors import InputError
-
-from ._actors import ActorOption, PolicyOption, RolesOption, acting, policy_from
+from ._actors import ActorOption, PolicyOption, RolesOption, acting, expiry, policy_from
 from ._common import StoreOption, console
 
 if TYPE_CHECKING:
@@ -38,15 +35,13 @@ def request_command(
     store: StoreOption = None,
 ) -> None:
     """Request an exception; it queues a tier-3 review the committee must approve."""
-    from safetyloop.governance import env_clock, parse_time
+    from safetyloop.governance import env_clock
     from safetyloop.governance.exceptions import request_exception
     from safetyloop.store import Store
 
     who, _ = acting(actor, roles)
     clock = env_clock()
-    if (expires is None) == (days is None):
-        raise InputError("give exactly one of --expires and --days")
-    until = parse_time(expires, "--expires") if expires else clock.now() + timedelta(days=days or 0)
+    until = expiry(expires, days, clock)
     with Store(store) as db:
         exc, item = request_exception(
             db,

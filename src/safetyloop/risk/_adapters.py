@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import NamedTuple
 
 from safetyloop import capability, sabotage
 from safetyloop.agentic import MetricGroup, load_stored_run
@@ -38,58 +39,51 @@ def _latest(kind: str) -> Callable[[Store, str], str | None]:
     return latest
 
 
+class _Where(NamedTuple):
+    """Where a run's figures come from: the source, the run, when it was measured."""
+
+    source: str
+    run_id: str
+    at: datetime
+
+    def figure(
+        self, metric: str, rate: float, low: float, high: float, n: int, method: str
+    ) -> Measurement:
+        return Measurement(metric, rate, low, high, n, self.source, self.run_id, self.at, method)
+
+
 def gate_measurements(store: Store, run_id: str) -> list[Measurement]:
     """Each criterion of the run's latest recorded gate decision, as rate with its interval."""
     recorded = store.latest_gate_decision(run_id)
     if recorded is None:
         return []
     decision = Decision.model_validate(recorded.body)
+    where = _Where("gate", decision.run_id, decision.decided_at)
     return [
-        Measurement(
-            metric=f"{p.id}/{c.metric}",
-            value=c.rate,
-            low=c.low,
-            high=c.high,
-            n=c.n,
-            source="gate",
-            run_id=decision.run_id,
-            measured_at=decision.decided_at,
-            method=c.interval_method,
-        )
+        where.figure(f"{p.id}/{c.metric}", c.rate, c.low, c.high, c.n, c.interval_method)
         for p in decision.principles
         for c in p.criteria
     ]
 
 
-def _group(group: MetricGroup, suffix: str, run_id: str, at: datetime) -> list[Measurement]:
-    out = []
-    for name, rate in group.model_dump().items():
-        if rate["rate"] is None:  # nothing measured (no such episodes, or only errors)
-            continue
-        out.append(
-            Measurement(
-                metric=name + suffix,
-                value=rate["rate"],
-                low=rate["low"],
-                high=rate["high"],
-                n=rate["n"],
-                source="agentic",
-                run_id=run_id,
-                measured_at=at,
-                method=rate["method"],
-            )
-        )
-    return out
+def _group(group: MetricGroup, suffix: str, where: _Where) -> list[Measurement]:
+    """The group's rates that measured something (not: no such episodes, or only errors)."""
+    rates = [(name, getattr(group, name)) for name in MetricGroup.model_fields]
+    return [
+        where.figure(name + suffix, r.rate, r.low, r.high, r.n, r.method)
+        for name, r in rates
+        if r.rate is not None and r.low is not None and r.high is not None
+    ]
 
 
 def agentic_measurements(store: Store, run_id: str) -> list[Measurement]:
     """The agentic run's four rates overall and per environment (errors left out of each)."""
     run = load_stored_run(store, run_id)
     record = agentic_db.get_run(store, run.run_id)
-    at = record.finished_at or record.created_at
-    out = _group(run.metrics.overall, "", run.run_id, at)
+    where = _Where("agentic", run.run_id, record.finished_at or record.created_at)
+    out = _group(run.metrics.overall, "", where)
     for env, group in sorted(run.metrics.by_environment.items()):
-        out += _group(group, f"@{env}", run.run_id, at)
+        out += _group(group, f"@{env}", where)
     return out
 
 
@@ -97,22 +91,12 @@ def redteam_measurements(store: Store, run_id: str) -> list[Measurement]:
     """Attack success overall and per attack family, with the clustered intervals."""
     stored = load_run(store, run_id)
     results = stored.results
-    at = stored.run.finished_at or stored.run.created_at
+    where = _Where("redteam", stored.run.id, stored.run.finished_at or stored.run.created_at)
     rates = [success_rate(results, "")] + [
         replace(r, group=f"@{r.group}") for r in success_by(results, "family")
     ]
     return [
-        Measurement(
-            metric=f"attack_success{r.group}",
-            value=r.rate,
-            low=r.low,
-            high=r.high,
-            n=r.n,
-            source="redteam",
-            run_id=stored.run.id,
-            measured_at=at,
-            method=r.method,
-        )
+        where.figure(f"attack_success{r.group}", r.rate, r.low, r.high, r.n, r.method)
         for r in rates
         if r.n > 0
     ]

@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict
 
 from safetyloop.clock import Clock, SystemClock
 from safetyloop.errors import InputError
-from safetyloop.governance import load_policy
-from safetyloop.governance._policy import Policy
+from safetyloop.governance import Policy, load_policy
 from safetyloop.governance._session import new_id
 from safetyloop.governance.reviews import Proposal, ReviewItem, list_reviews, queue
+from safetyloop.risk._lookup import by_prefix
 from safetyloop.store import Store
 from safetyloop.store.governance import governed
 
@@ -169,15 +169,10 @@ def list_attestations(store: Store) -> list[Attestation]:
 
 
 def get_attestation(store: Store, attestation_id: str) -> Attestation:
-    found = [a for a in list_attestations(store) if a.id.startswith(attestation_id)]
-    if len(found) != 1:
-        raise InputError(
-            f"no attestation {attestation_id!r}"
-            if not found
-            else f"attestation reference {attestation_id!r} is ambiguous",
-            hint="see `safetyloop attest list`",
-        )
-    return found[0]
+    """One attestation by id or unique prefix."""
+    return by_prefix(
+        list_attestations(store), attestation_id, "attestation", "see `safetyloop attest list`"
+    )
 
 
 def attestation_for(

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from safetyloop.clock import Clock
 from safetyloop.errors import InputError
 from safetyloop.governance._session import new_id
+from safetyloop.risk._lookup import by_prefix
 from safetyloop.store import Store
 
 __all__ = [
@@ -92,13 +93,8 @@ def list_reports(store: Store) -> list[RecordedReport]:
 
 
 def _report(store: Store, ref: str) -> RecordedReport:
-    found = [r for r in list_reports(store) if r.id.startswith(ref)]
-    if len(found) != 1:
-        raise InputError(
-            f"no recorded risk report {ref!r}" if not found else f"report {ref!r} is ambiguous",
-            hint="the id is printed by `safetyloop report risk`",
-        )
-    return found[0]
+    hint = "the id is printed by `safetyloop report risk`"
+    return by_prefix(list_reports(store), ref, "recorded risk report", hint)
 
 
 def add_critique(
@@ -119,13 +115,10 @@ def answer_critique(
     """Answer a critique (any number of answers, each audited)."""
     if not text.strip():
         raise InputError("an answer needs text")
-    found = [c for c in list_critiques(store) if c.id.startswith(critique_id)]
-    if len(found) != 1:
-        raise InputError(
-            f"no critique {critique_id!r}", hint="see `safetyloop report critique list`"
-        )
-    store.append_audit(actor, ANSWER, {"critique_id": found[0].id, "text": text}, clock)
-    return next(c for c in list_critiques(store) if c.id == found[0].id)
+    hint = "see `safetyloop report critique list`"
+    found = by_prefix(list_critiques(store), critique_id, "critique", hint)
+    store.append_audit(actor, ANSWER, {"critique_id": found.id, "text": text}, clock)
+    return next(c for c in list_critiques(store) if c.id == found.id)
 
 
 def list_critiques(store: Store, report_id: str | None = None) -> list[Critique]:
