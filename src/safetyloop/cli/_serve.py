@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -27,6 +28,9 @@ def serve_command(
     import uvicorn
 
     from safetyloop.web import WebConfig, create_app
+
+    if policy is not None:  # the gate pages read the policy from the environment, as `gate` does
+        os.environ["SAFETYLOOP_POLICY"] = str(policy)
 
     app = create_app(
         WebConfig(store_url=store, roles=roles, policy=policy, secure_cookies=secure_cookies)
