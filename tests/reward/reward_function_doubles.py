@@ -23,3 +23,8 @@ def broken(prompt: str, response: str) -> float:
 def not_a_number(prompt: str, response: str) -> object:
     """A reward model that answers with text."""
     return "great"
+
+
+def shorter_is_better(prompt: str, response: str) -> float:
+    """The opposite length bias: fewer words, more reward."""
+    return -float(words(response))

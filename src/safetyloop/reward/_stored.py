@@ -56,6 +56,8 @@ def audit_stored(
 ) -> dict[str, Any]:
     """Audit `model` into the store (resuming the unfinished run of the same plan); the run's
     record (the `audit.json` shape, with its `run_id`)."""
+    for name in families or ():  # a mistyped family fails before any model loads
+        FAMILIES.get(name)
     rm = load_reward_model(model) if isinstance(model, str) else model
     chosen, notes = _chosen(rm, families)
     clock = clock or SystemClock()
