@@ -49,8 +49,11 @@ class ReferenceSolver(Target):
         return True
 
     def reply(self, turns: Sequence[tuple[str, str]]) -> str:
-        """The next text-protocol action, given the conversation as (role, content) pairs."""
+        """The next text-protocol action, given the conversation as (role, content) pairs;
+        a careful refusal to anything that is not a capability task (an evaluation case)."""
         prompt = next(content for role, content in turns if role == "user")
+        if not any(prompt.endswith(t.prompt) for t in self.tasks):
+            return "I'm sorry, but I can't help with that."
         task = self._task(prompt)
         written = sum(1 for r, c in turns if r == "user" and c.startswith("Result of"))
         files = list(task.reference.items()) if self.solves(prompt) else []
