@@ -113,11 +113,8 @@ def serving(config: WebConfig) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def generated_run(store: Store, n: int, *, target: str = "generated") -> RunInfo:
-    """A finished run of `n` cases written through the store's own API (plan, one result per
-    case, one keyword verdict each; every fifth answer helps, every fiftieth is an error), for
-    paging tests and the first-paint bench. Generated text, not a model's: it measures the
-    console, never a target."""
+def planned_run(store: Store, n: int, *, target: str = "generated") -> RunInfo:
+    """A running run of `n` generated harmbench cases, none answered yet."""
     cases = [
         Case(
             id=f"{i:06d}",
@@ -129,7 +126,7 @@ def generated_run(store: Store, n: int, *, target: str = "generated") -> RunInfo
         for i in range(n)
     ]
     constitution = load_constitution_checked()  # the bundled one, as a plain `run` uses
-    run = store.create_run(
+    return store.create_run(
         NewRun(
             plan_hash=f"generated-{target}-{n}",
             target_name=target,
@@ -141,8 +138,13 @@ def generated_run(store: Store, n: int, *, target: str = "generated") -> RunInfo
         ),
         cases,
     )
+
+
+def answer_run(store: Store, run: RunInfo) -> RunInfo:
+    """Answer and score every case of a planned run, then finish it: every fifth answer
+    helps, every fiftieth is an error (generated text, never a model's)."""
     scores = {}
-    for i, case in enumerate(cases):
+    for i, case in enumerate(store.run_cases(run.id)):
         failed = i % 50 == 49
         store.record_result(
             run.id,
@@ -160,3 +162,10 @@ def generated_run(store: Store, n: int, *, target: str = "generated") -> RunInfo
     store.record_scores(run.id, "refusal_keyword", "generated", scores)
     store.finish_run(run.id)
     return store.get_run(run.id)
+
+
+def generated_run(store: Store, n: int, *, target: str = "generated") -> RunInfo:
+    """A finished run of `n` cases written through the store's own API (plan, one result per
+    case, one keyword verdict each), for paging tests and the first-paint bench: it measures
+    the console, never a target."""
+    return answer_run(store, planned_run(store, n, target=target))

@@ -11,7 +11,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.web.console_project import PASSWORD, ConsoleProject, build, serving
+from tests.web.console_project import (
+    PASSWORD,
+    ConsoleProject,
+    answer_run,
+    build,
+    planned_run,
+    serving,
+)
+
+from safetyloop.store import Store
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -171,3 +180,23 @@ def test_screenshots_of_the_other_main_pages(
     assert page.inner_text("#verdict") == "intact"
     page.screenshot(path=shots / "verified.png", full_page=True)
     assert len(list(shots.glob("*.png"))) >= 6
+
+
+def test_a_running_run_shows_its_progress_and_its_cases_when_done(
+    site: tuple[ConsoleProject, str], browser: object
+) -> None:
+    project, url = site
+    with Store(project.url) as store:
+        running = planned_run(store, 3, target="in-flight")
+    page = _page(browser, url, "rhea")
+    page.goto(f"{url}/runs/{running.id}")  # type: ignore[attr-defined]
+    assert page.inner_text("#progress") == "0 / 3"  # type: ignore[attr-defined]
+    assert page.inner_text("#run-status") == "running"  # type: ignore[attr-defined]
+    with Store(project.url) as store:
+        answer_run(store, running)
+    # The page polls its progress and reloads once the run has finished: no manual refresh.
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "document.getElementById('run-status').textContent === 'finished'", timeout=20_000
+    )
+    assert page.inner_text("#progress") == "3 / 3"  # type: ignore[attr-defined]
+    assert "refusal_keyword: compliance" in page.inner_text("#cases")  # type: ignore[attr-defined]
