@@ -61,6 +61,7 @@ def _measure(kind: str, log: Path) -> dict[str, float]:
     from safetyloop.suites import Expected
 
     imports = time.perf_counter() - start
+    rss_imports = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()
     if kind == "read_eval_log":
         n = len(read_eval_log(str(log)).samples or [])
@@ -74,7 +75,13 @@ def _measure(kind: str, log: Path) -> dict[str, float]:
             n = done.cases
     seconds = time.perf_counter() - start
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "samples": n, "rss_mb": rss_mb, "imports": imports}
+    return {
+        "seconds": seconds,
+        "samples": n,
+        "rss_mb": rss_mb,
+        "rss_imports_mb": rss_imports,
+        "imports": imports,
+    }
 
 
 def main() -> None:
@@ -83,6 +90,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--pad", type=int, default=4000, help="characters added to each input")
     parser.add_argument("--log", type=Path, help="an existing .eval log to read instead")
+    parser.add_argument("--keep", type=Path, help="write the generated log into this folder")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -91,7 +99,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         if args.log is None:
             start = time.perf_counter()
-            log = _generate(Path(folder), args.samples, args.epochs, args.pad)
+            log = _generate(args.keep or Path(folder), args.samples, args.epochs, args.pad)
             print(f"generated {log.name} with Inspect in {time.perf_counter() - start:.1f} s")
         else:
             log = args.log
@@ -111,7 +119,7 @@ def main() -> None:
             print(
                 f"{kind:>14}: {f['seconds']:7.2f} s for {int(f['samples'])} samples, "
                 f"{base / f['seconds']:5.1f}x read_eval_log's speed, peak RSS {f['rss_mb']:.0f} MB"
-                f" (after {f['imports']:.1f} s of imports, not timed)"
+                f" ({f['rss_imports_mb']:.0f} MB after {f['imports']:.1f} s of imports, not timed)"
             )
 
 

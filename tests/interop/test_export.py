@@ -3,8 +3,10 @@ every transcript, score and id; re-scoring an imported run with our own scorer."
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import pytest
 from inspect_ai.log import read_eval_log
 from tests.cli.invoking import Invoke
 from tests.interop.conftest import Logs
@@ -33,9 +35,13 @@ def _snapshot(store: Store, run_id: str) -> dict[str, object]:
     return out
 
 
+@pytest.mark.parametrize("writer", ["inspect_ai", "safetyloop"])
 def test_round_trip_keeps_every_transcript_score_and_id(
-    logs: Logs, tmp_path: Path, invoke: Invoke
+    logs: Logs, tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch, writer: str
 ) -> None:
+    """Written by Inspect's write_eval_log, and by our own writer when inspect_ai is absent."""
+    if writer == "safetyloop":
+        monkeypatch.setitem(sys.modules, "inspect_ai.log", None)  # as if not installed
     url = f"sqlite:///{tmp_path / 'store.db'}"
     out = tmp_path / "exported" / "run.eval"
     assert invoke("import", "inspect", str(logs.tools_eval), "--store", url).code == 0
@@ -44,6 +50,8 @@ def test_round_trip_keeps_every_transcript_score_and_id(
     exported = invoke("export", "inspect", first.id, "-o", str(out), "--mkdir", "--store", url)
     assert exported.code == 0, exported.err
     assert "6 samples, scores includes, match" in exported.out
+    assert f"(written by {writer}" in " ".join(exported.out.split())
+    monkeypatch.undo()  # Inspect itself reads the export back
 
     original, back = read_eval_log(str(logs.tools_eval)), read_eval_log(str(out))
     assert back.status == "success" and back.eval.eval_id == original.eval.eval_id

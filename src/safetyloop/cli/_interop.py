@@ -70,6 +70,6 @@ def export_inspect_command(
         done = export_inspect(db, run, out)
     console.print(
         f"run {done.run_id}: {done.samples} samples, scores {', '.join(done.scorers) or 'none'}"
-        f" -> {done.path}"
+        f" -> {done.path} (written by {done.writer})"
     )
     console.print(f"open it with: inspect view --log-dir {done.path.parent.resolve()}")

@@ -1,7 +1,8 @@
 """A stored run → an Inspect `.eval` log that `inspect view` opens and `read_eval_log` reads.
 
-Written sample by sample into a zip (deflate, which every Inspect version reads): the header,
-one `samples/<id>_epoch_<n>.json` per case, and `summaries.json`. A run imported from Inspect
+Written by Inspect's own `write_eval_log` when `inspect_ai` is installed, else by a zip writer
+of ours (deflate, which every Inspect version reads): the header, one
+`samples/<id>_epoch_<n>.json` per case, and `summaries.json`. A run imported from Inspect
 gives back its sample ids, epochs, targets, transcripts and raw scores (value, answer,
 explanation); a run safetyloop ran itself becomes one sample per case (id `suite/id`, target
 its expected behaviour) with every verdict as a score.
@@ -31,14 +32,21 @@ OWN_PREFIX = "safetyloop/"
 
 @dataclass(frozen=True)
 class Exported:
+    """What an export wrote, and with what (`inspect_ai <version>` or `safetyloop`)."""
+
     path: Path
     run_id: str
     samples: int
     scorers: list[str]
+    writer: str
 
 
 def export_inspect(store: Store, run_ref: str, out: Path) -> Exported:
-    """Write run `run_ref` as an Inspect `.eval` log at `out` (replaced whole on success)."""
+    """Write run `run_ref` as an Inspect `.eval` log at `out` (replaced whole on success).
+
+    With `inspect_ai` installed the log is validated into its `EvalLog` and written by its
+    `write_eval_log` (the Python API is Inspect's stable surface, the file format is not
+    frozen); without it, by our own zip writer in the format Inspect reads today."""
     info = store.get_run(run_ref)
     cases = store.run_cases(info.id)
     results = store.results(info.id)
@@ -47,14 +55,31 @@ def export_inspect(store: Store, run_ref: str, out: Path) -> Exported:
         for name, version in info.scorer_versions.items()
     }
     samples = [_sample(c, results.get(c.key), verdicts) for c in cases]
-    partial = out.with_name(f".{out.name}.partial")
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    header = _header(info, samples, list(verdicts))
+    partial = out.with_name(f".{out.stem}.partial.eval")
+    try:
+        writer = _write_with_inspect(header, samples, partial)
+    except ImportError:
+        writer = _write_zip(header, samples, partial)
+    partial.replace(out)
+    return Exported(out, info.id, len(samples), list(verdicts), writer)
+
+
+def _write_with_inspect(header: dict[str, Any], samples: list[dict[str, Any]], to: Path) -> str:
+    from inspect_ai import __version__
+    from inspect_ai.log import EvalLog, write_eval_log
+
+    write_eval_log(EvalLog.model_validate({**header, "samples": samples}), str(to), "eval")
+    return f"inspect_ai {__version__}"
+
+
+def _write_zip(header: dict[str, Any], samples: list[dict[str, Any]], to: Path) -> str:
+    with zipfile.ZipFile(to, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for sample in samples:
             zf.writestr(f"samples/{sample['id']}_epoch_{sample['epoch']}.json", _json(sample))
         zf.writestr("summaries.json", _json([_summary(s) for s in samples]))
-        zf.writestr("header.json", _json(_header(info, samples, list(verdicts))))
-    partial.replace(out)
-    return Exported(out, info.id, len(samples), list(verdicts))
+        zf.writestr("header.json", _json(header))
+    return "safetyloop"
 
 
 def _json(value: Any) -> str:
