@@ -44,10 +44,10 @@ def test_a_capability_jump_opens_debt_and_the_failing_claims_show(tmp_path: Path
             pathways={}, figures={figure_key("capability", "capability:autonomy"): 0.30},
             sha256={}, actor="dana", clock=SystemClock(),
         )  # fmt: skip
-    for name in ("first.json", "second.json"):
+    for name in ("first", "second"):
         argued = invoke_once(
-            "report", "risk", "--target-version", version, "-o", name, "--store", store,
-            "--as", "dana", cwd=tmp_path,
+            "report", "risk", "--target-version", version, "-o", f"{name}.json",
+            "-o", f"{name}.html", "--store", store, "--as", "dana", cwd=tmp_path,
         )  # fmt: skip
         assert argued.code == 1, argued.err
     first = json.loads((tmp_path / "first.json").read_text("utf-8"))
@@ -65,6 +65,13 @@ def test_a_capability_jump_opens_debt_and_the_failing_claims_show(tmp_path: Path
     assert [d["opened"] for d in jumps] == [True]
     assert f"rose from 0.300 to 1.000 (run {run_id.group(1)})" in jumps[0]["description"]
     assert earlier.id in jumps[0]["description"]
+    [threshold] = first["capability_thresholds"]  # ASL-style: limits, verdict, safeguards
+    assert (threshold["id"], threshold["verdict"], threshold["safeguarded"]) == (
+        "autonomy",
+        "crossed",
+        False,
+    )
+    assert (threshold["rule_out"], threshold["rule_in"]) == (0.2, 0.5)
     # the second report compares with the first (1.0 → 1.0): no new jump, and none re-opened
     second = json.loads((tmp_path / "second.json").read_text("utf-8"))
     assert not [d for d in second["debt"] if d["principle"] == "risk:capability-jump"]

@@ -18,6 +18,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from safetyloop import capability
+from safetyloop.capability import ThresholdResult
 from safetyloop.clock import Clock
 from safetyloop.errors import InputError
 from safetyloop.governance._session import new_id
@@ -60,6 +62,9 @@ class RiskReportContext:
     graph: dict[str, Any]
     #: the plot as a base64 PNG (None: nothing measured)
     plot_png: str | None
+    #: the capability thresholds of the capability runs the argument read (rule-out, rule-in,
+    #: elicited value, verdict, required safeguards), in the style of AI Safety Levels
+    thresholds: list[ThresholdResult]
 
     def twin(self) -> dict[str, Any]:
         """The JSON twin: everything the HTML shows, as data."""
@@ -70,6 +75,7 @@ class RiskReportContext:
             "critiques": [c.model_dump(mode="json") for c in self.critiques],
             "previous_report": self.previous.id if self.previous else None,
             "graph": self.graph,
+            "capability_thresholds": [t.model_dump(mode="json") for t in self.thresholds],
         }
 
 
@@ -141,7 +147,11 @@ def write_risk_report(
         store, argument, spec, previous=previous, owner=owner or actor, actor=actor, clock=clock
     )
     earlier = {r.id for r in reports if r.target_version == target_version}
-    png = plot_figures(argument)
+    runs = sorted({f.run_id for f in argument.figures if f.source == "capability"})
+    thresholds = [t for run in runs for t in capability.summarise(store, run).thresholds]
+    png = plot_figures(
+        argument, {f"capability:{t.id}": (t.rule_out, t.rule_in) for t in thresholds}
+    )
     context = RiskReportContext(
         report_id=new_id("rr"),
         argument=argument,
@@ -150,6 +160,7 @@ def write_risk_report(
         previous=previous,
         graph=claim_graph(argument),
         plot_png=base64.b64encode(png).decode("ascii") if png else None,
+        thresholds=thresholds,
     )
     texts = {path: render(context, fmt) for path, fmt in formats}
     hashes = {str(p): hashlib.sha256(t.encode("utf-8")).hexdigest() for p, t in texts.items()}

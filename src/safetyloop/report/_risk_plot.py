@@ -15,6 +15,7 @@ from safetyloop.risk import RiskArgument
 __all__ = ["plot_figures"]
 
 _ORDER = ["capability", "sabotage", "agentic", "redteam", "gate"]
+_BANDS = ("#2e7d32", "#ef6c00")  # rule-out, rule-in
 
 
 def _rows(argument: RiskArgument) -> dict[str, list[tuple[str, float, float, float, float | None]]]:
@@ -30,8 +31,13 @@ def _rows(argument: RiskArgument) -> dict[str, list[tuple[str, float, float, flo
     return {s: sorted(panels[s].values()) for s in ranked}
 
 
-def plot_figures(argument: RiskArgument) -> bytes | None:
-    """PNG bytes of the figures against their limits; None when nothing was measured."""
+def plot_figures(
+    argument: RiskArgument, bands: dict[str, tuple[float, float]] | None = None
+) -> bytes | None:
+    """PNG bytes of the figures against their limits; None when nothing was measured.
+
+    `bands`: per metric, a capability threshold's rule-out and rule-in limits, drawn as a
+    green and an orange tick (below rule-out: ruled out; above rule-in: crossed)."""
     panels = _rows(argument)
     if not panels:
         return None
@@ -41,7 +47,7 @@ def plot_figures(argument: RiskArgument) -> bytes | None:
     matplotlib.use("Agg")  # files only: never a window
     import matplotlib.pyplot as plt
 
-    heights = [max(1.2, 0.45 * len(rows) + 0.8) for rows in panels.values()]
+    heights = [max(1.5, 0.45 * len(rows) + 1.1) for rows in panels.values()]
     fig, axes = plt.subplots(
         len(panels), 1, figsize=(8, sum(heights)), squeeze=False, height_ratios=heights
     )
@@ -54,12 +60,16 @@ def plot_figures(argument: RiskArgument) -> bytes | None:
             for y, row in zip(ys, rows, strict=True):
                 if row[4] is not None:
                     ax.plot([row[4], row[4]], [y - 0.35, y + 0.35], color="#c62828", lw=2)
+                for limit, colour in zip((bands or {}).get(row[0], ()), _BANDS, strict=False):
+                    ax.plot([limit, limit], [y - 0.3, y + 0.3], color=colour, lw=2, ls="--")
             ax.set_yticks(ys, [r[0] for r in rows], fontsize=8)
             ax.set_xlim(-0.02, 1.02)
             ax.set_ylim(-0.7, len(rows) - 0.3)
-            ax.set_title(
-                f"{source}: value with 95% interval; red tick = the claim's limit", fontsize=9
-            )
+            ax.set_title(f"{source}: value with its 95% interval", fontsize=9)
+            key = "red: the claim's limit"
+            if source == "capability" and bands:
+                key += "; dashed: the threshold's rule-out (green) and rule-in (orange)"
+            ax.set_xlabel(key, fontsize=8)
             ax.grid(axis="x", alpha=0.3)
         fig.tight_layout()
         buffer = io.BytesIO()
