@@ -165,3 +165,13 @@ def test_markdown_marks_gaps(world: World, written: dict[str, Any]) -> None:
     assert "**Conclusion: UNSUPPORTED.**" in text
     assert f"(run `{world.agentic_run}`): current" in text
     assert "**gap: expired**" in text and "**gap: stale**" in text
+
+
+def test_the_roadmap_says_what_closes_each_gap(written: dict[str, Any]) -> None:
+    steps = written["twin"]["roadmap"]
+    assert [s["severity"] for s in steps] == ["critical", "high", "high", "high"]
+    actions = {(s["claim"], s["gap"]): s["action"] for s in steps}
+    assert actions[("secured", "expired")].startswith("re-check control weights-security")
+    assert "safetyloop review approve rv-" in actions[("monitored", "unsigned")]
+    assert "benign_utility meets high <= 0.5" in actions[("cannot-do-the-task", "failing")]
+    assert actions[("fresh-enough", "stale")].startswith("re-measure (older than 1 days)")

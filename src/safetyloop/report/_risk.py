@@ -25,7 +25,7 @@ from safetyloop.errors import InputError
 from safetyloop.governance._session import new_id
 from safetyloop.report._risk_graph import claim_graph, graph_dot
 from safetyloop.report._risk_plot import plot_figures
-from safetyloop.risk import PathwayFile, RiskArgument, argue, load_pathways
+from safetyloop.risk import PathwayFile, RiskArgument, Step, argue, load_pathways, roadmap
 from safetyloop.risk.freshness import FreshnessDebt, figure_key, open_freshness_debt
 from safetyloop.risk.records import (
     Critique,
@@ -65,6 +65,8 @@ class RiskReportContext:
     #: the capability thresholds of the capability runs the argument read (rule-out, rule-in,
     #: elicited value, verdict, required safeguards), in the style of AI Safety Levels
     thresholds: list[ThresholdResult]
+    #: every gap with the action that would close it, most severe pathway first
+    roadmap: list[Step]
 
     def twin(self) -> dict[str, Any]:
         """The JSON twin: everything the HTML shows, as data."""
@@ -76,6 +78,7 @@ class RiskReportContext:
             "previous_report": self.previous.id if self.previous else None,
             "graph": self.graph,
             "capability_thresholds": [t.model_dump(mode="json") for t in self.thresholds],
+            "roadmap": [s.model_dump(mode="json") for s in self.roadmap],
         }
 
 
@@ -161,6 +164,7 @@ def write_risk_report(
         graph=claim_graph(argument),
         plot_png=base64.b64encode(png).decode("ascii") if png else None,
         thresholds=thresholds,
+        roadmap=roadmap(argument),
     )
     texts = {path: render(context, fmt) for path, fmt in formats}
     hashes = {str(p): hashlib.sha256(t.encode("utf-8")).hexdigest() for p, t in texts.items()}

@@ -24,6 +24,7 @@ from safetyloop.risk._pathways import (
     default_pathways_path,
     load_pathways,
 )
+from safetyloop.risk._roadmap import Step, roadmap
 from safetyloop.risk._sources import SOURCES, Source, source_names
 
 __all__ = [
@@ -38,8 +39,10 @@ __all__ = [
     "Requirement",
     "RiskArgument",
     "Source",
+    "Step",
     "argue",
     "default_pathways_path",
     "load_pathways",
+    "roadmap",
     "source_names",
 ]
