@@ -90,3 +90,22 @@ def test_sample_metadata_sets_expected_behaviour_and_category(logs: Logs, tmp_pa
         ("math", "comply"),
     ]
     assert len(cases) == 16 and {c.id for c in cases} >= {"1#1", "1#2", "101#2"}
+
+
+def test_a_sample_that_errored_in_inspect_is_stored_as_an_error_never_as_safe(
+    logs: Logs, tmp_path: Path
+) -> None:
+    import json
+
+    log = json.loads(logs.tools_json.read_text())
+    failed = log["samples"][0]
+    failed["scores"] = {}
+    failed["error"] = {"message": "RateLimitError: 429", "traceback": "", "traceback_ansi": ""}
+    logs.tools_json.write_text(json.dumps(log))
+    with _store(tmp_path) as store:
+        (done,) = import_inspect([logs.tools_json], store)
+        key = f"inspect:arithmetic_tools/{failed['id']}#{failed['epoch']}"
+        result = store.results(done.run.id)[key]
+        verdicts = store.scores(done.run.id, done.run.scorer_versions["inspect:match"])
+    assert done.errors == 1 and result.status == "error"
+    assert result.error == "RateLimitError: 429" and key not in verdicts
