@@ -58,4 +58,6 @@ def test_auc_matches_sklearn_and_its_interval_holds_it() -> None:
     expected = roc_auc_score([1] * 25 + [0] * 30, [*pos, *neg])
     assert result.point == pytest.approx(expected)
     assert result.low < expected < result.high
-    assert auc_interval([1.0, 1.0], [1.0]).point == 0.5  # ties count half
+    assert auc_interval([1.0, 1.0], [1.0, 1.0]).point == 0.5  # ties count half
+    one = auc_interval([0.9], [0.1, 0.2])
+    assert (one.point, one.low, one.high) == (1.0, 0.0, 1.0)  # one positive: no bootstrap

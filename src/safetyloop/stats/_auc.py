@@ -24,12 +24,18 @@ def auc_interval(
     seed: int = 0,
 ) -> Interval:
     """ROC AUC of scores on positives vs negatives, with a percentile bootstrap interval that
-    resamples each group on its own (stratified: every replicate keeps both groups' sizes)."""
+    resamples each group on its own (stratified: every replicate keeps both groups' sizes).
+
+    With a single score in either group a resample cannot vary, so the interval is the whole
+    range [0, 1] (method `too few to bootstrap`) rather than a point that looks certain.
+    """
     _check_confidence(confidence)
     pos, neg = np.asarray(positive, dtype=float), np.asarray(negative, dtype=float)
     if pos.size == 0 or neg.size == 0:
         raise ValueError("the AUC needs at least one positive and one negative")
     point = _auc(pos, neg)
+    if pos.size < 2 or neg.size < 2:
+        return Interval(point, 0.0, 1.0, confidence, "too few to bootstrap")
     rng = np.random.default_rng(seed)
     # vectorised Mann–Whitney over replicates: compare every resampled pair at once
     p = pos[rng.integers(0, pos.size, size=(n_boot, pos.size))]
