@@ -125,3 +125,32 @@ def test_an_unknown_run_is_a_clear_error(reader: Browser) -> None:
     got = reader.client.get("/runs/nope.json")
     assert got.status_code == 400
     assert got.json()["error"]["message"].startswith("no run 'nope'")
+
+
+def test_a_red_team_run_shows_its_grid_with_intervals(
+    project: ConsoleProject, reader: Browser
+) -> None:
+    from safetyloop.redteam import AttackSetRequest, RedteamRequest, run_redteam
+    from safetyloop.redteam.strategies import Limits
+
+    doubles = "python:tests.doubles.redteam_doubles:"
+    run = run_redteam(
+        RedteamRequest(
+            target=doubles + "target",
+            attacker=doubles + "attacker",
+            judge=doubles + "judge",
+            attacks=AttackSetRequest(suites=["harmbench"], requests=2, strategies=["crescendo"]),
+            limits=Limits(max_turns=3),
+            store_url=project.url,
+            concurrency=1,
+        )
+    )
+    listed = reader.client.get("/redteam.json").json()["runs"]
+    assert run.id in {r["id"] for r in listed}
+    got = reader.client.get(f"/redteam/{run.id}.json").json()
+    [rate] = got["rates"]
+    assert rate["family"] and rate["low"] <= rate["rate"] <= rate["high"]
+    cells = [c for row in got["grid"].values() for c in row if c != "-"]
+    assert sum(int(c.split("/")[1]) for c in cells) == rate["n"]
+    assert sum(int(c.split("/")[0]) for c in cells) == rate["events"]
+    assert reader.client.get(f"/redteam/{run.id}").status_code == 200

@@ -13,7 +13,13 @@ from starlette.middleware.sessions import SessionMiddleware
 from safetyloop.errors import InputError, SafetyloopError
 from safetyloop.governance._session import Refused
 from safetyloop.store import Store
-from safetyloop.web import _pages_gate, _pages_governance, _pages_runs, _signin
+from safetyloop.web import (
+    _pages_gate,
+    _pages_governance,
+    _pages_redteam,
+    _pages_runs,
+    _signin,
+)
 from safetyloop.web._auth import Forbidden, NotSignedIn
 from safetyloop.web._config import WebConfig
 from safetyloop.web._render import render, wants_json
@@ -51,7 +57,7 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_exception_handler(SafetyloopError, _error)  # type: ignore[arg-type]
-    for module in (_signin, _pages_runs, _pages_gate, _pages_governance):
+    for module in (_signin, _pages_runs, _pages_gate, _pages_governance, _pages_redteam):
         app.include_router(module.router)
     app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
     return app
