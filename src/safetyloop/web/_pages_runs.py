@@ -161,7 +161,7 @@ def run_page(
         run=info,
         progress=Progress(run_id=info.id, status=info.status, done=done, total=total),
         filter=chosen,
-        matching=count_cases(ctx.store, info.id, chosen),
+        matching=total if chosen == CaseFilter() else count_cases(ctx.store, info.id, chosen),
         cases=[_line(r) for r in shown],
         after=after,
         next_after=shown[-1].position if len(found) > PAGE_SIZE else None,
