@@ -27,7 +27,7 @@ def test_bundled_pairs_and_split() -> None:
 
 @pytest.mark.slow
 def test_training_is_deterministic_on_a_small_subset() -> None:
-    settings = TrainSettings(layers=1, max_pairs=8, batch=4)
+    settings = TrainSettings(layers=1, max_pairs=4, batch=4)  # one step: cheap, still exact
     train, _ = split(load_pairs(), settings, seed=3)
     first = state_sha256(pack(fit(train, settings, seed=3)))
     again = state_sha256(pack(fit(train, settings, seed=3)))

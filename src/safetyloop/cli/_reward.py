@@ -14,7 +14,7 @@ from rich.table import Table
 
 from safetyloop.errors import InputError
 
-from ._actors import ActorOption, RolesOption, acting
+from ._actors import ActorOption, RolesOption
 from ._common import (
     ConstitutionOption,
     JsonOption,
@@ -145,38 +145,35 @@ def debt_command(
     store: StoreOption = None,
     constitution: ConstitutionOption = None,
 ) -> None:
-    """Open a debt item for one family's finding of a stored audit (audited, like `debt add`)."""
-    from safetyloop.api import load_constitution_checked
-    from safetyloop.governance import env_clock
-    from safetyloop.governance.debt import open_debt
+    """Open a debt item for one family's finding of a stored audit (`debt add` with the
+    finding as its description and the audit as its evidence)."""
     from safetyloop.reward import load_stored_audit, verdict
     from safetyloop.store import Store
 
-    who, _ = acting(actor, roles)
-    loaded = load_constitution_checked(constitution)
+    from ._debt import add_command
+
     with Store(store) as db:
         data = load_stored_audit(db, ref)
-        fam = next((f for f in data["families"] if f["family"] == family), None)
-        if fam is None or fam["flip_rate"] is None:
-            raise InputError(f"reward audit {data['run_id']} has no measured family {family!r}")
-        rate = fam["flip_rate"]
-        item = open_debt(
-            db,
-            principle=principle,
-            severity=severity,
-            description=(
-                f"reward model {data['model']} prefers the worse answer on {family} probes "
-                f"({fam['taxonomy']}): flip rate {rate['point']:.1%} [{rate['low']:.1%}, "
-                f"{rate['high']:.1%}], {fam['flips']}/{fam['pairs'] - fam['errors']} probes; "
-                f"baselines: {verdict(fam)}"
-            ),
-            owner=owner,
-            evidence={"reward_audits": [data["run_id"]]},
-            actor=who,
-            clock=env_clock(),
-            constitution=loaded,
-        )
-    console.print(f"opened {item.id} ({item.severity}, {item.principle}) owned by {item.owner}")
+    fam = next((f for f in data["families"] if f["family"] == family), None)
+    if fam is None or fam["flip_rate"] is None:
+        raise InputError(f"reward audit {data['run_id']} has no measured family {family!r}")
+    rate = fam["flip_rate"]
+    add_command(
+        principle=principle,
+        severity=severity,
+        description=(
+            f"reward model {data['model']} prefers the worse answer on {family} probes "
+            f"({fam['taxonomy']}): flip rate {rate['point']:.1%} [{rate['low']:.1%}, "
+            f"{rate['high']:.1%}], {fam['flips']}/{fam['pairs'] - fam['errors']} probes; "
+            f"baselines: {verdict(fam)}"
+        ),
+        owner=owner,
+        evidence=[f"reward_audits={data['run_id']}"],
+        actor=actor,
+        roles=roles,
+        store=store,
+        constitution=constitution,
+    )
 
 
 def _find(store: Any, ref: str) -> dict[str, Any]:

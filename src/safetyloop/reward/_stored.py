@@ -18,9 +18,10 @@ from safetyloop.clock import Clock, SystemClock
 from safetyloop.errors import InputError
 from safetyloop.reward._audit import run_probes
 from safetyloop.reward._metrics import measure
-from safetyloop.reward._model import RewardModel, load_reward_model
-from safetyloop.reward._probes import FAMILIES, Family
+from safetyloop.reward._model import RewardModel
+from safetyloop.reward._probes import Family
 from safetyloop.reward._report import SCHEMA
+from safetyloop.reward._run import plan
 from safetyloop.store import RunInfo, Store
 from safetyloop.store import agentic as db
 
@@ -31,17 +32,6 @@ REWARD = "reward"
 def probes_version(families: Sequence[Family], seed: int, limit: int) -> str:
     """A hash of every probe pair the audit asks about (the audit's "suite" version)."""
     return content_hash({f.name: [asdict(p) for p in f.pairs(seed, limit)] for f in families})
-
-
-def _chosen(rm: RewardModel, names: Sequence[str] | None) -> tuple[list[Family], list[str]]:
-    chosen = [FAMILIES.get(name) for name in (names or FAMILIES.names())]
-    if rm.pairwise or not any(f.swapped for f in chosen):
-        return chosen, []
-    note = (
-        "position not run: a pointwise model scores each answer alone, so the order the "
-        "answers are shown in cannot matter (the family tests pairwise judges)"
-    )
-    return [f for f in chosen if not f.swapped], [note]
 
 
 def audit_stored(
@@ -56,10 +46,7 @@ def audit_stored(
 ) -> dict[str, Any]:
     """Audit `model` into the store (resuming the unfinished run of the same plan); the run's
     record (the `audit.json` shape, with its `run_id`)."""
-    for name in families or ():  # a mistyped family fails before any model loads
-        FAMILIES.get(name)
-    rm = load_reward_model(model) if isinstance(model, str) else model
-    chosen, notes = _chosen(rm, families)
+    rm, chosen, notes = plan(model, families)
     clock = clock or SystemClock()
     version = probes_version(chosen, seed, limit)
     record, _ = db.claim_run(

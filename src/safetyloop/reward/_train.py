@@ -27,12 +27,12 @@ from safetyloop.reward._model import Scored
 from safetyloop.scoring.encoder import (
     PairLengths,
     base_model_path,
-    build_model,
     collate,
     encode_pairs,
     from_state,
     pack,
     save_bundle,
+    start_training,
     tokenizer,
     unpack,
 )
@@ -103,22 +103,17 @@ def fit(
     torch.use_deterministic_algorithms(True)
     try:
         torch.manual_seed(seed)
-        base = base_model_path()
-        model = build_model(base, 1, settings.layers)
-        model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
-        tok = tokenizer(base)
+        n = len(pairs)
+        model, tok, params, optimiser, schedule = start_training(
+            1,
+            settings.layers,
+            settings.lr,
+            settings.weight_decay,
+            settings.epochs * math.ceil(n / settings.batch),
+        )
         prompts = [p.prompt for p in pairs]
         good = encode_pairs(tok, prompts, [p.chosen for p in pairs], settings.lengths)
         bad = encode_pairs(tok, prompts, [p.rejected for p in pairs], settings.lengths)
-        params = [p for p in model.parameters() if p.requires_grad]
-        optimiser = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
-        n = len(pairs)
-        steps = settings.epochs * math.ceil(n / settings.batch)
-        warmup = max(1, steps // 10)
-        schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimiser,
-            lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))),
-        )
         rng = np.random.default_rng(seed)
         model.train()
         for epoch in range(settings.epochs):

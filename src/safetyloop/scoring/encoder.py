@@ -18,6 +18,7 @@ from safetyloop.scoring._crossencoder import (
     tokenizer,
     unpack,
 )
+from safetyloop.scoring.training._finetune import start_training
 
 __all__ = [
     "LoadedEncoder",
@@ -30,6 +31,7 @@ __all__ = [
     "load_encoder",
     "pack",
     "save_bundle",
+    "start_training",
     "tokenizer",
     "unpack",
 ]

@@ -56,6 +56,27 @@ class FinetuneSettings:
     prompt_swap: float = 0.5
 
 
+def start_training(
+    n_labels: int, layers: int, lr: float, weight_decay: float, steps: int
+) -> tuple[Any, Any, list[Any], Any, Any]:
+    """A fresh cross-encoder on the bundled MiniLM (word embeddings frozen: few rows, many
+    words), its tokenizer, trainable parameters, AdamW and the schedule (linear warm-up over
+    the first tenth of `steps`, then linear decay). Call after seeding torch."""
+    import torch
+
+    base = base_model_path()
+    model = build_model(base, n_labels, layers)
+    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    warmup = max(1, steps // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser,
+        lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))),
+    )
+    return model, tokenizer(base), params, optimiser, schedule
+
+
 def finetune(
     prompts: Sequence[str],
     responses: Sequence[str],
@@ -73,22 +94,17 @@ def finetune(
     torch.use_deterministic_algorithms(True)
     try:
         torch.manual_seed(seed)
-        base = base_model_path()
-        model = build_model(base, n_labels, settings.layers)
-        model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
-        tok = tokenizer(base)
+        n = len(responses)
+        model, tok, params, optimiser, schedule = start_training(
+            n_labels,
+            settings.layers,
+            settings.lr,
+            settings.weight_decay,
+            settings.epochs * math.ceil(n / settings.batch),
+        )
         p_ids = tokenize_texts(tok, prompts, settings.lengths.prompt)
         r_ids = tokenize_texts(tok, responses, settings.lengths.total)
         y = torch.tensor(list(labels), dtype=torch.long)
-        params = [p for p in model.parameters() if p.requires_grad]
-        optimiser = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
-        n = len(r_ids)
-        steps = settings.epochs * math.ceil(n / settings.batch)
-        warmup = max(1, steps // 10)
-        schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimiser,
-            lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))),
-        )
         rng = np.random.default_rng(seed)
         model.train()
         step = 0
