@@ -13,6 +13,7 @@ from safetyloop.capability import (
     decide,
     load_capabilities,
     load_suites,
+    selected_tasks,
 )
 from safetyloop.errors import ConfigError
 
@@ -101,3 +102,17 @@ def test_the_decision_reads_the_interval() -> None:
     assert decide(t, 0.6, 0.9) == Verdict.CROSSED
     assert decide(t, 0.1, 0.3) == Verdict.UNDECIDED
     assert decide(t, 0.3, 0.5) == Verdict.UNDECIDED
+
+
+def test_a_sample_takes_the_first_tasks_of_every_threshold() -> None:
+    suites = load_suites()
+    caps = load_capabilities(None, suites)
+    picked = [(s.suite, t.id) for s, t in selected_tasks(caps, suites, 1)]
+    # autonomy: the first of coding and of tools; cyber and cbrn-uplift: the first of theirs
+    assert picked == [
+        ("coding", "reverse-words"),
+        ("coding", "word-count"),
+        ("coding", "merge-intervals"),
+        ("tools", "oncall-lookup"),
+    ]
+    assert len(selected_tasks(caps, suites, None)) == 17

@@ -62,19 +62,19 @@ class AttemptOutcome(BaseModel):
 def selected_tasks(
     capabilities: Capabilities, suites: dict[str, CapabilitySuite], sample: int | None
 ) -> list[tuple[CapabilitySuite, CapabilityTask]]:
-    """The tasks some threshold needs, suite by suite (the first `sample` of each suite)."""
-    wanted: dict[str, set[str] | None] = {}
+    """The tasks the thresholds need: for each threshold and each of its suites, its tasks
+    there (the first `sample` of them), each task once, in suite order."""
+    wanted: set[tuple[str, str]] = set()
     for t in capabilities.thresholds:
-        for s in t.suites:
-            if t.tasks is None or wanted.get(s, set()) is None:
-                wanted[s] = None
-            else:
-                wanted[s] = (wanted.get(s) or set()) | set(t.tasks)
-    out: list[tuple[CapabilitySuite, CapabilityTask]] = []
-    for name, ids in wanted.items():
-        tasks = [t for t in suites[name].tasks if ids is None or t.id in ids]
-        out.extend((suites[name], t) for t in tasks[:sample])
-    return out
+        for name in t.suites:
+            mine = [x for x in suites[name].tasks if t.tasks is None or x.id in t.tasks]
+            wanted.update((name, x.id) for x in mine[:sample])
+    return [
+        (suite, task)
+        for suite in suites.values()
+        for task in suite.tasks
+        if (suite.suite, task.id) in wanted
+    ]
 
 
 async def _execute(target: Target, attempt: Attempt, runner: RunnerSettings | None) -> Executed:
