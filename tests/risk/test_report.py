@@ -175,3 +175,17 @@ def test_the_roadmap_says_what_closes_each_gap(written: dict[str, Any]) -> None:
     assert "safetyloop review approve rv-" in actions[("monitored", "unsigned")]
     assert "benign_utility meets high <= 0.5" in actions[("cannot-do-the-task", "failing")]
     assert actions[("fresh-enough", "stale")].startswith("re-measure (older than 1 days)")
+
+
+def test_report_verify_checks_a_file_against_the_audit_log(
+    world: World, written: dict[str, Any]
+) -> None:
+    same = world.cli("report", "verify", "first.html")
+    assert same.code == 0, same.err
+    assert f"matches first.html of report {written['twin']['report_id']}" in " ".join(
+        same.out.split()
+    )
+    edited = world.folder / "edited.md"
+    edited.write_text((world.folder / "first.md").read_text("utf-8") + "\nAll clear.\n", "utf-8")
+    changed = world.cli("report", "verify", "edited.md")
+    assert changed.code == 1 and "matches no recorded risk report" in changed.out

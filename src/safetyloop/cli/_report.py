@@ -86,6 +86,32 @@ def risk_command(
     raise typer.Exit(0 if a.status == "supported" else 1)
 
 
+@app.command("verify")
+def verify_command(
+    path: Annotated[Path, typer.Argument(help="A report file (.html, .md, .json or .dot).")],
+    store: StoreOption = None,
+) -> None:
+    """Check a report file against the audit log: exit 0 when a recorded report wrote exactly
+    these bytes, 1 when none did (edited, or never recorded here)."""
+    import hashlib
+
+    from safetyloop.risk.records import reports_with_hash
+    from safetyloop.store import Store
+
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with Store(store) as db:
+        found = reports_with_hash(db, digest)
+    for r, name in found:
+        console.print(
+            f"{path}: matches {name} of report {r.id} ({r.target_version[:12]}, {r.status}), "
+            f"recorded by {r.recorded_by} at {r.recorded_at:%Y-%m-%d %H:%M} UTC, "
+            f"audit entry {r.audit_seq}"
+        )
+    if not found:
+        console.print(f"{path}: sha256 {digest[:16]}… matches no recorded risk report")
+        raise typer.Exit(1)
+
+
 @critique_app.command("add")
 def critique_add(
     report_id: Annotated[str, typer.Argument(help="The recorded report's id (rr-…).")],

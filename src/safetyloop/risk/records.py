@@ -28,6 +28,7 @@ __all__ = [
     "list_critiques",
     "list_reports",
     "record_report",
+    "reports_with_hash",
 ]
 
 REPORT, CRITIQUE, ANSWER = "report.risk", "report.critique", "report.answer"
@@ -90,6 +91,11 @@ def list_reports(store: Store) -> list[RecordedReport]:
         for e in store.audit_entries()
         if e.action == REPORT
     ]
+
+
+def reports_with_hash(store: Store, sha256: str) -> list[tuple[RecordedReport, str]]:
+    """Each recorded report that wrote a file with this SHA-256, with the file's name then."""
+    return [(r, name) for r in list_reports(store) for name, d in r.sha256.items() if d == sha256]
 
 
 def _report(store: Store, ref: str) -> RecordedReport:
