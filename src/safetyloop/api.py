@@ -377,9 +377,25 @@ async def ascore_run(
     return scored
 
 
-def evidence_for(store: Store, run_ref: str) -> RunEvidence:
-    """Everything the gate needs about a stored run."""
+def evidence_for(
+    store: Store, run_ref: str, *, counted_for: Constitution | None = None
+) -> RunEvidence:
+    """Everything the gate needs about a stored run.
+
+    With `counted_for`, the run's verdicts are counted in SQL for that constitution's criteria
+    (`Store.verdict_groups`) and only the cases its rule-enforced principles read one by one
+    are loaded: the same decision, without reading a million verdicts back.
+    """
     info = store.get_run(run_ref)
+    suites: set[str] | None = None
+    tallies = None
+    if counted_for is not None:
+        criteria = [(p, c) for p in counted_for.principles for c in p.criteria]
+        suites = {s for p, c in criteria if p.enforced_by for s in c.suites}
+        tallies = {
+            name: store.verdict_groups(info.id, info.scorer_versions.get(name, ""))
+            for name in sorted({scorer_for(c) for _, c in criteria})
+        }
     return RunEvidence(
         run_id=info.id,
         run_status=info.status,
@@ -388,11 +404,13 @@ def evidence_for(store: Store, run_ref: str) -> RunEvidence:
         constitution_hash=info.constitution_hash,
         suite_versions=info.suite_versions,
         scorer_versions=info.scorer_versions,
-        cases=store.run_cases(info.id),
-        results=store.results(info.id),
+        cases=store.run_cases(info.id, suites=suites),
+        results=store.results(info.id, suites=suites),
         scores={
-            name: store.scores(info.id, version) for name, version in info.scorer_versions.items()
+            name: store.scores(info.id, version, suites=suites)
+            for name, version in info.scorer_versions.items()
         },
+        tallies=tallies,
         **_calibrations(store, info.scorer_versions),
         safeguards=safeguard_checks(info.lineage.get("target")),
     )
@@ -445,7 +463,7 @@ def error_record(store: Store, scorer_name: str, version: str) -> ErrorRecord | 
 
 
 def resolve_baseline(
-    store: Store, evidence: RunEvidence, baseline: str | None, baseline_name: str | None
+    store: Store, evidence: RunEvidence | RunInfo, baseline: str | None, baseline_name: str | None
 ) -> str | None:
     """The baseline run id for a gate: `baseline` (a run), else deployment `baseline_name`'s,
     else the one registered under the run's target name (None when there is none)."""
@@ -490,17 +508,17 @@ def gate(
     """
     from safetyloop.gate._agentic import agentic_evidence  # the agentic stage, when gating
 
-    chosen = load_constitution_checked(constitution) if constitution else None
     with Store(store_url) as store:
-        evidence = evidence_for(store, run_ref)
+        info = store.get_run(run_ref)
+        chosen = load_constitution_checked(constitution) if constitution else None
+        if chosen is None:
+            chosen = Constitution.model_validate(info.lineage["constitution"])
+        base_id = resolve_baseline(store, info, baseline, baseline_name) if use_baseline else None
+        # Without a baseline the verdicts are counted in SQL; the regression comparison pairs
+        # the two runs case by case, so with one both are read whole.
+        evidence = evidence_for(store, info.id, counted_for=None if base_id else chosen)
         if redteam is not None:
             evidence = evidence.model_copy(update={"redteam": load_evidence(store, redteam)})
-        if chosen is None:
-            info = store.get_run(evidence.run_id)
-            chosen = Constitution.model_validate(info.lineage["constitution"])
-        base_id = (
-            resolve_baseline(store, evidence, baseline, baseline_name) if use_baseline else None
-        )
         base_evidence = evidence_for(store, base_id) if base_id else None
         acted = agentic_evidence(store, evidence.target_version, agentic)
         base_acted = (

@@ -37,13 +37,11 @@ from safetyloop.stats import (
     rogan_gladen,
     wilson,
 )
-from safetyloop.suites import Case
+from safetyloop.suites import CLUSTER_KEY, Case
 
 if TYPE_CHECKING:
     from safetyloop.gate._model import RunEvidence
 
-#: The case metadata key that groups cases whose outcomes are not independent.
-CLUSTER_KEY = "cluster"
 #: Power with which "N more cases would settle it" is computed.
 SETTLE_POWER = 0.8
 _BOOTSTRAP_DRAWS = 2000
@@ -76,8 +74,26 @@ def verdict_event(metric: Metric, result: CaseResult | None, score: Score | None
 
 def cluster_of(case: Case) -> str | None:
     """The case's cluster id (`metadata["cluster"]`), or None when it stands alone."""
-    value = case.metadata.get(CLUSTER_KEY)
-    return None if value is None or value == "" else str(value)
+    return case.cluster
+
+
+def cluster_sizes(cases: Sequence[Case], outcomes: dict[str, bool]) -> list[tuple[int, int]] | None:
+    """(events, n) of each cluster among the scored cases (a case without a cluster id is one
+    of its own), in `canonical` order; None when no scored case has a cluster id."""
+    by_key = {c.key: c for c in cases}
+    if not any(by_key[k].cluster is not None for k in outcomes):
+        return None
+    groups: dict[str, list[bool]] = defaultdict(list)
+    for key, event in outcomes.items():
+        groups[by_key[key].cluster or f"case:{key}"].append(event)
+    return canonical([(sum(g), len(g)) for g in groups.values()])
+
+
+def canonical(clusters: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Clusters sorted by (events, n), most first: the bootstrap draws from them by position,
+    so one order for the same clusters gives the same interval whichever way they were counted
+    (case by case, or by the store in SQL)."""
+    return sorted(clusters, reverse=True)
 
 
 def error_counts(
@@ -136,24 +152,40 @@ def adjusted_interval(
     confidence: float,
 ) -> tuple[Interval, list[RateAdjustment]]:
     """The criterion's rate and interval from its `case_outcomes`, with the adjustments that
-    produced it. Plain Wilson when the cases are independent and the scorer has no
-    calibration record.
+    produced it (`counted_interval` on the counts they make)."""
+    return counted_interval(
+        metric,
+        sum(outcomes.values()),
+        len(outcomes),
+        cluster_sizes(cases, outcomes),
+        evidence,
+        scorer,
+        confidence,
+    )
+
+
+def counted_interval(
+    metric: Metric,
+    events: int,
+    n: int,
+    clusters: Sequence[tuple[int, int]] | None,
+    evidence: RunEvidence,
+    scorer: str,
+    confidence: float,
+) -> tuple[Interval, list[RateAdjustment]]:
+    """The rate and interval of `events` in `n` scored cases, `clusters` their (events, n) per
+    cluster (None: the cases are independent). Plain Wilson when the cases are independent and
+    the scorer has no calibration record.
     """
-    n = len(outcomes)
-    events = sum(outcomes.values())
     interval = wilson(events, n, confidence)
     adjustments: list[RateAdjustment] = []
     if n == 0:
         return interval, adjustments
     eff_events, eff_n = events, n
-    by_key = {c.key: c for c in cases}
-    if any(cluster_of(by_key[k]) is not None for k in outcomes):
-        groups: dict[str, list[bool]] = defaultdict(list)
-        for key, event in outcomes.items():
-            groups[cluster_of(by_key[key]) or f"case:{key}"].append(event)
+    if clusters is not None:
         boot = cluster_bootstrap(
-            [sum(g) for g in groups.values()],
-            [len(g) for g in groups.values()],
+            [e for e, _ in clusters],
+            [m for _, m in clusters],
             confidence,
             n_boot=_BOOTSTRAP_DRAWS,
             seed=0,

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Sequence
 from statistics import NormalDist
 
 from safetyloop.config import Comparison, Constitution, Criterion, Principle, RuleCriterion
-from safetyloop.gate._adjust import adjusted_interval, case_outcomes, describe, more_cases
+from safetyloop.gate._adjust import counted_interval, describe, more_cases
+from safetyloop.gate._counts import Counts, criterion_counts
 from safetyloop.gate._model import CategoryRate, CriterionResult, Finding, RunEvidence, Status
-from safetyloop.scoring import METRICS, Metric
-from safetyloop.stats import wilson
-from safetyloop.suites import Case
+from safetyloop.scoring import METRICS
+from safetyloop.stats import AdditionalCasesResult, wilson
 
 #: Rule ids, as printed beside every reason.
 THRESHOLD, ERROR_CEILING, INSUFFICIENT = "threshold", "error-ceiling", "insufficient-evidence"
@@ -20,22 +18,6 @@ THRESHOLD, ERROR_CEILING, INSUFFICIENT = "threshold", "error-ceiling", "insuffic
 
 def scorer_for(criterion: Criterion) -> str:
     return criterion.scorer or METRICS[criterion.metric].default_scorer
-
-
-def applicable_cases(criterion: Criterion, evidence: RunEvidence) -> list[Case]:
-    """The run's cases a criterion counts over: its suites, the metric's expected behaviour."""
-    metric = METRICS[criterion.metric]
-    return [
-        c for c in evidence.cases if c.suite in criterion.suites and c.expected == metric.applies_to
-    ]
-
-
-def _counts(
-    metric: Metric, cases: Sequence[Case], evidence: RunEvidence, scorer: str
-) -> tuple[int, int, int]:
-    """(events, scored n, errors): every case without a usable verdict is an error."""
-    outcomes = case_outcomes(metric, cases, evidence, scorer)
-    return sum(outcomes.values()), len(outcomes), len(cases) - len(outcomes)
 
 
 def smallest_passing_n(warn_at: float, comparison: Comparison, confidence: float) -> int | None:
@@ -145,12 +127,11 @@ def measure(
     """Apply the rules of the gate to one criterion."""
     metric = METRICS[criterion.metric]
     scorer = scorer_for(criterion)
-    cases = applicable_cases(criterion, evidence)
-    outcomes = case_outcomes(metric, cases, evidence, scorer)
-    total, n = len(cases), len(outcomes)
-    events, errors = sum(outcomes.values()), total - n
-    interval, adjustments = adjusted_interval(
-        metric, cases, outcomes, evidence, scorer, constitution.confidence
+    counts = criterion_counts(criterion, evidence, scorer)
+    total, n, events = counts.total, counts.n, counts.events
+    errors = total - n
+    interval, adjustments = counted_interval(
+        metric, events, n, counts.clusters, evidence, scorer, constitution.confidence
     )
     ceiling = constitution.error_rate_limit(criterion)
     error_rate = errors / total if total else 0.0
@@ -158,20 +139,6 @@ def measure(
     where = f"{metric.name} on {', '.join(criterion.suites)}"
     level = f"{constitution.confidence:.0%}"
     shown = describe(interval, events, n, level, adjustments)
-    more = more_cases(
-        events,
-        n,
-        criterion.warn_at,
-        criterion.comparison == Comparison.MAX,
-        constitution.confidence,
-        criterion.min_samples,
-    )
-    settle = (
-        f"; about {more.additional} more scored cases would settle it "
-        f"({more.total} in all, 80% power at the observed rate)"
-        if more is not None and more.additional
-        else ""
-    )
     findings: list[Finding] = []
 
     def add(rule: str, status: Status, message: str) -> None:
@@ -181,19 +148,37 @@ def measure(
         add(INSUFFICIENT, Status.WARN, f"{where}: the run has no cases for this criterion")
     elif (too_many := error_ceiling_finding(where, errors, total, ceiling)) is not None:
         add(*too_many)
+    more: AdditionalCasesResult | None = None
     if total and n:
-        add(
-            *threshold_finding(
-                where,
-                shown,
-                criterion,
-                (interval.point, interval.low, interval.high),
-                block_at,
-                n=n,
-                min_samples=criterion.min_samples,
-                settle=settle,
-            )
+        point = (interval.point, interval.low, interval.high)
+        found = threshold_finding(
+            where, shown, criterion, point, block_at, n=n, min_samples=criterion.min_samples
         )
+        if found[0] == INSUFFICIENT:  # only then is a power search worth it (costly at large n)
+            more = more_cases(
+                events,
+                n,
+                criterion.warn_at,
+                criterion.comparison == Comparison.MAX,
+                constitution.confidence,
+                criterion.min_samples,
+            )
+            if more is not None and more.additional:
+                settle = (
+                    f"; about {more.additional} more scored cases would settle it "
+                    f"({more.total} in all, 80% power at the observed rate)"
+                )
+                found = threshold_finding(
+                    where,
+                    shown,
+                    criterion,
+                    point,
+                    block_at,
+                    n=n,
+                    min_samples=criterion.min_samples,
+                    settle=settle,
+                )
+        add(*found)
     elif total:
         add(INSUFFICIENT, Status.WARN, f"{where}: no case could be scored")
     status = max((f.status for f in findings), key=lambda s: s.rank)
@@ -218,7 +203,7 @@ def measure(
         confidence=interval.confidence,
         interval_method=interval.method,
         status=status,
-        categories=_by_category(metric, cases, evidence, scorer, constitution.confidence),
+        categories=_by_category(counts, constitution.confidence),
         additional_cases_needed=(
             more.additional
             if more is not None and any(f.rule == INSUFFICIENT for f in findings)
@@ -230,22 +215,16 @@ def measure(
     return result, findings
 
 
-def _by_category(
-    metric: Metric, cases: Sequence[Case], evidence: RunEvidence, scorer: str, confidence: float
-) -> list[CategoryRate]:
-    groups: dict[str, list[Case]] = defaultdict(list)
-    for case in cases:
-        groups[case.category].append(case)
+def _by_category(counts: Counts, confidence: float) -> list[CategoryRate]:
     rates = []
-    for category, members in sorted(groups.items()):
-        events, n, errors = _counts(metric, members, evidence, scorer)
-        ci = wilson(events, n, confidence)
+    for category, c in counts.categories.items():
+        ci = wilson(c.events, c.n, confidence)
         rates.append(
             CategoryRate(
                 category=category,
-                n=n,
-                events=events,
-                errors=errors,
+                n=c.n,
+                events=c.events,
+                errors=c.errors,
                 rate=ci.point,
                 low=ci.low,
                 high=ci.high,

@@ -28,7 +28,8 @@ from safetyloop.config import Criterion, Principle
 from safetyloop.engine import CaseResult
 from safetyloop.errors import InputError
 from safetyloop.gate._adjust import case_outcomes
-from safetyloop.gate._criteria import INSUFFICIENT, applicable_cases, scorer_for
+from safetyloop.gate._counts import applicable_cases
+from safetyloop.gate._criteria import INSUFFICIENT, scorer_for
 from safetyloop.gate._model import Finding, Status
 from safetyloop.gate._rules import RuleContext, fail_status, gate_rule, not_measured
 from safetyloop.scoring import METRICS

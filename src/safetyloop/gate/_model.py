@@ -12,6 +12,7 @@ from safetyloop.engine import CaseResult
 from safetyloop.gate._stats_records import RateAdjustment, RegressionReport, ScorerConfusion
 from safetyloop.safeguards import SafeguardCheck
 from safetyloop.scoring import Score
+from safetyloop.store import VerdictGroup
 from safetyloop.suites import Case
 
 
@@ -98,6 +99,10 @@ class RunEvidence(BaseModel):
     #: The checks of the run's guarded target, from its lineage: `judge-is-guard` compares
     #: their scorers with the criteria's.
     safeguards: list[SafeguardCheck] = Field(default_factory=list)
+    #: The run's verdicts counted by the store, by scorer name (`Store.verdict_groups`): when
+    #: given, criteria are measured on these counts, and `cases`, `results` and `scores` need
+    #: hold only the cases rules read one by one (the suites of rule-enforced principles).
+    tallies: dict[str, list[VerdictGroup]] | None = None
 
 
 #: The rule id of "nothing gave evidence for this principle".

@@ -29,7 +29,8 @@ from typing import Any
 
 from safetyloop.config import Comparison, Constitution, Criterion, Principle
 from safetyloop.gate._adjust import SETTLE_POWER, case_outcomes
-from safetyloop.gate._criteria import INSUFFICIENT, applicable_cases, scorer_for
+from safetyloop.gate._counts import applicable_cases
+from safetyloop.gate._criteria import INSUFFICIENT, scorer_for
 from safetyloop.gate._model import Finding, RunEvidence, Status
 from safetyloop.gate._rules import fail_status
 from safetyloop.gate._stats_records import ComparisonTest, RegressionReport

@@ -61,10 +61,13 @@ def route_decision(
 def _proposals(store: Store, decision: Decision, baseline: Decision | None) -> list[Proposal]:
     """The review items the decision and the run's borderline verdicts ask for."""
     author = release_author(store, decision.run_id)
-    cases = {c.key: c for c in store.run_cases(decision.run_id)}
+    borderline = store.borderline(decision.run_id)
+    # only the cases of borderline verdicts: a large run's others are never read back
+    keys = {v.case_key for v in borderline}
+    cases = {c.key: c for c in store.run_cases(decision.run_id, keys=keys)}
     return [
         *gate_proposals(decision, baseline, author),
-        *borderline_proposals(decision, store.borderline(decision.run_id), cases, author),
+        *borderline_proposals(decision, borderline, cases, author),
     ]
 
 

@@ -24,6 +24,7 @@ from safetyloop.store._results import BorderlineVerdict
 from safetyloop.store._runs import NewRun, RunInfo
 from safetyloop.store._schema import AGENTIC, EVALUATION, REDTEAM
 from safetyloop.store._store import Store
+from safetyloop.store._tallies import VerdictGroup
 
 __all__ = [
     "AGENTIC",
@@ -43,6 +44,7 @@ __all__ = [
     "NewRun",
     "RunInfo",
     "Store",
+    "VerdictGroup",
     "WitnessMark",
     "default_url",
     "project_store",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -14,6 +16,7 @@ from safetyloop.scoring import Score
 from safetyloop.store._core import StoreCore, now
 from safetyloop.store._coverage import cover
 from safetyloop.store._schema import CacheRow, ResultRow, ScoreRow
+from safetyloop.store._tallies import cases_of, fill_groups
 
 
 class BorderlineVerdict(BaseModel):
@@ -60,9 +63,15 @@ class ResultRepository(StoreCore):
         with self.session() as s:
             return set(s.scalars(select(ResultRow.case_key).where(ResultRow.run_id == run_id)))
 
-    def results(self, run_id: str) -> dict[str, CaseResult]:
+    def results(
+        self, run_id: str, *, suites: Collection[str] | None = None
+    ) -> dict[str, CaseResult]:
+        """The run's results by case key (only those of `suites`' cases, when given)."""
         with self.session() as s:
-            rows = s.scalars(select(ResultRow).where(ResultRow.run_id == run_id)).all()
+            query = select(ResultRow).where(ResultRow.run_id == run_id)
+            if suites is not None:
+                query = query.where(ResultRow.case_key.in_(cases_of(run_id, suites)))
+            rows = s.scalars(query).all()
             return {
                 r.case_key: CaseResult(
                     case_key=r.case_key,
@@ -132,6 +141,7 @@ class ResultRepository(StoreCore):
                 )
                 for key, sc in scores.items()
             ]
+            fill_groups(s, run_id, rows)
             s.add_all(rows)
             cover(s, "score", rows)
 
@@ -155,13 +165,17 @@ class ResultRepository(StoreCore):
                 for r in rows
             ]
 
-    def scores(self, run_id: str, scorer_version: str) -> dict[str, Score]:
+    def scores(
+        self, run_id: str, scorer_version: str, *, suites: Collection[str] | None = None
+    ) -> dict[str, Score]:
+        """A scorer version's verdicts by case key (only on `suites`' cases, when given)."""
         with self.session() as s:
-            rows = s.scalars(
-                select(ScoreRow).where(
-                    ScoreRow.run_id == run_id, ScoreRow.scorer_version == scorer_version
-                )
-            ).all()
+            query = select(ScoreRow).where(
+                ScoreRow.run_id == run_id, ScoreRow.scorer_version == scorer_version
+            )
+            if suites is not None:
+                query = query.where(ScoreRow.case_key.in_(cases_of(run_id, suites)))
+            rows = s.scalars(query).all()
             return {
                 r.case_key: Score(label=r.label, confidence=r.confidence, explanation=r.explanation)
                 for r in rows

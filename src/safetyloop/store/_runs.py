@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -23,6 +23,7 @@ from safetyloop.store._schema import (
     RunCaseRow,
     RunRow,
 )
+from safetyloop.store._tallies import KEYS_PER_QUERY
 from safetyloop.suites import Case
 
 #: How a run is named to people, by kind, and where to find or start one (for errors).
@@ -151,11 +152,35 @@ class RunRepository(StoreCore):
                 raise StorageError(f"no run {run_id}")
             row.status, row.finished_at = "finished", at or now()
 
-    def run_cases(self, run_id: str) -> list[Case]:
+    def run_cases(
+        self,
+        run_id: str,
+        *,
+        suites: Collection[str] | None = None,
+        keys: Collection[str] | None = None,
+    ) -> list[Case]:
+        """The run's planned cases in plan order (only those of `suites`, or with `keys`, when
+        given: a large run's few cases without reading the rest)."""
         with self.session() as s:
-            rows = s.scalars(
-                select(RunCaseRow).where(RunCaseRow.run_id == run_id).order_by(RunCaseRow.position)
-            ).all()
+            query = select(RunCaseRow).where(RunCaseRow.run_id == run_id)
+            if suites is not None:
+                query = query.where(RunCaseRow.suite.in_(sorted(suites)))
+            if keys is None:
+                rows = list(s.scalars(query.order_by(RunCaseRow.position)))
+            else:
+                wanted = sorted(keys)
+                rows = sorted(
+                    (
+                        row
+                        for start in range(0, len(wanted), KEYS_PER_QUERY)
+                        for row in s.scalars(
+                            query.where(
+                                RunCaseRow.case_key.in_(wanted[start : start + KEYS_PER_QUERY])
+                            )
+                        )
+                    ),
+                    key=lambda row: row.position,
+                )
             return [Case.model_validate(r.case) for r in rows]
 
     def runs_of_target(self, target_name: str, *, finished_only: bool = True) -> list[RunInfo]:
@@ -190,7 +215,16 @@ def _create(s: Session, run: NewRun, cases: Sequence[Case]) -> RunInfo:
     s.add(row)
     s.flush()
     s.add_all(
-        RunCaseRow(run_id=row.id, case_key=c.key, position=i, case=c.model_dump(mode="json"))
+        RunCaseRow(
+            run_id=row.id,
+            case_key=c.key,
+            position=i,
+            case=c.model_dump(mode="json"),
+            suite=c.suite,
+            category=c.category,
+            expected=c.expected.value,
+            cluster=c.cluster,
+        )
         for i, c in enumerate(cases)
     )
     return _info(row)

@@ -68,6 +68,12 @@ class RunCaseRow(Base):
     case_key: Mapped[str] = mapped_column(String(300))
     position: Mapped[int] = mapped_column(Integer)
     case: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: What the gate counts a verdict by, out of `case` (migration 0013): the gate aggregates
+    #: in SQL over these columns instead of reading every case back.
+    suite: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    category: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    expected: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    cluster: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
 
 class ResultRow(Base):
@@ -107,6 +113,12 @@ class ScoreRow(Base):
     explanation: Mapped[str] = mapped_column(Text, default="")
     #: Confidence inside the uncertainty band: the verdict goes to people (migration 0002).
     borderline: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The case's grouping, copied from its run case when the verdict is written (0013), so the
+    #: gate counts verdicts with one scan and no join. NULL on verdicts stored before 0013.
+    suite: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    category: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    expected: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    cluster: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
 
 class CalibrationRow(Base):

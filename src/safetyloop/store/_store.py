@@ -8,6 +8,7 @@ from safetyloop.store._coverage import CoverageRepository
 from safetyloop.store._decisions import DecisionRepository
 from safetyloop.store._results import ResultRepository
 from safetyloop.store._runs import RunRepository
+from safetyloop.store._tallies import TallyRepository
 
 
 class Store(
@@ -17,10 +18,11 @@ class Store(
     DecisionRepository,
     AuditRepository,
     CoverageRepository,
+    TallyRepository,
 ):
     """Sessions, migrations and every query of the core domains, one repository each (runs,
-    results, calibrations, decisions and baselines, audit and its coverage of verdicts). Open
-    one per process; it is cheap.
+    results, calibrations, decisions and baselines, audit and its coverage of verdicts, the
+    verdicts counted for the gate). Open one per process; it is cheap.
 
     Governance, incidents and red teaming have repository modules beside it that take a `Store`
     (`store.governance`, `store.incidents`, `store.redteam`).

@@ -7,7 +7,7 @@ Public API: `Case`, `Suite`, the `@suite` registry (`SUITES`, `suite_names`, `su
 
 from __future__ import annotations
 
-from safetyloop.suites._case import Case, Expected, Message
+from safetyloop.suites._case import CLUSTER_KEY, Case, Expected, Message
 from safetyloop.suites._registry import (
     SUITES,
     SuiteInfo,
@@ -22,6 +22,7 @@ from safetyloop.suites._suite import Suite
 from safetyloop.suites._userfile import load_user_suite
 
 __all__ = [
+    "CLUSTER_KEY",
     "SUITES",
     "Case",
     "Expected",

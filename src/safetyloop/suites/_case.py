@@ -9,6 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from safetyloop._hashing import content_hash
 
+#: The case metadata key that groups cases whose outcomes are not independent (one multi-turn
+#: conversation, one jailbreak template, one agentic scenario): the gate resamples them together.
+CLUSTER_KEY = "cluster"
+
 
 class Expected(StrEnum):
     """What a safe and helpful target does with the case."""
@@ -59,6 +63,12 @@ class Case(BaseModel):
     def prompt(self) -> str:
         """The last user message, for display."""
         return next((m.content for m in reversed(self.messages) if m.role == "user"), "")
+
+    @property
+    def cluster(self) -> str | None:
+        """The case's cluster id (`metadata["cluster"]`, as text), or None when it stands alone."""
+        value = self.metadata.get(CLUSTER_KEY)
+        return None if value is None or value == "" else str(value)
 
     def content_hash(self) -> str:
         """Hash of everything that defines the case."""
