@@ -1,7 +1,9 @@
 """Test double: a loopback HTTP reward server speaking the documented JSON shape.
 
 POST `{"items": [{"prompt", "response"}, ...]}` -> `{"rewards": [...]}`, reward = words in the
-response (a planted length bias). `mode` makes it misbehave: "500", "shape", "count", "nan".
+response (a planted length bias); a path ending in `/rerank` answers the Jina/Cohere rerank shape
+(vLLM, llama.cpp) with the same scores, best first. `mode` makes it misbehave: "500", "shape",
+"count", "nan".
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.server.requests += 1
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path.endswith("/rerank"):
+            return self._rerank(body)
         rewards: list[object] = [float(words(i["response"])) for i in body["items"]]
         mode = self.server.mode
         if mode == "500":
@@ -37,6 +41,18 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "nan":
             rewards[0] = "NaN"
         return self._send(200, {"rewards": rewards})
+
+    def _rerank(self, body: dict[str, object]) -> None:
+        """Jina/Cohere rerank shape, best first as real rerankers answer."""
+        docs = body["documents"]
+        assert isinstance(docs, list) and isinstance(body["query"], str)
+        results = [{"index": i, "relevance_score": float(words(d))} for i, d in enumerate(docs)]
+        results.sort(key=lambda r: -float(r["relevance_score"]))
+        if self.server.mode == "count":
+            results = results[:-1]
+        if self.server.mode == "500":
+            return self._send(500, {"error": "overloaded"})
+        return self._send(200, {"id": "rerank-1", "results": results})
 
     def _send(self, status: int, payload: object) -> None:
         data = json.dumps(payload).encode()

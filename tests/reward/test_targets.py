@@ -48,6 +48,22 @@ def test_http_unreachable_is_an_error_not_a_preference() -> None:
     assert report.families[0].errors == 6 and report.families[0].flips == 0
 
 
+def test_rerank_endpoint_groups_by_prompt_and_reorders_results() -> None:
+    with reward_server() as server:
+        spec = f"rerank:http://127.0.0.1:{server.server_port}/v1/rerank#bge-reranker"
+        model = load_reward_model(spec)
+        items = [Scored("q1", "a b c"), Scored("q2", "a"), Scored("q1", "a"), Scored("q1", "a b")]
+        assert model.score(items) == [3.0, 1.0, 1.0, 2.0]
+        assert server.requests == 2  # one request a prompt
+        report = audit(spec, families=["length"], limit=10)
+        assert report.families[0].flips == 10
+        server.mode = "count"
+        with pytest.raises(RewardError, match="ranked 2 of 3"):
+            model.score(items)
+        server.mode = "500"
+        assert audit(spec, families=["length"], limit=5).families[0].errors == 5
+
+
 def test_python_pointwise_and_pairwise() -> None:
     longer = load_reward_model(f"{FN}:longer_is_better")
     assert not longer.pairwise and longer.score([Scored("q", "a b")]) == [2.0]

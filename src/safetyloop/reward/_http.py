@@ -62,3 +62,58 @@ def _http(rest: str) -> RewardModel:
 @reward_kind("https")
 def _https(rest: str) -> RewardModel:
     return HttpReward(f"https:{rest}")
+
+
+class RerankReward(RewardModel):
+    """`rerank:URL[#MODEL]`: the rerank endpoint vLLM (`/v1/rerank`) and llama.cpp's server
+    (`--reranking`, `/v1/rerank`) expose, Jina/Cohere shape: a cross-encoder's relevance score
+    of each answer to its prompt is the reward.
+
+    Request: `{"model": MODEL, "query": prompt, "documents": [answer, ...], "top_n": n}`, one per
+    prompt; reply: `{"results": [{"index": i, "relevance_score": x}, ...]}` covering every
+    document once.
+    """
+
+    kind = "rerank"
+
+    def __init__(self, rest: str, timeout: float = 60.0) -> None:
+        url, _, model = rest.partition("#")
+        super().__init__(f"rerank:{rest}")
+        if not url.startswith(("http://", "https://")):
+            raise InputError(f"rerank endpoint {url!r} is not an http(s) URL")
+        self.url, self.model, self.timeout = url, model, timeout
+
+    def score(self, items: Sequence[Scored]) -> list[float]:
+        by_prompt: dict[str, list[int]] = {}
+        for i, item in enumerate(items):
+            by_prompt.setdefault(item.prompt, []).append(i)
+        out = [0.0] * len(items)
+        with httpx.Client(timeout=self.timeout) as client:
+            for prompt, index in by_prompt.items():
+                docs = [items[i].response for i in index]
+                for i, value in zip(index, self._rerank(client, prompt, docs), strict=True):
+                    out[i] = value
+        return out
+
+    def _rerank(self, client: httpx.Client, query: str, docs: list[str]) -> list[float]:
+        body = {"query": query, "documents": docs, "top_n": len(docs)}
+        if self.model:
+            body["model"] = self.model
+        try:
+            reply = client.post(self.url, json=body)
+        except httpx.HTTPError as exc:
+            raise RewardError(f"{self.url}: {type(exc).__name__}: {exc}") from exc
+        if reply.status_code != 200:
+            raise RewardError(f"{self.url} answered HTTP {reply.status_code}: {reply.text[:200]}")
+        try:
+            results = {int(r["index"]): r["relevance_score"] for r in reply.json()["results"]}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RewardError(f'{self.url} did not answer {{"results": [...]}}') from exc
+        if sorted(results) != list(range(len(docs))):
+            raise RewardError(f"{self.url} ranked {len(results)} of {len(docs)} documents")
+        return checked([results[i] for i in range(len(docs))], len(docs), self.url)
+
+
+@reward_kind("rerank")
+def _rerank(rest: str) -> RewardModel:
+    return RerankReward(rest)
