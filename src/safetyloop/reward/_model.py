@@ -1,7 +1,8 @@
 """Reward models as audit targets: score a (prompt, response) or compare two responses.
 
-A spec names one: `python:package.module:function`, an `http://` or `https://` URL,
-`hf:PATH` (a transformers sequence-classification folder) or `offline` (the bundled MiniLM
+A spec names one: `python:package.module:function`, an `http://` or `https://` URL (the
+project's JSON shape), `rerank:URL[#MODEL]` (vLLM's or llama.cpp's `/v1/rerank`), `hf:PATH` (a
+transformers sequence-classification folder), `minilm:PATH` or `offline` (the bundled MiniLM
 reward model trained by `safetyloop reward train`). Kinds live in one registry, so a plugin
 can add another.
 """
@@ -99,4 +100,4 @@ def load_reward_model(spec: str) -> RewardModel:
     return REWARD_KINDS.get(kind)(rest)
 
 
-_HINT = "use offline, python:module:function, http://HOST/PATH or hf:PATH"
+_HINT = "use offline, minilm:PATH, hf:PATH, python:module:function, http://HOST/PATH or rerank:URL"
