@@ -66,13 +66,18 @@ from safetyloop.targets import GenerateParams, Target, TargetSpec, build_target,
 BORDERLINE_BELOW = 0.7
 
 
-def load_constitution_checked(path: Path | None = None) -> Constitution:
-    """Load a constitution (the bundled default when `path` is None), checking every reference."""
+def load_constitution_checked(
+    path: Path | None = None, *, run: RunInfo | None = None
+) -> Constitution:
+    """Load a constitution (the bundled default when `path` is None), checking every reference.
+
+    With `run`, the suites and scorers that run holds are known too: an imported Inspect run's
+    `inspect:<task>` suite and `inspect:<scorer>` scorers (docs/inspect.md)."""
     context: dict[str, Any] = {
-        "suites": set(suite_names()),
+        "suites": set(suite_names()) | set(run.suite_versions if run else ()),
         "metrics": metric_names(),
         "rules": rule_names(),
-        "scorers": set(scorer_names()),
+        "scorers": set(scorer_names()) | set(run.scorer_versions if run else ()),
         "smallest_passing_n": smallest_passing_n,  # min_samples must be able to PASS
     }
     if path is None:
@@ -510,8 +515,13 @@ def gate(
 
     with Store(store_url) as store:
         info = store.get_run(run_ref)
-        chosen = load_constitution_checked(constitution) if constitution else None
+        chosen = load_constitution_checked(constitution, run=info) if constitution else None
         if chosen is None:
+            if "constitution" not in info.lineage:
+                raise InputError(
+                    f"run {info.id} was imported: no constitution was planned with it",
+                    hint="give one with --constitution (examples/inspect_constitution.yaml)",
+                )
             chosen = Constitution.model_validate(info.lineage["constitution"])
         base_id = resolve_baseline(store, info, baseline, baseline_name) if use_baseline else None
         # Without a baseline the verdicts are counted in SQL; the regression comparison pairs

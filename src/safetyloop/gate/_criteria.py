@@ -9,7 +9,7 @@ from safetyloop.config import Comparison, Constitution, Criterion, Principle, Ru
 from safetyloop.gate._adjust import counted_interval, describe, more_cases
 from safetyloop.gate._counts import Counts, criterion_counts
 from safetyloop.gate._model import CategoryRate, CriterionResult, Finding, RunEvidence, Status
-from safetyloop.scoring import METRICS
+from safetyloop.scoring import METRICS, counting
 from safetyloop.stats import AdditionalCasesResult, wilson
 
 #: Rule ids, as printed beside every reason.
@@ -125,7 +125,7 @@ def measure(
     principle: Principle, criterion: Criterion, constitution: Constitution, evidence: RunEvidence
 ) -> tuple[CriterionResult, list[Finding]]:
     """Apply the rules of the gate to one criterion."""
-    metric = METRICS[criterion.metric]
+    metric = counting(criterion.metric, criterion.events)
     scorer = scorer_for(criterion)
     counts = criterion_counts(criterion, evidence, scorer)
     total, n, events = counts.total, counts.n, counts.events
