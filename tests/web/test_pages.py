@@ -139,7 +139,7 @@ def test_a_red_team_run_shows_its_grid_with_intervals(
             target=doubles + "target",
             attacker=doubles + "attacker",
             judge=doubles + "judge",
-            attacks=AttackSetRequest(suites=["harmbench"], requests=2, strategies=["crescendo"]),
+            attacks=AttackSetRequest(suites=["harmbench"], requests=1, strategies=["crescendo"]),
             limits=Limits(max_turns=3),
             store_url=project.url,
             concurrency=1,
