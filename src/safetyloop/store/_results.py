@@ -32,26 +32,31 @@ class BorderlineVerdict(BaseModel):
     explanation: str
 
 
+def result_row(run_id: str, result: CaseResult) -> ResultRow:
+    """The row of one result (a streaming run's, or an import's)."""
+    return ResultRow(
+        run_id=run_id,
+        case_key=result.case_key,
+        status=result.status,
+        response=result.response,
+        error_kind=result.error_kind,
+        error=result.error,
+        finish_reason=result.finish_reason,
+        attempts=[a.model_dump() for a in result.attempts],
+        cached=int(result.cached),
+        latency_s=result.latency_s,
+        meta=result.metadata,
+        created_at=now(),
+    )
+
+
 class ResultRepository(StoreCore):
     """Results, scores and cached responses of runs; results and scores are digested into the
     audit chain in the transaction that writes them."""
 
     def record_result(self, run_id: str, result: CaseResult) -> None:
         """Write one result now (streaming); a second result for the same case is refused."""
-        row = ResultRow(
-            run_id=run_id,
-            case_key=result.case_key,
-            status=result.status,
-            response=result.response,
-            error_kind=result.error_kind,
-            error=result.error,
-            finish_reason=result.finish_reason,
-            attempts=[a.model_dump() for a in result.attempts],
-            cached=int(result.cached),
-            latency_s=result.latency_s,
-            meta=result.metadata,
-            created_at=now(),
-        )
+        row = result_row(run_id, result)
         try:
             with self.session() as s:
                 s.add(row)

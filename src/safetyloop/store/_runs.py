@@ -214,20 +214,22 @@ def _create(s: Session, run: NewRun, cases: Sequence[Case]) -> RunInfo:
     )
     s.add(row)
     s.flush()
-    s.add_all(
-        RunCaseRow(
-            run_id=row.id,
-            case_key=c.key,
-            position=i,
-            case=c.model_dump(mode="json"),
-            suite=c.suite,
-            category=c.category,
-            expected=c.expected.value,
-            cluster=c.cluster,
-        )
-        for i, c in enumerate(cases)
-    )
+    s.add_all(case_row(row.id, i, c) for i, c in enumerate(cases))
     return _info(row)
+
+
+def case_row(run_id: str, position: int, case: Case) -> RunCaseRow:
+    """A planned case's row, with the grouping the gate counts its verdicts by."""
+    return RunCaseRow(
+        run_id=run_id,
+        case_key=case.key,
+        position=position,
+        case=case.model_dump(mode="json"),
+        suite=case.suite,
+        category=case.category,
+        expected=case.expected.value,
+        cluster=case.cluster,
+    )
 
 
 def _info(row: RunRow) -> RunInfo:

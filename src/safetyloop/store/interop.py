@@ -19,9 +19,11 @@ from safetyloop.errors import StorageError
 from safetyloop.scoring import Score
 from safetyloop.store._core import now
 from safetyloop.store._coverage import cover
-from safetyloop.store._runs import NewRun, RunInfo, _create, _info
+from safetyloop.store._results import result_row
+from safetyloop.store._runs import NewRun, RunInfo, _create, _info, case_row
 from safetyloop.store._schema import ResultRow, RunCaseRow, RunRow, ScoreRow
 from safetyloop.store._store import Store
+from safetyloop.store._tallies import fill_groups
 from safetyloop.suites import Case
 
 __all__ = ["ImportedCase", "Verdict", "add_scorer_version", "find_imported", "import_run"]
@@ -75,17 +77,9 @@ def import_run(
         results: list[ResultRow] = []
         scores: list[ScoreRow] = []
         for position, item in enumerate(cases):
-            pending.append(
-                RunCaseRow(
-                    run_id=info.id,
-                    case_key=item.case.key,
-                    position=position,
-                    case=item.case.model_dump(mode="json"),
-                    **_grouping(RunCaseRow, item.case),
-                )
-            )
-            results.append(_result_row(info.id, item.result))
-            scores += [_score_row(info.id, item.case, v) for v in item.verdicts]
+            pending.append(case_row(info.id, position, item.case))
+            results.append(result_row(info.id, item.result))
+            scores += [_score_row(info.id, item.case.key, v) for v in item.verdicts]
             if len(pending) >= _BATCH:
                 _flush(s, pending, results, scores)
                 pending, results, scores = [], [], []
@@ -106,47 +100,19 @@ def _flush(
 ) -> None:
     s.add_all(cases)
     s.add_all(results)
+    s.flush()
+    if cases:  # verdicts carry their case's grouping, which the gate counts them by
+        fill_groups(s, cases[0].run_id, scores)
     s.add_all(scores)
     s.flush()
     cover(s, "result", results)
     cover(s, "score", scores)
 
 
-def _result_row(run_id: str, result: CaseResult) -> ResultRow:
-    return ResultRow(
-        run_id=run_id,
-        case_key=result.case_key,
-        status=result.status,
-        response=result.response,
-        error_kind=result.error_kind,
-        error=result.error,
-        finish_reason=result.finish_reason,
-        attempts=[a.model_dump() for a in result.attempts],
-        cached=int(result.cached),
-        latency_s=result.latency_s,
-        meta=result.metadata,
-        created_at=now(),
-    )
-
-
-def _grouping(table: type[RunCaseRow | ScoreRow], case: Case) -> dict[str, str | None]:
-    """What the gate counts a case's verdicts by (migration 0013), on its case and verdict
-    rows: the columns of it that `table` has."""
-    cluster = case.metadata.get("cluster")
-    grouping = {
-        "suite": case.suite,
-        "category": case.category,
-        "expected": case.expected.value,
-        "cluster": None if cluster in (None, "") else str(cluster),
-    }
-    return {k: v for k, v in grouping.items() if hasattr(table, k)}
-
-
-def _score_row(run_id: str, case: Case, verdict: Verdict) -> ScoreRow:
+def _score_row(run_id: str, case_key: str, verdict: Verdict) -> ScoreRow:
     return ScoreRow(
         run_id=run_id,
-        case_key=case.key,
-        **_grouping(ScoreRow, case),
+        case_key=case_key,
         scorer=verdict.scorer,
         scorer_version=verdict.scorer_version,
         label=verdict.score.label,
