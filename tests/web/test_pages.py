@@ -149,7 +149,7 @@ def test_a_red_team_run_shows_its_grid_with_intervals(
     assert run.id in {r["id"] for r in listed}
     got = reader.client.get(f"/redteam/{run.id}.json").json()
     [rate] = got["rates"]
-    assert rate["family"] and rate["low"] <= rate["rate"] <= rate["high"]
+    assert rate["group"] and rate["low"] <= rate["rate"] <= rate["high"]
     cells = [c for row in got["grid"].values() for c in row if c != "-"]
     assert sum(int(c.split("/")[1]) for c in cells) == rate["n"]
     assert sum(int(c.split("/")[0]) for c in cells) == rate["events"]

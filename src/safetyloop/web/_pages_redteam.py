@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from safetyloop.redteam.evidence import load_run
-from safetyloop.redteam.metrics import coverage_grid, success_by
+from safetyloop.redteam.metrics import Rate, coverage_grid, success_by
 from safetyloop.store import REDTEAM, RunInfo
 from safetyloop.store.redteam import RedteamRun
 from safetyloop.web._render import CtxDep, page
@@ -25,26 +25,14 @@ def redteam_runs(ctx: CtxDep) -> RedteamRuns:
     return RedteamRuns(runs=ctx.store.list_runs(limit=100, kind=REDTEAM))
 
 
-class FamilyRate(BaseModel):
-    """Attack success of one attack family: events / n with its interval; errors apart."""
-
-    family: str
-    events: int
-    n: int
-    errors: int
-    rate: float
-    low: float
-    high: float
-    method: str
-
-
 class RedteamGrid(BaseModel):
-    """Successes / finished attacks per (family, harm category), and each family's rate."""
+    """Successes / finished attacks per (family, harm category), and each family's rate
+    (`group`: the family) with its interval."""
 
     run: RedteamRun
     categories: list[str]
     grid: dict[str, list[str]]
-    rates: list[FamilyRate]
+    rates: list[Rate]
 
 
 @page(router, "/redteam/{run_id}", "redteam.html")
@@ -62,17 +50,9 @@ def redteam_grid(ctx: CtxDep, run_id: str) -> RedteamGrid:
         ]
         for family in coverage.families
     }
-    rates = [
-        FamilyRate(
-            family=r.group,
-            events=r.events,
-            n=r.n,
-            errors=r.errors,
-            rate=r.rate,
-            low=r.low,
-            high=r.high,
-            method=r.method,
-        )
-        for r in success_by(results, "family")
-    ]
-    return RedteamGrid(run=stored.run, categories=coverage.categories, grid=grid, rates=rates)
+    return RedteamGrid(
+        run=stored.run,
+        categories=coverage.categories,
+        grid=grid,
+        rates=success_by(results, "family"),
+    )
