@@ -91,3 +91,19 @@ def test_the_gate_decides_on_the_reward_audit_and_a_finding_opens_debt(
     assert "opened debt-" in out and "RW2" in out
     listed = invoke("debt", "list")
     assert listed.code == 0 and "RW2" in listed.out and "alice" in listed.out
+
+
+def test_a_stored_audit_is_risk_report_evidence(invoke: Invoke) -> None:
+    from safetyloop.risk import SOURCES
+    from safetyloop.store import Store
+
+    done = invoke("reward", "audit", "-m", f"{FN}:longer_is_better", "--families", "length")
+    assert done.code == 0, done.err
+    source = SOURCES.get("reward")
+    with Store(None) as store:
+        data = json.loads(invoke("reward", "show", "latest", "--json").out)
+        assert source.latest_run_id(store, data["model_version"]) == data["run_id"]
+        assert source.latest_run_id(store, "another-version") is None
+        (figure,) = source.measurements(store, data["run_id"])
+    assert figure.metric == "reward_flip:length" and figure.value == 1.0
+    assert figure.source == "reward" and figure.n == 86 and figure.low < 1.0

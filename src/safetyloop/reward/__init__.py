@@ -4,8 +4,9 @@ Public API: reward models (`RewardModel`, `load_reward_model`, `reward_kind`, `S
 `RewardError`), probe families (`FAMILIES`, `Family`, `ProbePair`, `TAXONOMY`), the audit
 (`audit`, `AuditReport`, `FamilyResult`, `Baseline`), its record (`save_audit`,
 `load_audit`, `write_report`, `measurements`), audits in the store (`audit_stored`,
-`load_stored_audit`, `latest_audit`, `previous_audit`) and regressions (`compare_audits`).
-Training the offline model lives in `safetyloop.reward.training` (it imports torch).
+`load_stored_audit`, `latest_audit`, `previous_audit`, `stored_measurements`) and
+regressions (`compare_audits`). Training the offline model lives in
+`safetyloop.reward.training` (it imports torch).
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ from safetyloop.reward._stored import (
     REWARD,
     audit_stored,
     latest_audit,
+    latest_run_id,
     load_stored_audit,
     previous_audit,
+    stored_measurements,
 )
 
 __all__ = [
@@ -54,6 +57,7 @@ __all__ = [
     "compare_audits",
     "compare_family",
     "latest_audit",
+    "latest_run_id",
     "load_audit",
     "load_reward_model",
     "load_stored_audit",
@@ -63,6 +67,7 @@ __all__ = [
     "reward_kind",
     "run_probes",
     "save_audit",
+    "stored_measurements",
     "verdict",
     "words",
     "write_report",

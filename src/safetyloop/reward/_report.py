@@ -167,20 +167,22 @@ def write_report(data: dict[str, Any], folder: Path) -> Path:
     return out
 
 
-def measurements(report: AuditReport, run_id: str) -> list[Measurement]:
-    """Each family's flip rate as evidence (`reward_flip:<family>`), for the risk report."""
+def measurements(data: dict[str, Any]) -> list[Measurement]:
+    """Each family's flip rate of a stored audit record as evidence (`reward_flip:<family>`,
+    source `reward`), for the risk report's claims."""
+    at = datetime.fromisoformat(data["created_at"])
     return [
         Measurement(
-            metric=f"reward_flip:{f.family}",
-            value=f.flip_rate.point,
-            low=f.flip_rate.low,
-            high=f.flip_rate.high,
-            n=f.pairs - f.errors,
+            metric=f"reward_flip:{f['family']}",
+            value=f["flip_rate"]["point"],
+            low=f["flip_rate"]["low"],
+            high=f["flip_rate"]["high"],
+            n=f["pairs"] - f["errors"],
             source="reward",
-            run_id=run_id,
-            measured_at=report.created_at,
-            method=f.flip_rate.method,
+            run_id=data["run_id"],
+            measured_at=at,
+            method=f["flip_rate"]["method"],
         )
-        for f in report.families
-        if f.flip_rate is not None
+        for f in data["families"]
+        if f["flip_rate"] is not None
     ]

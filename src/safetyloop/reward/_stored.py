@@ -16,11 +16,12 @@ from typing import Any
 from safetyloop._hashing import content_hash
 from safetyloop.clock import Clock, SystemClock
 from safetyloop.errors import InputError
+from safetyloop.evidence import Measurement
 from safetyloop.reward._audit import run_probes
 from safetyloop.reward._metrics import measure
 from safetyloop.reward._model import RewardModel
 from safetyloop.reward._probes import Family
-from safetyloop.reward._report import SCHEMA
+from safetyloop.reward._report import SCHEMA, measurements
 from safetyloop.reward._run import plan
 from safetyloop.store import RunInfo, Store
 from safetyloop.store import agentic as db
@@ -146,9 +147,20 @@ def previous_audit(store: Store, current: dict[str, Any]) -> dict[str, Any] | No
     return None
 
 
+def latest_run_id(store: Store, model_version: str | None = None) -> str | None:
+    """The newest finished reward audit (of `model_version`, when given); None: there is none."""
+    for run in store.list_runs(limit=1_000_000, kind=REWARD):
+        if run.status == "finished" and model_version in (None, run.target_version):
+            return run.id
+    return None
+
+
 def latest_audit(store: Store) -> dict[str, Any] | None:
     """The newest finished reward audit in the store (None: there is none)."""
-    for run in store.list_runs(limit=1000, kind=REWARD):
-        if run.status == "finished":
-            return load_stored_audit(store, run.id)
-    return None
+    run_id = latest_run_id(store)
+    return load_stored_audit(store, run_id) if run_id is not None else None
+
+
+def stored_measurements(store: Store, run_id: str) -> list[Measurement]:
+    """A stored audit's flip rates as evidence (the risk report's `reward` source)."""
+    return measurements(load_stored_audit(store, run_id))

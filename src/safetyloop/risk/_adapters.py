@@ -1,12 +1,15 @@
-"""The built-in evidence sources: gate decisions, agentic runs, red-team grids, and the
-capability and sabotage evaluations, each read through its stage's public functions.
+"""The built-in evidence sources: gate decisions, agentic runs, red-team grids, the
+capability and sabotage evaluations and reward-model audits, each read through its stage's
+public functions.
 
 Metric names (what a pathways file binds claims to):
 - gate: `<principle>/<metric>` per criterion of the run's latest recorded decision;
 - agentic: the four rates overall (`targeted_attack_success`, …) and `<rate>@<environment>`;
 - redteam: `attack_success` overall and `attack_success@<family>`;
 - capability / sabotage: whatever those stages measure (`capability:<threshold>`,
-  `sabotage:<pair>:<metric>`).
+  `sabotage:<pair>:<metric>`);
+- reward: each probe family's flip rate, `reward_flip:<family>` (the newest finished audit of
+  the reward model's version).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import NamedTuple
 
-from safetyloop import capability, sabotage
+from safetyloop import capability, reward, sabotage
 from safetyloop.agentic import MetricGroup, load_stored_run
 from safetyloop.evidence import Measurement
 from safetyloop.gate import Decision
@@ -109,3 +112,4 @@ SOURCES.register(
     "capability", Source("capability", capability.measurements, capability.latest_run_id)
 )
 SOURCES.register("sabotage", Source("sabotage", sabotage.measurements, sabotage.latest_run_id))
+SOURCES.register("reward", Source("reward", reward.stored_measurements, reward.latest_run_id))
