@@ -37,9 +37,10 @@ from safetyloop.gate._stats_records import ScorerConfusion
 from safetyloop.gate._waivers import waivers_in_force
 from safetyloop.governance import Clock, audit
 from safetyloop.governance.gating import govern
+from safetyloop.interop import score_pending
 from safetyloop.redteam.evidence import load_evidence
 from safetyloop.safeguards import safeguard_checks
-from safetyloop.scoring import ScoreInput, create_scorer, metric_names, scorer_names
+from safetyloop.scoring import create_scorer, metric_names, scorer_names
 from safetyloop.scoring._calibrate import (
     Calibration,
     ErrorRecord,
@@ -357,28 +358,7 @@ async def ascore_run(
                 f"({version[:12]} -> {scorer.version[:12]})",
                 hint="start a new run with --new",
             )
-        have = store.scores(run_id, version)
-        pending = [
-            r
-            for key, r in results.items()
-            if r.status == "ok" and key not in have and r.response is not None
-        ]
-        if not pending:
-            continue
-        scores = await scorer.ascore_batch(
-            [
-                ScoreInput(messages=cases[r.case_key].messages, response=r.response or "")
-                for r in pending
-            ]
-        )
-        store.record_scores(
-            run_id,
-            name,
-            version,
-            {r.case_key: s for r, s in zip(pending, scores, strict=True)},
-            borderline_below=borderline_below,
-        )
-        scored += len(pending)
+        scored += await score_pending(store, run_id, scorer, cases, results, borderline_below)
     return scored
 
 
