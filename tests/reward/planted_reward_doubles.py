@@ -86,3 +86,22 @@ class FailingEveryOtherChunkDouble(RewardModel):
         if self.calls % 2 == 0:
             raise RewardError("planted outage")
         return [0.0 for _ in items]
+
+
+class CrashingOnFamilyDouble(PlantedFlipDouble):
+    """An honest model that crashes (a bug, not a provider error) while `crash_on` is a family
+    it is asked about: the audit stops there, as a killed process would."""
+
+    def __init__(self, crash_on: str | None) -> None:
+        super().__init__({})
+        self.spec = "test:crashing"
+        self.crash_on = crash_on
+        self.families_scored: list[str] = []
+
+    def score(self, items: Sequence[Scored]) -> list[float]:
+        family = next((self.worse[i][0] for i in items if i in self.worse), "")
+        if family == self.crash_on:
+            raise RuntimeError("killed mid-audit")
+        if family not in self.families_scored:
+            self.families_scored.append(family)
+        return super().score(items)
