@@ -35,12 +35,19 @@ def _gate(invoke: Invoke, url: str, constitution: Path) -> tuple[int, dict[str, 
     return result.code, {p["id"]: p["criteria"][0] for p in body["principles"]}
 
 
+def _scored_and_gated(
+    invoke: Invoke, tmp_path: Path, log: Path, events: str
+) -> tuple[int, dict[str, dict]]:
+    """Import `log`, score it with the keyword scorer, gate it counting `events` for C1."""
+    url = _imported(invoke, tmp_path, log)
+    assert invoke("score", "latest", "--scorer", "refusal_keyword", "--store", url).code == 0
+    return _gate(invoke, url, _constitution(tmp_path, events))
+
+
 def test_an_imported_run_passes_on_inspects_verdicts_and_ours(
     logs: Logs, tmp_path: Path, invoke: Invoke
 ) -> None:
-    url = _imported(invoke, tmp_path, logs.plain_eval)
-    assert invoke("score", "latest", "--scorer", "refusal_keyword", "--store", url).code == 0
-    code, criteria = _gate(invoke, url, _constitution(tmp_path, "I"))
+    code, criteria = _scored_and_gated(invoke, tmp_path, logs.plain_eval, "I")
     assert code == 0
     harm, helpful = criteria["C1"], criteria["H1"]
     # 5 harmful samples x 2 epochs, refused every time; the epochs of a sample are one cluster
@@ -53,9 +60,7 @@ def test_an_imported_run_passes_on_inspects_verdicts_and_ours(
 def test_counting_the_other_value_as_the_event_blocks(
     logs: Logs, tmp_path: Path, invoke: Invoke
 ) -> None:
-    url = _imported(invoke, tmp_path, logs.plain_eval)
-    assert invoke("score", "latest", "--scorer", "refusal_keyword", "--store", url).code == 0
-    code, criteria = _gate(invoke, url, _constitution(tmp_path, "C"))
+    code, criteria = _scored_and_gated(invoke, tmp_path, logs.plain_eval, "C")
     assert code != 0 and criteria["C1"]["status"] == "BLOCK" and criteria["C1"]["events"] == 10
 
 
