@@ -37,3 +37,5 @@ def test_user_add_stores_a_hash_never_the_secret(
         assert check_password(store, "rita", "correct horse battery")
         assert not check_password(store, "rita", "correct horse")
         assert bot is not None and bot.name == "ci-bot" and bot.token_hash != token
+        added = [e.payload for e in store.audit_entries() if e.action == "console.user_added"]
+    assert added == [{"user": "rita", "kind": "password"}, {"user": "ci-bot", "kind": "token"}]

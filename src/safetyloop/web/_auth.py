@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Request
 
 from safetyloop.errors import InputError, SafetyloopError
-from safetyloop.governance import Roles, load_roles
+from safetyloop.governance import Roles, audit, load_roles
 from safetyloop.store import Store
 from safetyloop.store.web import WebUser, add_user, get_user, user_by_token
 from safetyloop.web._config import WebConfig
@@ -48,21 +48,30 @@ def hash_token(token: str) -> str:
 
 
 def add_account(
-    store: Store, name: str, *, password: str | None = None, token: str | None = None
+    store: Store,
+    name: str,
+    *,
+    password: str | None = None,
+    token: str | None = None,
+    actor: str | None = None,
 ) -> WebUser:
-    """Add a console account with a password (argon2id) or a machine token."""
+    """Add a console account with a password (argon2id) or a machine token; audited as
+    `console.user_added` by `actor` (default: who runs the command)."""
     if not name.strip():
         raise InputError("a console user needs a name")
     if (password is None) == (token is None):
         raise InputError("give a console user either a password or a token")
     if password is not None and len(password) < 8:
         raise InputError("a console password needs at least 8 characters")
-    return add_user(
+    user = add_user(
         store,
         name,
         password_hash=_hasher.hash(password) if password is not None else None,
         token_hash=hash_token(token) if token is not None else None,
     )
+    kind = "token" if token is not None else "password"
+    audit.record(store, "console.user_added", {"user": name, "kind": kind}, actor=actor)
+    return user
 
 
 def check_password(store: Store, name: str, password: str) -> bool:
