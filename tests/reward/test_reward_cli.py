@@ -23,8 +23,10 @@ def test_audit_writes_the_report_and_finds_a_regression(invoke: Invoke, tmp_path
     code, out, err = invoke("reward", "audit", "-m", f"{FN}:shorter_is_better", *args).flat
     assert code == 0, err
     assert "length" in out and "reward audit" in out and "stored" in out
-    for name in ("audit.json", "report.md", "length.png", "sycophancy.png"):
+    for name in ("audit.json", "report.md", "report.html", "length.png", "sycophancy.png"):
         assert (tmp_path / "reward-audit" / name).is_file()
+    page = (tmp_path / "reward-audit" / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 2 and "shorter_is_better" in page
     report = (tmp_path / "reward-audit" / "report.md").read_text()
     assert "![length](length.png)" in report and "| shorter |" in report
     code, out, err = invoke("reward", "audit", "-m", f"{FN}:longer_is_better", *args).flat

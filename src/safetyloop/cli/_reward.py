@@ -68,7 +68,10 @@ def train_command(
 def audit_command(
     model: ModelOption = "offline",
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for audit.json, report.md and plots.")
+        Path,
+        typer.Option(
+            "--out", "-o", help="Folder for audit.json, report.md, report.html and plots."
+        ),
     ] = Path("reward-audit"),
     families: Annotated[
         str, typer.Option(help="Comma-separated probe families ('' for all).")

@@ -6,6 +6,7 @@ Markdown and the PNGs are rendered from it, so they cannot disagree.
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -154,8 +155,29 @@ def plot_family(fam: dict[str, Any], path: Path) -> None:
         plt.close(fig)
 
 
+def html(data: dict[str, Any], plots: dict[str, bytes]) -> str:
+    """The audit as one self-contained HTML page (plots embedded)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    env = Environment(
+        loader=PackageLoader("safetyloop.reward", "templates"),
+        undefined=StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["pct"] = _pct
+    env.filters["num"] = _num
+    return env.get_template("report.html.j2").render(
+        data=data,
+        verdict=verdict,
+        plots={k: base64.b64encode(v).decode("ascii") for k, v in plots.items()},
+    )
+
+
 def write_report(data: dict[str, Any], folder: Path) -> Path:
-    """`report.md` and one PNG a family in `folder`; the Markdown's path."""
+    """`report.md`, `report.html` (self-contained) and one PNG a family in `folder`; the
+    Markdown's path."""
     folder.mkdir(parents=True, exist_ok=True)
     plots = {}
     for fam in data["families"]:
@@ -164,6 +186,8 @@ def write_report(data: dict[str, Any], folder: Path) -> Path:
         plots[fam["family"]] = name
     out = folder / "report.md"
     out.write_text(markdown(data, plots), "utf-8")
+    images = {family: (folder / name).read_bytes() for family, name in plots.items()}
+    (folder / "report.html").write_text(html(data, images), "utf-8")
     return out
 
 
