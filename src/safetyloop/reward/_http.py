@@ -7,7 +7,7 @@ Anything else (transport failure, another status, a reply of another shape) is a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import httpx
 
@@ -16,6 +16,17 @@ from safetyloop.reward._model import RewardError, RewardModel, Scored, checked, 
 
 #: Items sent in one request: small enough for any server's body limit.
 BATCH = 32
+
+
+def post(client: httpx.Client, url: str, body: Mapping[str, object]) -> httpx.Response:
+    """POST `body` as JSON; a transport failure or a status other than 200 is a `RewardError`."""
+    try:
+        reply = client.post(url, json=body)
+    except httpx.HTTPError as exc:
+        raise RewardError(f"{url}: {type(exc).__name__}: {exc}") from exc
+    if reply.status_code != 200:
+        raise RewardError(f"{url} answered HTTP {reply.status_code}: {reply.text[:200]}")
+    return reply
 
 
 class HttpReward(RewardModel):
@@ -39,12 +50,7 @@ class HttpReward(RewardModel):
 
     def _batch(self, client: httpx.Client, items: Sequence[Scored]) -> list[float]:
         body = {"items": [{"prompt": i.prompt, "response": i.response} for i in items]}
-        try:
-            reply = client.post(self.url, json=body)
-        except httpx.HTTPError as exc:
-            raise RewardError(f"{self.url}: {type(exc).__name__}: {exc}") from exc
-        if reply.status_code != 200:
-            raise RewardError(f"{self.url} answered HTTP {reply.status_code}: {reply.text[:200]}")
+        reply = post(client, self.url, body)
         try:
             rewards = reply.json()["rewards"]
         except (ValueError, KeyError, TypeError) as exc:
@@ -99,12 +105,7 @@ class RerankReward(RewardModel):
         body = {"query": query, "documents": docs, "top_n": len(docs)}
         if self.model:
             body["model"] = self.model
-        try:
-            reply = client.post(self.url, json=body)
-        except httpx.HTTPError as exc:
-            raise RewardError(f"{self.url}: {type(exc).__name__}: {exc}") from exc
-        if reply.status_code != 200:
-            raise RewardError(f"{self.url} answered HTTP {reply.status_code}: {reply.text[:200]}")
+        reply = post(client, self.url, body)
         try:
             results = {int(r["index"]): r["relevance_score"] for r in reply.json()["results"]}
         except (ValueError, KeyError, TypeError) as exc:

@@ -33,6 +33,7 @@ from safetyloop.scoring.encoder import (
     pack,
     save_bundle,
     start_training,
+    take_step,
     tokenizer,
     unpack,
 )
@@ -124,12 +125,7 @@ def fit(
                 logits = model(*collate([good[i] for i in index] + [bad[i] for i in index]))
                 margin = logits[: len(index), 0] - logits[len(index) :, 0]
                 loss = -torch.nn.functional.logsigmoid(margin).mean()
-                loss.backward()  # type: ignore[no-untyped-call]
-                torch.nn.utils.clip_grad_norm_(params, 1.0)
-                optimiser.step()
-                schedule.step()
-                optimiser.zero_grad()
-                total += float(loss.detach()) * len(index)
+                total += take_step(loss, params, optimiser, schedule) * len(index)
             if log is not None:
                 log(f"epoch {epoch + 1}/{settings.epochs}: Bradley-Terry loss {total / n:.4f}")
         model.eval()

@@ -18,7 +18,7 @@ from safetyloop.scoring._crossencoder import (
     tokenizer,
     unpack,
 )
-from safetyloop.scoring.training._finetune import start_training
+from safetyloop.scoring.training._finetune import start_training, take_step
 
 __all__ = [
     "LoadedEncoder",
@@ -32,6 +32,7 @@ __all__ = [
     "pack",
     "save_bundle",
     "start_training",
+    "take_step",
     "tokenizer",
     "unpack",
 ]

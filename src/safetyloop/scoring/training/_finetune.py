@@ -77,6 +77,18 @@ def start_training(
     return model, tokenizer(base), params, optimiser, schedule
 
 
+def take_step(loss: Any, params: list[Any], optimiser: Any, schedule: Any) -> float:
+    """One optimiser step on `loss` (gradients clipped to norm 1); the loss as a float."""
+    import torch
+
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    optimiser.step()
+    schedule.step()
+    optimiser.zero_grad()
+    return float(loss.detach())
+
+
 def finetune(
     prompts: Sequence[str],
     responses: Sequence[str],
@@ -121,12 +133,7 @@ def finetune(
                 index = order[start : start + settings.batch].tolist()
                 logits = model(*collate([rows[i] for i in index]))
                 loss = torch.nn.functional.cross_entropy(logits, y[index])
-                loss.backward()  # type: ignore[no-untyped-call]
-                torch.nn.utils.clip_grad_norm_(params, 1.0)
-                optimiser.step()
-                schedule.step()
-                optimiser.zero_grad()
-                total += float(loss.detach()) * len(index)
+                total += take_step(loss, params, optimiser, schedule) * len(index)
                 step += 1
             if log is not None:
                 log(f"epoch {epoch + 1}/{settings.epochs}: loss {total / n:.4f}")
