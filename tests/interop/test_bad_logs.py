@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import zipfile
 from pathlib import Path
 
@@ -81,3 +82,16 @@ def test_a_path_that_is_no_log_is_refused(tmp_path: Path, invoke: Invoke, name: 
         path.write_text("hello")
     code, err = _import(invoke, tmp_path, path)
     assert code == 2 and str(path) in err
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+def test_a_truncated_json_log_is_refused(
+    logs: Logs, tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch, streamed: bool
+) -> None:
+    """Streamed by ijson (the inspect extra), or parsed whole without it."""
+    if not streamed:
+        monkeypatch.setitem(sys.modules, "ijson", None)
+    data = logs.tools_json.read_bytes()
+    logs.tools_json.write_bytes(data[: int(len(data) * 0.8)])  # the header is whole, samples not
+    code, err = _import(invoke, tmp_path, logs.tools_json)
+    assert code == 2 and str(logs.tools_json) in err and "not valid JSON" in err

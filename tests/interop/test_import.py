@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import pytest
 from inspect_ai.log import read_eval_log
 from tests.interop.conftest import Logs
 
@@ -109,3 +111,13 @@ def test_a_sample_that_errored_in_inspect_is_stored_as_an_error_never_as_safe(
         verdicts = store.scores(done.run.id, done.run.scorer_versions["inspect:match"])
     assert done.errors == 1 and result.status == "error"
     assert result.error == "RateLimitError: 429" and key not in verdicts
+
+
+def test_a_json_log_reads_the_same_without_the_streaming_parser(
+    logs: Logs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    streamed = open_log(logs.tools_json)
+    monkeypatch.setitem(sys.modules, "ijson", None)  # as if the inspect extra were absent
+    whole = open_log(logs.tools_json)
+    assert streamed.header == whole.header
+    assert list(streamed.samples()) == list(whole.samples())

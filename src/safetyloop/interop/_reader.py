@@ -15,6 +15,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -61,7 +62,7 @@ class InspectLog:
         if self.path.suffix == ".eval":
             yield from _zip_samples(self.path)
         else:
-            for sample in _json_log(self.path).get("samples") or []:
+            for sample in _json_samples(self.path):
                 yield resolve_attachments(sample)
 
 
@@ -73,9 +74,7 @@ def open_log(path: Path) -> InspectLog:
     if path.suffix == ".eval":
         header, summaries = _zip_header(path)
     else:
-        whole = _json_log(path)
-        header = {k: v for k, v in whole.items() if k not in ("samples", "reductions")}
-        summaries = None
+        header, summaries = _json_header(path), None
     _check_header(path, header)
     return InspectLog(path=path, sha256=digest, header=header, summaries=summaries)
 
@@ -98,6 +97,58 @@ def _sha256(path: Path) -> str:
         while chunk := fh.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+#: The top-level fields of a `.json` log read as its header (Inspect writes them before the
+#: samples, so a streaming read stops early).
+_JSON_HEADER = ("version", "status", "eval", "plan", "results", "stats")
+
+
+def _json_header(path: Path) -> dict[str, Any]:
+    """A `.json` log's header: streamed with `ijson` (the `inspect` extra) when installed, so
+    the samples are never held whole; else the whole file, parsed."""
+    ijson = _ijson()
+    if ijson is None:
+        whole = _json_log(path)
+        return {k: whole[k] for k in _JSON_HEADER if k in whole}
+    header: dict[str, Any] = {}
+    for key in _JSON_HEADER:
+        with _json_errors(path), path.open("rb") as fh:
+            found = next(iter(ijson.items(fh, key, use_float=True)), None)
+        if found is not None:
+            header[key] = found
+    return header
+
+
+def _json_samples(path: Path) -> Iterator[dict[str, Any]]:
+    ijson = _ijson()
+    if ijson is None:
+        yield from _json_log(path).get("samples") or []
+        return
+    with _json_errors(path), path.open("rb") as fh:
+        for sample in ijson.items(fh, "samples.item", use_float=True):
+            if not isinstance(sample, dict):
+                raise InspectLogError(f"{path}: a sample is not an object")
+            yield sample
+
+
+def _ijson() -> Any:
+    """The streaming JSON parser (the `inspect` extra), or None."""
+    try:
+        import ijson  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    return ijson
+
+
+@contextmanager
+def _json_errors(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except _ijson().JSONError as exc:
+        raise InspectLogError(
+            f"{path}: not valid JSON ({exc}); the file may be truncated"
+        ) from None
 
 
 def _json_log(path: Path) -> dict[str, Any]:
