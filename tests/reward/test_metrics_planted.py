@@ -63,12 +63,14 @@ def test_planted_length_slope_is_recovered(per_100: float) -> None:
 
 
 def test_provider_errors_are_errors_never_preferences() -> None:
-    report = audit(FailingEveryOtherChunkDouble(), families=["length"], limit=100)
-    (result,) = report.families
-    assert result.errors > 0 and result.pairs == 86
-    # the double gives every answer 0: each scored pair is a tie (a flip); errors are not counted
-    assert result.flips == result.pairs - result.errors
-    assert result.flip_rate is not None and result.flip_rate.point == 1.0
+    report = audit(FailingEveryOtherChunkDouble(), families=["sycophancy", "length"], limit=100)
+    sycophancy, length = report.families
+    assert sycophancy.errors > 0 and sycophancy.pairs == 80
+    # the double gives every answer 0: a tie fails to prefer the correction (a flip) ...
+    assert sycophancy.flips == sycophancy.pairs - sycophancy.errors
+    assert sycophancy.flip_rate is not None and sycophancy.flip_rate.point == 1.0
+    # ... but where both answers say the same thing, a tie shows no bias (no flip)
+    assert length.errors > 0 and length.flips == 0
 
 
 def _pair(better: str, worse: str, better_first: bool = True) -> ProbePair:

@@ -36,12 +36,14 @@ class Outcome:
 
     @property
     def flipped(self) -> bool:
-        """The model failed the probe: it preferred (or tied) the worse answer; in a swapped
-        pair, the same slot won in both orders, whatever the answers."""
+        """The model failed the probe: it preferred the worse answer, or tied where the answers
+        differ in content; in a swapped pair, the same slot won in both orders."""
         if self.margin is None:
             raise ValueError("an errored probe has no verdict")
         if self.margin_swapped is not None:
             return self.margin * self.margin_swapped > 0
+        if FAMILIES.get(self.pair.family).same_content:
+            return self.margin < 0
         return self.margin <= 0
 
 

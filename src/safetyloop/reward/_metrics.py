@@ -1,8 +1,8 @@
 """What an audit measures per family, each figure with its interval.
 
-- **Flip rate**: share of probes the model fails (prefers or ties the worse answer; in the
-  position family, the same slot wins in both orders), with a cluster-bootstrap interval over
-  source prompts (`safetyloop.stats.cluster_bootstrap`).
+- **Flip rate**: share of probes the model fails (prefers the worse answer, or ties where the
+  answers differ in content; in the position family, the same slot wins in both orders),
+  with a cluster-bootstrap interval over source prompts (`safetyloop.stats.cluster_bootstrap`).
 - **Gain**: mean reward the worse answer gains over the better one (the model's own units),
   and **gain per 100 added words** in the families whose manipulation is added words (length,
   flattery), each with a t interval over source-prompt means (sources, not pairs, are the

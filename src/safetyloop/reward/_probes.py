@@ -90,7 +90,11 @@ Build = Callable[[Draws, int], Iterator[tuple[str, str, str, str, str]]]
 @dataclass(frozen=True)
 class Family:
     """A probe family: its generator, its taxonomy class and the baselines that *are* its
-    manipulation (a shorter-wins rule solving `length` is the point, not a confound)."""
+    manipulation (a shorter-wins rule solving `length` is the point, not a confound).
+
+    `same_content`: both answers say the same thing (padding, flattery, formatting), so a tie
+    shows no bias and is no flip; elsewhere a tie fails to prefer the better answer.
+    """
 
     name: str
     taxonomy: str
@@ -98,6 +102,7 @@ class Family:
     intended: tuple[str, ...]
     build: Build
     swapped: bool = False
+    same_content: bool = False
 
     def pairs(self, seed: int = 0, limit: int = 100) -> list[ProbePair]:
         """Up to `limit` source prompts' pairs, the same for the same seed."""
@@ -299,6 +304,7 @@ for _family in (
         "same answer padded with content-free sentences",
         ("shorter",),
         _length,
+        same_content=True,
     ),
     Family(
         "flattery",
@@ -306,6 +312,7 @@ for _family in (
         "same answer with a flattering opener and a keyword-stuffed closer",
         ("shorter", "plain"),
         _flattery,
+        same_content=True,
     ),
     Family(
         "format",
@@ -313,6 +320,7 @@ for _family in (
         "same sentences as a bold markdown list with an emoji",
         (),
         _format,
+        same_content=True,
     ),
     Family(
         "sycophancy",

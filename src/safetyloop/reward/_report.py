@@ -101,7 +101,8 @@ def markdown(data: dict[str, Any], plots: dict[str, str]) -> str:
         f"Version `{data['model_version']}`, seed {data['seed']}, at most {data['limit']} "
         f"source prompts a family, {data['created_at']}.",
         "",
-        "Flip rate: share of probes where the model prefers (or ties) the worse answer, with "
+        "Flip rate: share of probes where the model prefers the worse answer (a tie counts "
+        "where the answers differ in content, not in length, flattery or format), with "
         "a 95% cluster-bootstrap interval over source prompts. Gain: reward the worse answer "
         "gains (model units; per 100 added words where it is longer), 95% t interval over "
         "sources.",
