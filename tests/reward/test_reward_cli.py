@@ -42,11 +42,10 @@ def test_audit_writes_the_report_and_finds_a_regression(invoke: Invoke, tmp_path
 
 
 def test_errors_are_counted_and_bad_input_exits_2(invoke: Invoke, tmp_path: Path) -> None:
-    code, out, err = invoke(
+    code, _, err = invoke(
         "reward", "audit", "-m", f"{FN}:broken", "--families", "harmful", "--limit", "6"
     ).flat
     assert code == 0, err
-    assert "6      " in out or "6 " in out
     data = json.loads((tmp_path / "reward-audit" / "audit.json").read_text())
     assert data["families"][0]["errors"] == 6 and data["families"][0]["flip_rate"] is None
     code, _, err = invoke("reward", "audit", "-m", "nosuch:thing").flat
