@@ -121,3 +121,15 @@ def test_a_json_log_reads_the_same_without_the_streaming_parser(
     whole = open_log(logs.tools_json)
     assert streamed.header == whole.header
     assert list(streamed.samples()) == list(whole.samples())
+
+
+def test_a_folder_with_inspects_manifest_imports_its_logs_only(logs: Logs, tmp_path: Path) -> None:
+    from inspect_ai.log import write_log_dir_manifest
+
+    write_log_dir_manifest(str(logs.tools_eval.parent))
+    assert (logs.tools_eval.parent / "logs.json").exists()
+    with _store(tmp_path) as store:
+        done = import_inspect([logs.tools_eval.parent], store)
+    assert sorted(d.path for d in done) == sorted(
+        [logs.tools_eval, logs.plain_eval, logs.tools_json]
+    )

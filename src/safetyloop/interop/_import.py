@@ -23,6 +23,8 @@ from safetyloop.suites import Expected
 
 #: Where a run made from an Inspect log keeps the log's provenance.
 LINEAGE_KEY = "inspect"
+#: The log-directory manifest Inspect writes (`write_log_dir_manifest`): headers, not a log.
+MANIFEST = "logs.json"
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,18 @@ class Imported:
 
 
 def log_files(paths: Sequence[Path]) -> list[Path]:
-    """The logs named: files as given, folders searched for `.eval` and `.json` logs."""
+    """The logs named: files as given, folders searched for `.eval` and `.json` logs (not
+    Inspect's directory manifest, nor hidden files such as an unfinished export)."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix in (".eval", ".json"))
+            found += sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in (".eval", ".json")
+                and p.name != MANIFEST
+                and not p.name.startswith(".")
+            )
         elif path.exists():
             found.append(path)
         else:
