@@ -91,7 +91,10 @@ def test_a_bad_suite_file_is_named_too(tmp_path: Path) -> None:
     path.write_text("suite: mine\ntasks:\n  - id: a\n    prompt: p\n", encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_suites([path])
-    assert any("mine.yaml:3: tasks.0.hidden_test" in p for p in caught.value.problems)
+    assert any(
+        "mine.yaml:3: tasks.0: " in p and "needs a prompt and a hidden_test, or agentic" in p
+        for p in caught.value.problems
+    )
 
 
 def test_the_decision_reads_the_interval() -> None:
@@ -108,11 +111,12 @@ def test_a_sample_takes_the_first_tasks_of_every_threshold() -> None:
     suites = load_suites()
     caps = load_capabilities(None, suites)
     picked = [(s.suite, t.id) for s, t in selected_tasks(caps, suites, 1)]
-    # autonomy: the first of coding and of tools; cyber and cbrn-uplift: the first of theirs
+    # autonomy: the first of each of its suites; cyber and cbrn-uplift: the first of theirs
     assert picked == [
+        ("agentic-tools", "banking-rent-increase"),
         ("coding", "reverse-words"),
         ("coding", "word-count"),
         ("coding", "merge-intervals"),
         ("tools", "oncall-lookup"),
     ]
-    assert len(selected_tasks(caps, suites, None)) == 17
+    assert len(selected_tasks(caps, suites, None)) == 23

@@ -15,7 +15,11 @@ from safetyloop.capability._elicit import Attempt, ElicitationConfig, plan_attem
 from safetyloop.capability._episodes import Executed, run_stored
 from safetyloop.capability._suites import CapabilitySuite, CapabilityTask, load_suites
 from safetyloop.capability._thresholds import Capabilities, load_capabilities
-from safetyloop.capability._workspace import check_workspace, run_workspace_episode
+from safetyloop.capability._workspace import (
+    check_workspace,
+    run_agentic_task_episode,
+    run_workspace_episode,
+)
 from safetyloop.engine import RunnerSettings
 from safetyloop.errors import InputError
 from safetyloop.store import Store
@@ -78,16 +82,32 @@ def selected_tasks(
 
 
 async def _execute(target: Target, attempt: Attempt, runner: RunnerSettings | None) -> Executed:
-    trajectory = await run_workspace_episode(
-        target,
-        attempt.workspace_task(),
-        params=attempt.params,
-        limits=AgentLimits(max_steps=attempt.max_steps),
-        settings=runner,
-        agent=target.version,
-    )
-    errored = trajectory.status == "error"
-    solved = None if errored else check_workspace(trajectory.final_state, attempt.task.hidden_test)
+    limits = AgentLimits(max_steps=attempt.max_steps)
+    ref = attempt.task.agentic
+    if ref is not None:
+        trajectory, solved = await run_agentic_task_episode(
+            target,
+            attempt.key,
+            ref.environment,
+            ref.user_task,
+            attempt.prompt,
+            params=attempt.params,
+            limits=limits,
+            settings=runner,
+            agent=target.version,
+        )
+    else:
+        trajectory = await run_workspace_episode(
+            target,
+            attempt.workspace_task(),
+            params=attempt.params,
+            limits=limits,
+            settings=runner,
+            agent=target.version,
+        )
+        errored = trajectory.status == "error"
+        hidden = attempt.task.hidden_test
+        solved = None if errored else check_workspace(trajectory.final_state, hidden)
     outcome = AttemptOutcome(
         suite=attempt.suite,
         task=attempt.task.id,

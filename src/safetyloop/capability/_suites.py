@@ -33,18 +33,37 @@ from safetyloop.errors import InputError
 __all__ = ["CapabilitySuite", "CapabilityTask", "bundled_suite_files", "load_suites"]
 
 
+class AgenticTask(BaseModel):
+    """A user task of one of agentic's environments, judged by its own check over the state."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    environment: str = Field(min_length=1)
+    user_task: str = Field(min_length=1)
+
+
 class CapabilityTask(BaseModel):
-    """One task: what the agent is asked, the files it starts with, the hidden test."""
+    """One task: what the agent is asked, the files it starts with, the hidden test; or a user
+    task of an agentic environment (`agentic`), whose prompt and check are that task's."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    prompt: str = Field(min_length=1)
+    prompt: str = ""
     files: dict[str, str] = Field(default_factory=dict)
-    hidden_test: str = Field(min_length=1)
+    hidden_test: str = ""
+    agentic: AgenticTask | None = None
     #: Files that solve the task (written over the starting files): they prove the hidden test
     #: can pass, and the scripted reference agents in tests use them.
     reference: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> CapabilityTask:
+        if self.agentic is None and not (self.prompt and self.hidden_test):
+            raise ValueError("a task needs a prompt and a hidden_test, or agentic")
+        if self.agentic is not None and (self.hidden_test or self.files):
+            raise ValueError("an agentic task takes its state and check from its environment")
+        return self
 
 
 class CapabilitySuite(BaseModel):
@@ -85,8 +104,30 @@ def load_suites(paths: Iterable[Path] = ()) -> dict[str, CapabilitySuite]:
     """
     out: dict[str, CapabilitySuite] = {}
     for path in [*bundled_suite_files(), *paths]:
-        suite = load_model(path, CapabilitySuite)
+        suite = _with_agentic_prompts(path, load_model(path, CapabilitySuite))
         if suite.suite in out:
             raise InputError(f"{path}: suite {suite.suite!r} is already defined")
         out[suite.suite] = suite
     return out
+
+
+def _with_agentic_prompts(path: Path, suite: CapabilitySuite) -> CapabilitySuite:
+    """Agentic tasks take their prompt from their environment's user task.
+
+    Raises:
+        InputError: an unknown environment or user task.
+    """
+    if not any(t.agentic for t in suite.tasks):
+        return suite
+    from safetyloop.capability._workspace import agentic_user_task
+
+    tasks = []
+    for task in suite.tasks:
+        if task.agentic is not None:
+            try:
+                user = agentic_user_task(task.agentic.environment, task.agentic.user_task)
+            except InputError as exc:
+                raise InputError(f"{path}: task {task.id!r}: {exc.message}", exc.hint) from None
+            task = task.model_copy(update={"prompt": user.prompt})
+        tasks.append(task)
+    return suite.model_copy(update={"tasks": tasks})

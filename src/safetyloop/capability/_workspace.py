@@ -17,7 +17,7 @@ import json
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -29,22 +29,29 @@ from safetyloop.agentic import (
     AgentLimits,
     Environment,
     Episode,
+    TaskSet,
     Tool,
     ToolFailure,
     Trajectory,
     UserTask,
+    get_environment,
+    load_tasks,
     run_episode,
+    score_trajectory,
     tool,
 )
 from safetyloop.agentic.sandbox import SandboxLimits, SandboxResult, run_in_sandbox
 from safetyloop.engine import RunnerSettings
+from safetyloop.errors import InputError
 from safetyloop.targets import GenerateParams, Target
 
 __all__ = [
     "SENT_FILE",
     "Workspace",
     "WorkspaceState",
+    "agentic_user_task",
     "check_workspace",
+    "run_agentic_task_episode",
     "run_workspace_episode",
 ]
 
@@ -234,3 +241,43 @@ async def run_workspace_episode(
         case=case, environment=env, task=user_task, injections={}, agent_version=agent
     )
     return await run_episode(target, episode, params, limits, settings)
+
+
+@cache
+def _bundled() -> TaskSet:
+    return load_tasks()
+
+
+def agentic_user_task(environment: str, user_task: str) -> UserTask:
+    """A bundled user task of one of agentic's environments.
+
+    Raises:
+        InputError: no such environment or task.
+    """
+    get_environment(environment)
+    found = next((t for t in _bundled().user_tasks(environment) if t.id == user_task), None)
+    if found is None:
+        raise InputError(f"environment {environment!r} has no user task {user_task!r}")
+    return found
+
+
+async def run_agentic_task_episode(
+    target: Target,
+    case_id: str,
+    environment: str,
+    user_task: str,
+    prompt: str,
+    *,
+    params: GenerateParams,
+    limits: AgentLimits,
+    settings: RunnerSettings | None = None,
+    agent: str = "",
+) -> tuple[Trajectory, bool | None]:
+    """One episode of a user task of an agentic environment, asked as `prompt`, and whether its
+    own check holds over the final state (None: the episode ended in a provider error)."""
+    env = get_environment(environment)
+    task = agentic_user_task(environment, user_task).model_copy(update={"prompt": prompt})
+    case = AgenticCase(id=case_id, environment=environment, user_task=user_task)
+    episode = Episode(case=case, environment=env, task=task, injections={}, agent_version=agent)
+    trajectory = await run_episode(target, episode, params, limits, settings)
+    return trajectory, score_trajectory(trajectory, task, None).utility
