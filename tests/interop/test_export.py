@@ -3,6 +3,7 @@ every transcript, score and id; re-scoring an imported run with our own scorer."
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -109,3 +110,26 @@ def test_a_run_rescored_by_our_scorer_exports_its_verdicts_too(
 def test_export_refuses_a_file_that_is_not_eval(tmp_path: Path, invoke: Invoke) -> None:
     result = invoke("export", "inspect", "latest", "-o", str(tmp_path / "x.json"))
     assert result.code == 2 and "name the file *.eval" in result.flat_err
+
+
+def test_a_dict_valued_score_is_one_verdict_per_key_and_exports_as_it_was(
+    logs: Logs, tmp_path: Path
+) -> None:
+    from safetyloop.interop import export_inspect, import_inspect
+
+    log = json.loads(logs.tools_json.read_text())
+    for i, sample in enumerate(log["samples"]):
+        sample["scores"]["multi"] = {"value": {"correct": i % 2, "refused": 0}, "answer": "a"}
+    logs.tools_json.write_text(json.dumps(log))
+    with Store(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        (first,) = import_inspect([logs.tools_json], store)
+        names = set(first.run.scorer_versions)
+        assert {"inspect:multi/correct", "inspect:multi/refused"} <= names
+        labels = store.scores(first.run.id, first.run.scorer_versions["inspect:multi/correct"])
+        assert sorted(s.label for s in labels.values()) == ["0", "0", "0", "1", "1", "1"]
+        export_inspect(store, first.run.id, tmp_path / "multi.eval")
+        back = read_eval_log(str(tmp_path / "multi.eval"))
+        assert back.samples is not None
+        assert {s.scores["multi"].value["refused"] for s in back.samples if s.scores} == {0}
+        (second,) = import_inspect([tmp_path / "multi.eval"], store)
+        assert set(second.run.scorer_versions) == names

@@ -38,7 +38,8 @@ class SampleContext:
     file: str
     suite: str
     expected: Expected
-    scorer_versions: dict[str, str]
+    #: Inspect scorer name → its spec in the log header (options), for its version.
+    scorer_specs: dict[str, dict[str, Any]]
 
 
 def scorer_name(inspect_scorer: str) -> str:
@@ -111,17 +112,26 @@ def convert(sample: dict[str, Any], ctx: SampleContext) -> ImportedCase:
     )
     verdicts = [
         Verdict(
-            scorer=scorer_name(name),
-            scorer_version=ctx.scorer_versions.get(name) or scorer_version(name, None),
+            scorer=scorer_name(part),
+            scorer_version=scorer_version(part, ctx.scorer_specs.get(name)),
             score=Score(
-                label=_label(score.get("value"), f"{where}: score {name!r}"),
+                label=_label(value, f"{where}: score {part!r}"),
                 confidence=1.0,
                 explanation=str(score.get("explanation") or ""),
             ),
         )
         for name, score in scores.items()
+        for part, value in _values(name, score.get("value"))
     ]
     return ImportedCase(case=case, result=result, verdicts=verdicts)
+
+
+def _values(name: str, value: Any) -> list[tuple[str, Any]]:
+    """(scorer name, value) of one Inspect score: a dict value (several metrics from one
+    scorer) is one verdict per key, named `<scorer>/<key>`."""
+    if isinstance(value, dict):
+        return [(f"{name}/{key}", v) for key, v in value.items()]
+    return [(name, value)]
 
 
 def _expected(value: Any, default: Expected) -> Expected:

@@ -94,13 +94,12 @@ def _sample(
     case: Case, result: CaseResult | None, verdicts: dict[str, dict[str, Score]]
 ) -> dict[str, Any]:
     meta = (result.metadata.get(INSPECT_META) if result else None) or {}
-    raw_scores: dict[str, Any] = meta.get("scores") or {}
-    scores: dict[str, Any] = {}
+    # An imported sample's Inspect scores as they were; then every other verdict on it
+    scores: dict[str, Any] = dict(meta.get("scores") or {})
+    imported = tuple(scores)
     for name, by_case in verdicts.items():
         score = by_case.get(case.key)
-        if name in raw_scores and score is not None:
-            scores[name] = raw_scores[name]
-        elif score is not None:
+        if score is not None and not _covered(name, imported):
             scores[name] = {"value": score.label, "explanation": score.explanation}
     transcript = (result.metadata.get(TRANSCRIPT_META) if result else None) or _conversation(
         case, result
@@ -134,6 +133,12 @@ def _sample(
         message = result.error if result else "the case has no result"
         sample["error"] = {"message": message or "", "traceback": "", "traceback_ansi": ""}
     return sample
+
+
+def _covered(name: str, imported: tuple[str, ...]) -> bool:
+    """Whether verdict `name` came from an imported Inspect score (itself, or one key of its
+    dict value, `<scorer>/<key>`), which is exported as it was."""
+    return any(name == raw or name.startswith(f"{raw}/") for raw in imported)
 
 
 def _conversation(case: Case, result: CaseResult | None) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from safetyloop._hashing import content_hash
 from safetyloop.governance import audit
-from safetyloop.interop._convert import PREFIX, SampleContext, convert, scorer_version
+from safetyloop.interop._convert import PREFIX, SampleContext, convert
 from safetyloop.interop._reader import InspectLog, InspectLogError, open_log
 from safetyloop.store import EVALUATION, NewRun, RunInfo, Store
 from safetyloop.store.interop import ImportedCase, find_imported, import_run
@@ -89,7 +89,7 @@ def _import_one(log: InspectLog, store: Store, expected: Expected) -> Imported:
         file=str(log.path),
         suite=f"{PREFIX}{spec.get('task') or log.path.stem}",
         expected=expected,
-        scorer_versions={n: scorer_version(n, s) for n, s in scorer_specs.items()},
+        scorer_specs=scorer_specs,
     )
     tally = _Tally()
     run = _new_run(log, ctx, plan_hash, tally)
