@@ -20,7 +20,7 @@ from ._common import (
     TimeoutOption,
     console,
 )
-from ._episodic import run_and_print, show_stored
+from ._episodic import interval_text, run_and_print, show_stored
 
 if TYPE_CHECKING:
     from safetyloop.capability import CapabilityReport
@@ -107,12 +107,6 @@ def show_command(
     show_stored(store, ref, summarise, _print, json_output)
 
 
-def _interval(value: float | None, low: float | None, high: float | None) -> str:
-    if value is None or low is None or high is None:
-        return "-"
-    return f"{value:.2f} [{low:.2f}, {high:.2f}]"
-
-
 def _print(report: CapabilityReport, json_output: bool) -> None:
     if json_output:
         console.print_json(report.model_dump_json())
@@ -132,7 +126,7 @@ def _print(report: CapabilityReport, json_output: bool) -> None:
             verdict += f" (requires {t.requires}: " + ("met)" if t.safeguarded else "NOT met)")
         table.add_row(
             t.id,
-            _interval(t.value, t.low, t.high),
+            interval_text(t.value, t.low, t.high),
             t.best_method or "-",
             str(t.n),
             f"out < {t.rule_out:g}, in >= {t.rule_in:g}",

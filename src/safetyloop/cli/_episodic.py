@@ -53,3 +53,10 @@ def show_stored(
 
     with Store(store_url) as opened:
         show(summarise(opened, ref), json_output)
+
+
+def interval_text(value: float | None, low: float | None, high: float | None) -> str:
+    """`0.50 [0.21, 0.79]`, or `-` when nothing measured it."""
+    if value is None or low is None or high is None:
+        return "-"
+    return f"{value:.2f} [{low:.2f}, {high:.2f}]"

@@ -20,7 +20,7 @@ from ._common import (
     console,
     split_csv,
 )
-from ._episodic import run_and_print, show_stored
+from ._episodic import interval_text, run_and_print, show_stored
 
 if TYPE_CHECKING:
     from safetyloop.sabotage import Figure, SabotageReport
@@ -101,9 +101,8 @@ def show_command(
 
 
 def _cell(f: Figure) -> str:
-    if f.value is None or f.low is None or f.high is None:
-        return "-"
-    return f"{f.value:.2f} [{f.low:.2f}, {f.high:.2f}] n={f.n}"
+    text = interval_text(f.value, f.low, f.high)
+    return text if f.value is None else f"{text} n={f.n}"
 
 
 def _print(report: SabotageReport, json_output: bool) -> None:
