@@ -42,15 +42,20 @@ from typing import Any
 
 from sqlalchemy import create_engine, insert, text
 
-from safetyloop.api import evidence_for, gate
-from safetyloop.config import Constitution
-from safetyloop.gate import evaluate
-from safetyloop.store import Store
-from safetyloop.store._schema import ResultRow, RunCaseRow, RunRow, ScoreRow
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # for tests.pg when run as a plain script
+
+from tests.pg import fresh_database  # noqa: E402
+
+from safetyloop.api import evidence_for, gate  # noqa: E402
+from safetyloop.config import Constitution  # noqa: E402
+from safetyloop.gate import evaluate  # noqa: E402
+from safetyloop.store import Store  # noqa: E402
+from safetyloop.store._schema import ResultRow, RunCaseRow, RunRow, ScoreRow  # noqa: E402
 
 SCORER_VERSION = "bench-refusal"
 SUITES = ("bench_harmful", "bench_benign")
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 BATCH = 20_000
 
 CONSTITUTION: dict[str, Any] = {
@@ -241,20 +246,12 @@ def compare(url: str, run_id: str) -> tuple[float, float, bool]:
 
 @contextmanager
 def database(postgres: bool) -> Iterator[str]:
-    if not postgres:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{Path(folder) / 'gate_scale.db'}"
+    if postgres:
+        with fresh_database("safetyloop_bench") as url:
+            yield url
         return
-    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    name = f"safetyloop_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with tempfile.TemporaryDirectory() as folder:
+        yield f"sqlite:///{Path(folder) / 'gate_scale.db'}"
 
 
 def main() -> None:

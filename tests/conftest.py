@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 from tests.cli.invoking import Invoke, invoke_main
 from tests.doubles.stub_chat_server import StubChatServer
+from tests.pg import NoServer, fresh_database
 
 # Property tests check behaviour, not speed: on a loaded 2-core machine a per-example deadline
 # fails them at random (speed is measured by bench/).
@@ -42,26 +40,14 @@ def stub_server() -> Iterator[StubChatServer]:
         yield server
 
 
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-
-
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database on 127.0.0.1:5432, dropped afterwards.
 
     Skipped, with the reason, only when no server answers.
     """
-    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    name = f"safetyloop_test_{uuid.uuid4().hex[:10]}"
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"no PostgreSQL server answers on 127.0.0.1:5432 ({exc.orig})")
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with fresh_database() as url:
+            yield url
+    except NoServer as exc:
+        pytest.skip(str(exc))
