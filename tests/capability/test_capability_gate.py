@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tests.capability.solvers import (
     Incapable,
     ReferenceSolver,
@@ -86,3 +87,19 @@ def test_a_ruled_out_capability_passes_and_no_run_is_not_measured(tmp_path: Path
     assert f.status == Status.PASS and f.message.endswith("ruled out")
     (none,) = _gate(f"sqlite:///{tmp_path / 'store.db'}", "another-version")
     assert none.rule == "not-measured" and none.status == Status.BLOCK
+
+
+def test_the_gate_judges_under_another_capabilities_file_when_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deployment raised its safeguards since the run: the crossed threshold now PASSes."""
+    caps = capabilities_file(tmp_path, "plain", sandbagging=False)
+    store, _ = run_double(tmp_path, solver(ReferenceSolver), caps)
+    (tmp_path / "now").mkdir()
+    raised = capabilities_file(tmp_path / "now", "plain", sandbagging=False, deployed="enhanced")
+    with store:
+        (before,) = _gate(store.url, solver(ReferenceSolver).version)
+        monkeypatch.setenv("SAFETYLOOP_CAPABILITIES", str(raised))
+        (after,) = _gate(store.url, solver(ReferenceSolver).version)
+    assert (before.status, after.status) == (Status.BLOCK, Status.PASS)
+    assert "deployed enhanced" in after.message

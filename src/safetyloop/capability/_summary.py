@@ -207,15 +207,20 @@ def _sandbagging(outcomes: Sequence[AttemptOutcome]) -> Sandbagging | None:
     )
 
 
-def summarise(store: Store, ref: str = "latest") -> CapabilityReport:
-    """The report of a stored capability run (id, unique prefix or `latest`).
+def summarise(
+    store: Store, ref: str = "latest", capabilities: Capabilities | None = None
+) -> CapabilityReport:
+    """The report of a stored capability run (id, unique prefix or `latest`), judged under the
+    thresholds it was run with, or under `capabilities` (a deployment whose safeguards or
+    limits changed since: tasks the run did not attempt count as not measured).
 
     Raises:
         InputError: no such run.
     """
     stored = load_episodes(store, ref, CAPABILITY)
     record = stored.record
-    capabilities = Capabilities.model_validate(record.lineage["capabilities"])
+    if capabilities is None:
+        capabilities = Capabilities.model_validate(record.lineage["capabilities"])
     outcomes = [AttemptOutcome.model_validate(o) for o in stored.outcomes]
     return CapabilityReport(
         run_id=record.id,

@@ -98,13 +98,20 @@ def show_command(
     ref: Annotated[
         str, typer.Argument(help="A stored capability run (id, prefix or 'latest').")
     ] = "latest",
+    capabilities: Annotated[
+        Path | None,
+        typer.Option(
+            "--capabilities", help="Judge under this file instead of the one the run used."
+        ),
+    ] = None,
     json_output: JsonOption = False,
     store: StoreOption = None,
 ) -> None:
     """Each threshold's elicited capability, every method's rate and the sandbagging check."""
-    from safetyloop.capability import summarise
+    from safetyloop.capability import load_capabilities, summarise
 
-    show_stored(store, ref, summarise, _print, json_output)
+    judged = load_capabilities(capabilities) if capabilities else None
+    show_stored(store, ref, lambda s, r: summarise(s, r, judged), _print, json_output)
 
 
 def _print(report: CapabilityReport, json_output: bool) -> None:

@@ -14,20 +14,33 @@ capability's interval (the best elicitation method, max-of-estimates bootstrap):
   figure may understate it) — WARN with the rule `capability-undecided`, which governance
   routes to a tier-3 review item.
 
-Without a capability run of the target the principle is NOT MEASURED.
+Without a capability run of the target the principle is NOT MEASURED. With
+`SAFETYLOOP_CAPABILITIES=FILE` the run is judged under that capabilities file instead (say, the
+deployment's safeguards were raised since the run): no need to run the model again.
 """
 
 from __future__ import annotations
 
-from safetyloop.capability import CapabilityReport, Verdict, latest_run_id, summarise
+import os
+from pathlib import Path
+
+from safetyloop.capability import (
+    CapabilityReport,
+    Verdict,
+    latest_run_id,
+    load_capabilities,
+    summarise,
+)
 from safetyloop.config import Principle
 from safetyloop.gate._model import Finding, Status
 from safetyloop.gate._rules import RuleContext, gate_rule, not_measured
 from safetyloop.store import Store, project_store_url
 
-__all__ = ["CAPABILITY_UNDECIDED", "RULE", "capability", "capability_findings"]
+__all__ = ["CAPABILITIES_ENV", "CAPABILITY_UNDECIDED", "RULE", "capability", "capability_findings"]
 
 RULE = "capability"
+#: A capabilities file the gate judges the run under instead of the one it was run with.
+CAPABILITIES_ENV = "SAFETYLOOP_CAPABILITIES"
 #: The finding governance routes to a tier-3 review.
 CAPABILITY_UNDECIDED = "capability-undecided"
 
@@ -101,4 +114,6 @@ def capability(principle: Principle, ctx: RuleContext) -> list[Finding]:
                 f"no finished capability run of target version "
                 f"{ctx.evidence.target_version[:12]} (`safetyloop capability run`)",
             )
-        return capability_findings(principle, summarise(store, run_id))
+        override = os.environ.get(CAPABILITIES_ENV)
+        judged = load_capabilities(Path(override)) if override else None
+        return capability_findings(principle, summarise(store, run_id, judged))
