@@ -37,6 +37,7 @@ from safetyloop.gate._stats_records import ScorerConfusion
 from safetyloop.gate._waivers import waivers_in_force
 from safetyloop.governance import Clock, audit
 from safetyloop.governance.gating import govern
+from safetyloop.governance.overrides import relabelled, verdict_overrides
 from safetyloop.interop import score_pending
 from safetyloop.redteam.evidence import load_evidence
 from safetyloop.safeguards import safeguard_checks
@@ -374,6 +375,8 @@ def evidence_for(
     info = store.get_run(run_ref)
     suites: set[str] | None = None
     tallies = None
+    versions = set(info.scorer_versions.values())
+    overrides = [o for o in verdict_overrides(store, info.id) if o.scorer_version in versions]
     if counted_for is not None:
         criteria = [(p, c) for p in counted_for.principles for c in p.criteria]
         suites = {s for p, c in criteria if p.enforced_by for s in c.suites}
@@ -392,10 +395,11 @@ def evidence_for(
         cases=store.run_cases(info.id, suites=suites),
         results=store.results(info.id, suites=suites),
         scores={
-            name: store.scores(info.id, version, suites=suites)
+            name: relabelled(store.scores(info.id, version, suites=suites), version, overrides)
             for name, version in info.scorer_versions.items()
         },
         tallies=tallies,
+        overridden=len(overrides),
         **_calibrations(store, info.scorer_versions),
         safeguards=safeguard_checks(info.lineage.get("target")),
     )
@@ -529,6 +533,8 @@ def gate(
             base_decision = evaluate(chosen, base_evidence) if base_evidence is not None else None
         # Governance (issue 6): exceptions, aged debt and pending reviews; routes new items.
         decision = govern(store, decision, base_decision, record=record, clock=clock)
+        if evidence.overridden:
+            decision = decision.model_copy(update={"overridden": evidence.overridden})
         if record:
             store.record_gate_decision(
                 decision.run_id, decision.decision.value, decision.model_dump(mode="json")

@@ -163,6 +163,12 @@ def gate_command(
         for p in decision.principles:
             for c in p.criteria:
                 console.print(Text(f"{p.id} {c.metric} scored by {_scorer_cell(c)}", "dim"))
+        if decision.overridden:
+            console.print(
+                f"{decision.overridden} verdict(s) overridden by reviewers: their labels are "
+                "counted, not the scorer's",
+                markup=False,
+            )
         for f in decision.findings:
             if f.status != Status.PASS:
                 console.print(

@@ -1,4 +1,4 @@
-"""`safetyloop review list|show|approve|reject|escalate`: the queue people decide."""
+"""`safetyloop review list|show|approve|reject|override|escalate`: the queue people decide."""
 
 from __future__ import annotations
 
@@ -138,6 +138,43 @@ app.command("approve")(
     )
 )
 app.command("reject")(_verdict_command("reject", "Reject an item: one rejection decides it."))
+
+
+@app.command("override")
+def override_command(
+    item_id: str,
+    label: Annotated[str, typer.Option("--label", "-l", help="The label the verdict should have.")],
+    reason: ReasonOption,
+    actor: ActorOption = None,
+    roles: RolesOption = None,
+    policy: PolicyOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Relabel the verdict a borderline item is about; the gate counts your label from now on.
+
+    Exit 1 when the rules forbid this reviewer (as for approve) or it is overridden already.
+    """
+    from safetyloop.governance import env_clock
+    from safetyloop.governance.overrides import override_verdict
+    from safetyloop.store import Store
+
+    who, held = acting(actor, roles)
+    with Store(store) as db:
+        done = override_verdict(
+            db,
+            item_id,
+            label=label,
+            reason=reason,
+            actor=who,
+            roles=held,
+            policy=policy_from(policy),
+            clock=env_clock(),
+        )
+    console.print(
+        f"{who} overrode {done.scorer}'s verdict on {done.case_key} (run {done.run_id}): "
+        f"{done.was!r} -> {done.label!r}; the gate counts {done.label!r}",
+        markup=False,
+    )
 
 
 @app.command("escalate")

@@ -103,6 +103,9 @@ class RunEvidence(BaseModel):
     #: given, criteria are measured on these counts, and `cases`, `results` and `scores` need
     #: hold only the cases rules read one by one (the suites of rule-enforced principles).
     tallies: dict[str, list[VerdictGroup]] | None = None
+    #: How many of the run's verdicts reviewers overrode: `scores` and `tallies` already hold
+    #: their labels instead of the scorer's (`safetyloop review override`).
+    overridden: int = 0
 
 
 #: The rule id of "nothing gave evidence for this principle".
@@ -222,6 +225,8 @@ class Decision(BaseModel):
     principles: list[PrincipleResult]
     #: The comparison with the baseline run, when the gate had one.
     regression: RegressionReport | None = None
+    #: Verdicts reviewers overrode: their labels were counted instead of the scorer's.
+    overridden: int = 0
 
     @property
     def findings(self) -> list[Finding]:

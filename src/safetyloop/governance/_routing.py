@@ -107,6 +107,17 @@ def _fails(rate: float, c: CriterionResult) -> bool:
     return rate >= c.threshold if c.comparison == "max" else rate <= c.threshold
 
 
+def borderline_subject(case_key: str, scorer: str) -> str:
+    """A borderline item's subject: the verdict it is about."""
+    return f"{case_key} by {scorer}"
+
+
+def borderline_verdict(subject: str) -> tuple[str, str]:
+    """(case key, scorer) of a borderline item's subject (scorer names have no spaces)."""
+    case_key, _, scorer = subject.rpartition(" by ")
+    return case_key, scorer
+
+
 def borderline_proposals(
     decision: Decision,
     verdicts: list[BorderlineVerdict],
@@ -126,7 +137,7 @@ def borderline_proposals(
         out.append(
             Proposal(
                 rule="borderline",
-                subject=f"{v.case_key} by {v.scorer}",
+                subject=borderline_subject(v.case_key, v.scorer),
                 summary=f"{v.scorer} said {v.label!r} at confidence {v.confidence:.2f}: "
                 f"{v.explanation}",
                 run_id=decision.run_id,

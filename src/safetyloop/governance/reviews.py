@@ -41,6 +41,7 @@ __all__ = [
     "escalate_overdue",
     "get_review",
     "list_reviews",
+    "may_decide",
     "queue",
     "queued_keys",
 ]
@@ -177,6 +178,16 @@ def _refuse_forbidden(
         if exc is not None and exc.requested_by == actor:
             raise Refused(f"{actor} requested exception {exc.id} and cannot approve it")
     refuse_forbidden_roles(actor, roles, policy, "approve reviews")
+
+
+def may_decide(
+    tx: Governed, row: ReviewRecord, actor: str, roles: list[str], policy: Policy
+) -> str:
+    """The role `actor` may decide item `row` in, by the rules `decide` applies (the author, the
+    requester and barred roles never; an approver or committee role of the item's tier);
+    `Refused` (exit 1) otherwise. For acts on an item other than signing it."""
+    _refuse_forbidden(tx, row, actor, roles, policy)
+    return _signing_role(policy.tier(row.tier).committee, policy, roles, [], actor, row)
 
 
 def decide(

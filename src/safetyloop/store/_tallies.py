@@ -18,6 +18,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from safetyloop.store._core import StoreCore
+from safetyloop.store._override_schema import VerdictOverrideRow
 from safetyloop.store._schema import ResultRow, RunCaseRow, ScoreRow
 
 #: Case keys per `IN (...)` when verdicts look up their cases (under every database's limit).
@@ -126,6 +127,31 @@ def _verdicts(s: Session, run_id: str, version: str) -> dict[Group, Counter[str]
         )
         for *group, label, count in s.execute(query):
             out.setdefault(_group(group), Counter())[label] -= count
+    # Verdicts people overrode (few) count with the reviewer's label instead of the scorer's.
+    overridden = VerdictOverrideRow
+    relabelled = (
+        select(*_grouping(RunCaseRow), overridden.was, overridden.label)
+        .join(
+            RunCaseRow,
+            and_(
+                RunCaseRow.run_id == overridden.run_id,
+                RunCaseRow.case_key == overridden.case_key,
+            ),
+        )
+        .join(
+            ResultRow,
+            and_(ResultRow.run_id == overridden.run_id, ResultRow.case_key == overridden.case_key),
+        )
+        .where(
+            overridden.run_id == run_id,
+            overridden.scorer_version == version,
+            ResultRow.status == "ok",
+        )
+    )
+    for *group, was, label in s.execute(relabelled):
+        counts = out.setdefault(_group(group), Counter())
+        counts[was] -= 1
+        counts[label] += 1
     return out
 
 

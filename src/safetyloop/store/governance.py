@@ -31,6 +31,7 @@ from safetyloop.store._governance_schema import (
     ReviewItemRow,
     ReviewSignatureRow,
 )
+from safetyloop.store._override_schema import VerdictOverrideRow
 from safetyloop.store._store import Store
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "Governed",
     "ReviewRecord",
     "SignatureRecord",
+    "VerdictOverride",
     "debt_records",
     "exception_records",
     "get_debt_record",
@@ -47,6 +49,7 @@ __all__ = [
     "governed",
     "queued_keys",
     "review_records",
+    "verdict_overrides",
 ]
 
 
@@ -123,6 +126,23 @@ class ExceptionRecord:
     decided_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class VerdictOverride:
+    """A reviewer's label for one scorer version's verdict on a run's case (`verdict_overrides`):
+    the gate counts `label` instead of the scorer's `was`."""
+
+    run_id: str
+    case_key: str
+    scorer: str
+    scorer_version: str
+    was: str
+    label: str
+    reviewer: str
+    reason: str
+    review_id: str | None
+    created_at: datetime
+
+
 R = TypeVar("R")
 
 
@@ -195,6 +215,21 @@ class Governed:
         self._s.add(row)
         cover(self._s, "signature", [row])
 
+    # verdict overrides ------------------------------------------------------------------
+    def override_of(self, run_id: str, case_key: str, scorer_version: str) -> bool:
+        """Whether this verdict is overridden already (one override per verdict)."""
+        query = select(VerdictOverrideRow.id).where(
+            VerdictOverrideRow.run_id == run_id,
+            VerdictOverrideRow.case_key == case_key,
+            VerdictOverrideRow.scorer_version == scorer_version,
+        )
+        return self._s.scalars(query).first() is not None
+
+    def add_override(self, override: VerdictOverride) -> None:
+        row = VerdictOverrideRow()
+        _write(row, override)
+        self._s.add(row)
+
     # exceptions -------------------------------------------------------------------------
     def exception(self, exception_id: str) -> ExceptionRecord | None:
         row = self._s.get(ExceptionRow, exception_id)
@@ -258,6 +293,17 @@ def _signatures(s: Session, item_id: str) -> list[SignatureRecord]:
 
 
 # reads outside a governance transaction --------------------------------------------------
+def verdict_overrides(store: Store, run_id: str) -> list[VerdictOverride]:
+    """The run's overridden verdicts, oldest first."""
+    with store.session() as s:
+        rows = s.scalars(
+            select(VerdictOverrideRow)
+            .where(VerdictOverrideRow.run_id == run_id)
+            .order_by(VerdictOverrideRow.id)
+        )
+        return [_record(r, VerdictOverride) for r in rows]
+
+
 def queued_keys(store: Store, keys: list[str]) -> set[str]:
     """Which of these review dedupe keys are queued already (in any status)."""
     if not keys:

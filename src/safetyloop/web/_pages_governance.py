@@ -24,6 +24,13 @@ from safetyloop.governance.exceptions import (
     list_exceptions,
     request_exception,
 )
+from safetyloop.governance.overrides import (
+    VerdictOverride,
+    borderline_verdict,
+    override_labels,
+    override_verdict,
+    verdict_overrides,
+)
 from safetyloop.governance.reviews import ReviewItem, decide, escalate_overdue, get_review
 from safetyloop.governance.reviews import list_reviews as queue_items
 from safetyloop.incidents import StoredIncident, StoredMeasurement, get_incident, measurements
@@ -35,6 +42,7 @@ from safetyloop.web._render import Ctx, CtxDep, done, page, render
 router = APIRouter()
 Text = Annotated[str, Form()]
 Csrf = Annotated[str, Form()]
+Back = Annotated[str, Form()]
 
 
 # reviews ----------------------------------------------------------------------------------
@@ -62,14 +70,25 @@ def reviews(ctx: CtxDep, status: str = "pending", run: str | None = None) -> Rev
 
 
 class ReviewPage(BaseModel):
+    """An item; a borderline one also with its verdict's override, or the labels to give."""
+
     item: ReviewItem
     overdue: bool
+    override: VerdictOverride | None = None
+    labels: list[str] | None = None
 
 
 @page(router, "/reviews/{item_id}", "review.html")
 def review(ctx: CtxDep, item_id: str) -> ReviewPage:
     item = get_review(ctx.store, item_id)
-    return ReviewPage(item=item, overdue=item.overdue(env_clock().now()))
+    out = ReviewPage(item=item, overdue=item.overdue(env_clock().now()))
+    if item.rule != "borderline" or item.run_id is None:
+        return out
+    done = [o for o in verdict_overrides(ctx.store, item.run_id) if o.review_id == item.id]
+    _, scorer = borderline_verdict(item.subject)
+    return out.model_copy(
+        update={"override": done[0] if done else None, "labels": override_labels(scorer)}
+    )
 
 
 def _decide(ctx: Ctx, item_id: str, verdict: str, reason: str, csrf: str) -> Response:
@@ -97,6 +116,31 @@ def approve(ctx: CtxDep, item_id: str, reason: Text, csrf: Csrf = "") -> Respons
 def reject(ctx: CtxDep, item_id: str, reason: Text, csrf: Csrf = "") -> Response:
     """Reject as the signed-in user: one rejection decides the item."""
     return _decide(ctx, item_id, "reject", reason, csrf)
+
+
+class Overridden(BaseModel):
+    override: VerdictOverride
+
+
+@router.post("/reviews/{item_id}/override", response_model=None)
+def override(
+    ctx: CtxDep, item_id: str, label: Text, reason: Text, csrf: Csrf = "", back: Back = ""
+) -> Response:
+    """Relabel a borderline item's verdict as the signed-in user (who may decide the item);
+    the gate counts the new label. `back`: the page to return to (a path of this console)."""
+    check_csrf(ctx.request, csrf)
+    done_ = override_verdict(
+        ctx.store,
+        item_id,
+        label=label,
+        reason=reason,
+        actor=ctx.user,
+        roles=acting_roles(ctx.config, ctx.user),
+        policy=load_policy(ctx.config.policy),
+        clock=env_clock(),
+    )
+    then = back if back.startswith("/") and not back.startswith("//") else f"/reviews/{item_id}"
+    return done(ctx, Overridden(override=done_), then)
 
 
 class Escalated(BaseModel):

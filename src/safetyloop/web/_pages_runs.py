@@ -8,6 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from safetyloop.governance.overrides import (
+    VerdictOverride,
+    borderline_item,
+    override_labels,
+    verdict_overrides,
+)
 from safetyloop.store import RunInfo
 from safetyloop.store.web import (
     CaseFilter,
@@ -169,13 +175,31 @@ def run_page(
 
 
 class CasePage(BaseModel):
-    """One case whole: every message (tool calls too), the answer, every verdict."""
+    """One case whole: every message (tool calls too), the answer, every verdict; by scorer,
+    the borderline review item a verdict is under, its override and the labels to give."""
 
     run: RunInfo
     case: CaseRecord
+    borderline_items: dict[str, str] = {}
+    overrides: dict[str, VerdictOverride] = {}
+    labels: dict[str, list[str] | None] = {}
 
 
 @page(router, "/runs/{run_id}/case", "case.html")
 def case(ctx: CtxDep, run_id: str, key: str) -> CasePage:
     info = ctx.store.get_run(run_id)
-    return CasePage(run=info, case=get_case(ctx.store, info.id, key))
+    record = get_case(ctx.store, info.id, key)
+    items = {}
+    for v in record.verdicts:
+        if v.borderline:
+            item = borderline_item(ctx.store, info.id, key, v.scorer)
+            if item is not None:
+                items[v.scorer] = item.id
+    done = {o.scorer: o for o in verdict_overrides(ctx.store, info.id) if o.case_key == key}
+    return CasePage(
+        run=info,
+        case=record,
+        borderline_items=items,
+        overrides=done,
+        labels={scorer: override_labels(scorer) for scorer in items},
+    )
