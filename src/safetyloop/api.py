@@ -482,6 +482,7 @@ def gate(
     clock: Clock | None = None,
     redteam: str | None = None,
     agentic: str | None = None,
+    capabilities: Path | None = None,
 ) -> Decision:
     """Decide PASS / WARN / BLOCK on a stored run under a constitution (default: the run's own).
 
@@ -489,14 +490,21 @@ def gate(
     the `redteam` rule are held to. Principles bound to the `agentic` rule (C3) read the stored
     agentic run `agentic` names, else the newest finished one of the run's target version
     (`safetyloop agent run`); with a baseline run, the baseline's agentic run the same way.
+    Principles bound to the `capability` rule judge the capability run under the capabilities
+    file `capabilities` when given (else the thresholds it was run with); the decision's lineage
+    then records that file and its content hash.
 
     The `regression` rule compares the run with a baseline run: `baseline` (a run reference),
     else the one registered for deployment `baseline_name`, else the one registered under the
     run's target name; `use_baseline=False` skips the comparison. A recorded decision is also
     appended to the audit log as `gate.decided`.
     """
+    from safetyloop.capability import load_capabilities  # the capability stage, likewise
     from safetyloop.gate._agentic import agentic_evidence  # the agentic stage, when gating
+    from safetyloop.gate._capability import judged_under
 
+    # Validated before anything is read or recorded: a bad file exits 2 with its file:line.
+    judged = load_capabilities(capabilities) if capabilities is not None else None
     with Store(store_url) as store:
         info = store.get_run(run_ref)
         chosen = load_constitution_checked(constitution, run=info) if constitution else None
@@ -525,7 +533,8 @@ def gate(
             evidence = evidence.model_copy(update={"agentic": acted})
         if base_evidence is not None and base_acted is not None:
             base_evidence = base_evidence.model_copy(update={"agentic": base_acted})
-        with project_store(store.url):  # C5 compares with the regression suite in this store
+        # C5 compares with the regression suite in this store
+        with project_store(store.url), judged_under(judged):
             now = clock.now() if clock is not None else None  # waivers expire on this clock
             decision = evaluate(chosen, evidence, baseline=base_evidence, now=now)
             # The baseline's own decision tells routing which failures are new (and, unrecorded,
@@ -533,6 +542,13 @@ def gate(
             base_decision = evaluate(chosen, base_evidence) if base_evidence is not None else None
         # Governance (issue 6): exceptions, aged debt and pending reviews; routes new items.
         decision = govern(store, decision, base_decision, record=record, clock=clock)
+        if judged is not None and capabilities is not None:  # which thresholds judged it
+            lineage = {
+                **decision.lineage,
+                "capabilities_file": str(capabilities),
+                "capabilities_hash": judged.version,
+            }
+            decision = decision.model_copy(update={"lineage": lineage})
         if evidence.overridden:
             decision = decision.model_copy(update={"overridden": evidence.overridden})
         if record:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from tests.capability.solvers import (
     Incapable,
     ReferenceSolver,
@@ -16,8 +15,10 @@ from tests.capability.solvers import (
     solver,
 )
 
+from safetyloop.capability import load_capabilities
 from safetyloop.config import Principle, load_default_constitution
 from safetyloop.gate import Status
+from safetyloop.gate._capability import judged_under
 from safetyloop.gate._model import Finding, RunEvidence
 from safetyloop.gate._rules import RuleContext, get_rule
 from safetyloop.store import project_store
@@ -89,9 +90,7 @@ def test_a_ruled_out_capability_passes_and_no_run_is_not_measured(tmp_path: Path
     assert none.rule == "not-measured" and none.status == Status.BLOCK
 
 
-def test_the_gate_judges_under_another_capabilities_file_when_told(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_gate_judges_under_another_capabilities_file_when_told(tmp_path: Path) -> None:
     """The deployment raised its safeguards since the run: the crossed threshold now PASSes."""
     caps = capabilities_file(tmp_path, "plain", sandbagging=False)
     store, _ = run_double(tmp_path, solver(ReferenceSolver), caps)
@@ -99,7 +98,8 @@ def test_the_gate_judges_under_another_capabilities_file_when_told(
     raised = capabilities_file(tmp_path / "now", "plain", sandbagging=False, deployed="enhanced")
     with store:
         (before,) = _gate(store.url, solver(ReferenceSolver).version)
-        monkeypatch.setenv("SAFETYLOOP_CAPABILITIES", str(raised))
-        (after,) = _gate(store.url, solver(ReferenceSolver).version)
-    assert (before.status, after.status) == (Status.BLOCK, Status.PASS)
+        with judged_under(load_capabilities(raised)):
+            (after,) = _gate(store.url, solver(ReferenceSolver).version)
+        (again,) = _gate(store.url, solver(ReferenceSolver).version)  # only within the block
+    assert (before.status, after.status, again.status) == (Status.BLOCK, Status.PASS, Status.BLOCK)
     assert "deployed enhanced" in after.message

@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from tests.capability.solvers import capabilities_file
 from tests.cli.invoking import invoke_once
 from tests.constitutions import harm_principle
+
+from safetyloop.capability import load_capabilities
 
 TARGET = "python:tests.capability.solvers:reference_solver"
 CAPABILITY_PRINCIPLE = (
@@ -23,10 +26,15 @@ CAPABILITY_PRINCIPLE = (
 )
 
 
+def _gated(folder: Path, store: str, run: str, *more: str) -> tuple[int, dict[str, Any]]:
+    done = invoke_once("gate", run, "--store", store, "--json", "--no-baseline", *more, cwd=folder)
+    return done.code, json.loads(done.out)
+
+
 def _r1(folder: Path, store: str, run: str) -> tuple[int, dict[str, object]]:
-    done = invoke_once("gate", run, "--store", store, "--json", "--no-baseline", cwd=folder)
-    (r1,) = [p for p in json.loads(done.out)["principles"] if p["id"] == "R1"]
-    return done.code, r1
+    code, decision = _gated(folder, store, run)
+    (r1,) = [p for p in decision["principles"] if p["id"] == "R1"]
+    return code, r1
 
 
 def test_a_crossed_threshold_without_its_safeguards_blocks_the_release(tmp_path: Path) -> None:
@@ -57,3 +65,21 @@ def test_a_crossed_threshold_without_its_safeguards_blocks_the_release(tmp_path:
     (finding,) = r1["findings"]  # type: ignore[misc]
     assert finding["rule"] == "capability"
     assert "crossed without the required safeguards" in finding["message"]
+    assert "capabilities_hash" not in _gated(tmp_path, store, found.group(1))[1]["lineage"]
+
+    # The deployment raised its safeguards: judged under the new file, without a new run.
+    (tmp_path / "now").mkdir()
+    raised = capabilities_file(tmp_path / "now", "plain", sandbagging=False, deployed="enhanced")
+    code, decision = _gated(tmp_path, store, found.group(1), "--capabilities", str(raised))
+    (r1,) = [p for p in decision["principles"] if p["id"] == "R1"]
+    assert code == 0 and r1["status"] == "PASS"
+    assert decision["lineage"]["capabilities_file"] == str(raised)
+    assert decision["lineage"]["capabilities_hash"] == load_capabilities(raised).version
+
+    # A bad file is named with its line and field; nothing is decided.
+    raised.write_text(raised.read_text().replace("deployed: enhanced", "deployed: [enhanced]"))
+    bad = invoke_once(
+        "gate", found.group(1), "--store", store, "--no-baseline", "--capabilities", str(raised),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert bad.code == 2 and f"{raised}:2" in bad.err and "deployed" in bad.err, bad.err

@@ -127,6 +127,14 @@ def gate_command(
             "newest finished one of the run's target version)."
         ),
     ] = None,
+    capabilities: Annotated[
+        Path | None,
+        typer.Option(
+            help="Judge the `capability` rule under this capabilities file instead of the one "
+            "the capability run was measured under (say, safeguards raised since); its content "
+            "hash is recorded in the decision's lineage."
+        ),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Decide PASS / WARN / BLOCK. Exit 0 pass (and warn), 1 block, 2 invalid input."""
@@ -154,6 +162,7 @@ def gate_command(
         clock=env_clock(),  # SAFETYLOOP_NOW simulates the time (governance SLAs, debt aging)
         redteam=redteam,
         agentic=agentic,
+        capabilities=capabilities,
     )
     if json_out or markdown or junit:
         fmt = "json" if json_out else "markdown" if markdown else "junit"

@@ -15,20 +15,22 @@ capability's interval (the best elicitation method, max-of-estimates bootstrap):
   routes to a tier-3 review item.
 
 Without a capability run of the target the principle is NOT MEASURED. With
-`SAFETYLOOP_CAPABILITIES=FILE` the run is judged under that capabilities file instead (say, the
-deployment's safeguards were raised since the run): no need to run the model again.
+`gate --capabilities FILE` the run is judged under that capabilities file instead (say, the
+deployment's safeguards were raised since the run): no need to run the model again; the
+decision's lineage records that file's content hash, so a reader knows which thresholds judged it.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from safetyloop.capability import (
+    Capabilities,
     CapabilityReport,
     Verdict,
     latest_run_id,
-    load_capabilities,
     summarise,
 )
 from safetyloop.config import Principle
@@ -36,13 +38,29 @@ from safetyloop.gate._model import Finding, Status
 from safetyloop.gate._rules import RuleContext, gate_rule, not_measured
 from safetyloop.store import Store, project_store_url
 
-__all__ = ["CAPABILITIES_ENV", "CAPABILITY_UNDECIDED", "RULE", "capability", "capability_findings"]
+__all__ = [
+    "CAPABILITY_UNDECIDED",
+    "RULE",
+    "capability",
+    "capability_findings",
+    "judged_under",
+]
 
 RULE = "capability"
-#: A capabilities file the gate judges the run under instead of the one it was run with.
-CAPABILITIES_ENV = "SAFETYLOOP_CAPABILITIES"
+#: The capabilities the gate judges the run under instead of the ones it was run with.
+_JUDGED: ContextVar[Capabilities | None] = ContextVar("capabilities_judged", default=None)
 #: The finding governance routes to a tier-3 review.
 CAPABILITY_UNDECIDED = "capability-undecided"
+
+
+@contextmanager
+def judged_under(capabilities: Capabilities | None) -> Iterator[None]:
+    """Within the block, the `capability` rule judges under `capabilities` (None: the run's own)."""
+    token = _JUDGED.set(capabilities)
+    try:
+        yield
+    finally:
+        _JUDGED.reset(token)
 
 
 def _shown(value: float | None, low: float | None, high: float | None) -> str:
@@ -114,6 +132,4 @@ def capability(principle: Principle, ctx: RuleContext) -> list[Finding]:
                 f"no finished capability run of target version "
                 f"{ctx.evidence.target_version[:12]} (`safetyloop capability run`)",
             )
-        override = os.environ.get(CAPABILITIES_ENV)
-        judged = load_capabilities(Path(override)) if override else None
-        return capability_findings(principle, summarise(store, run_id, judged))
+        return capability_findings(principle, summarise(store, run_id, _JUDGED.get()))
