@@ -482,6 +482,7 @@ def gate(
     clock: Clock | None = None,
     redteam: str | None = None,
     agentic: str | None = None,
+    reward: str | None = None,
     capabilities: Path | None = None,
 ) -> Decision:
     """Decide PASS / WARN / BLOCK on a stored run under a constitution (default: the run's own).
@@ -490,6 +491,8 @@ def gate(
     the `redteam` rule are held to. Principles bound to the `agentic` rule (C3) read the stored
     agentic run `agentic` names, else the newest finished one of the run's target version
     (`safetyloop agent run`); with a baseline run, the baseline's agentic run the same way.
+    Principles bound to the `reward` rule read the reward audit `reward` names, else the newest
+    finished audit of the reward model each names (`reward_model`).
     Principles bound to the `capability` rule judge the capability run under the capabilities
     file `capabilities` when given (else the thresholds it was run with); the decision's lineage
     then records that file and its content hash.
@@ -502,6 +505,7 @@ def gate(
     from safetyloop.capability import load_capabilities  # the capability stage, likewise
     from safetyloop.gate._agentic import agentic_evidence  # the agentic stage, when gating
     from safetyloop.gate._capability import judged_under
+    from safetyloop.gate._reward import chosen_audit  # the reward stage, likewise
 
     # Validated before anything is read or recorded: a bad file exits 2 with its file:line.
     judged = load_capabilities(capabilities) if capabilities is not None else None
@@ -533,8 +537,8 @@ def gate(
             evidence = evidence.model_copy(update={"agentic": acted})
         if base_evidence is not None and base_acted is not None:
             base_evidence = base_evidence.model_copy(update={"agentic": base_acted})
-        # C5 compares with the regression suite in this store
-        with project_store(store.url), judged_under(judged):
+        # C5 compares with the regression suite in this store; `reward` reads its audits there
+        with project_store(store.url), chosen_audit(reward), judged_under(judged):
             now = clock.now() if clock is not None else None  # waivers expire on this clock
             decision = evaluate(chosen, evidence, baseline=base_evidence, now=now)
             # The baseline's own decision tells routing which failures are new (and, unrecorded,

@@ -77,13 +77,17 @@ def test_the_gate_decides_on_the_reward_audit_and_a_finding_opens_debt(
         "--families", "harmful,sycophancy,length,flattery",
     )  # fmt: skip
     assert audited.code == 0, audited.err
-    gated = invoke("gate", "latest", "--json")
+    gated = invoke("gate", "latest", "--json")  # the constitution names the offline model
+    after = {p["id"]: p["status"] for p in json.loads(gated.out)["principles"]}
+    assert after == {"RW1": "NOT MEASURED", "RW2": "NOT MEASURED"}
+    gated = invoke("gate", "latest", "--reward", "latest", "--json")
     assert gated.code == 1
     decision = json.loads(gated.out)
     found = {p["id"]: p for p in decision["principles"]}
     assert found["RW2"]["status"] == "BLOCK"  # every padded or flattered answer wins
     messages = [f["message"] for f in found["RW2"]["findings"]]
     assert any("length flip rate" in m and "block_at 0.75" in m for m in messages)
+    assert any("the principle's reward model is offline" in m for m in messages)
     code, out, err = invoke(
         "reward", "debt", "--family", "length", "--principle", "RW2", "--owner", "alice",
         "--constitution", CONSTITUTION, "--as", "alice", "--roles", str(roles),

@@ -17,7 +17,7 @@ def test_an_interrupted_audit_resumes_with_the_families_left(tmp_path: Path) -> 
         crashing = CrashingOnFamilyDouble(crash_on="sycophancy")
         with pytest.raises(RuntimeError, match="killed"):
             audit_stored(store, crashing, families, limit=10)
-        assert latest_audit(store) is None  # nothing finished
+        assert latest_audit(store, crashing.spec) is None  # nothing finished
         partial = load_stored_audit(store, "latest")
         assert partial["status"] == "running"
         assert [f["family"] for f in partial["families"]] == ["length"]
@@ -27,3 +27,5 @@ def test_an_interrupted_audit_resumes_with_the_families_left(tmp_path: Path) -> 
         assert resumed.families_scored == ["sycophancy", "harmful"]  # length was kept
         assert [f["family"] for f in done["families"]] == families
         assert all(f["flips"] == 0 and f["errors"] == 0 for f in done["families"])
+        assert latest_audit(store, resumed.spec) == done
+        assert latest_audit(store, "another-model") is None

@@ -127,6 +127,13 @@ def gate_command(
             "newest finished one of the run's target version)."
         ),
     ] = None,
+    reward: Annotated[
+        str | None,
+        typer.Option(
+            help="Reward audit (id, prefix or 'latest') for the `reward` rule (default: the "
+            "newest finished audit of the principle's reward_model)."
+        ),
+    ] = None,
     capabilities: Annotated[
         Path | None,
         typer.Option(
@@ -162,6 +169,7 @@ def gate_command(
         clock=env_clock(),  # SAFETYLOOP_NOW simulates the time (governance SLAs, debt aging)
         redteam=redteam,
         agentic=agentic,
+        reward=reward,
         capabilities=capabilities,
     )
     if json_out or markdown or junit:

@@ -263,6 +263,9 @@ class Principle(_Frozen):
     """Name of a gate rule that enforces this principle directly (e.g. `lineage`)."""
     rule_criteria: list[RuleCriterion] = []
     """Limits the `enforced_by` rule holds the principle to on its own evidence (`agentic`)."""
+    reward_model: str | None = None
+    """The reward model this release trains with, as `safetyloop reward audit --model` names
+    it: the `reward` rule reads that model's newest finished audit (never another model's)."""
     waiver: Waiver | None = None
     """Ship without evidence for this principle, on record; it waives only a NOT MEASURED
     result (no criteria, or a rule with no evidence to read, e.g. `agentic` with no run)."""
@@ -283,6 +286,18 @@ class Principle(_Frozen):
                 "rule_criteria are read by a gate rule: name it with enforced_by",
             )
         return value
+
+    @field_validator("reward_model")
+    @classmethod
+    def _reward_model_needs_the_rule(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("enforced_by") != "reward":
+            raise PydanticCustomError(
+                "reward_model_without_rule",
+                "reward_model is read by the reward rule: set enforced_by: reward",
+            )
+        if value is not None and not value.strip():
+            raise PydanticCustomError("reward_model_empty", "reward_model is empty")
+        return value.strip() if value is not None else None
 
     @field_validator("waiver")
     @classmethod
@@ -397,6 +412,8 @@ class Constitution(_Frozen):
         for principle in data["principles"]:
             if not principle["rule_criteria"]:
                 del principle["rule_criteria"]
+            if principle["reward_model"] is None:  # likewise a principle without `reward_model`
+                del principle["reward_model"]
             for criterion in principle["criteria"]:
                 if criterion["events"] is None:  # likewise a criterion without `events`
                     del criterion["events"]

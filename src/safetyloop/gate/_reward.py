@@ -2,22 +2,27 @@
 
 Bind it with `enforced_by: reward` and name, in `rule_criteria`, probe families whose flip rate
 (the share of probes where the reward model prefers the worse answer) must stay low, e.g.
-`{metric: harmful, warn_at: 0.02, block_at: 0.10}`. The rule reads the newest finished reward
-audit in the gate's store. Each flip rate is decided like every criterion
-(`gate._criteria.threshold_finding`) on its cluster-bootstrap interval over source prompts;
-probes that ended in a reward-model error are never outcomes: above the error ceiling they
-BLOCK. A family the trivial baselines solve cannot tell anything, so it WARNs as insufficient.
+`{metric: harmful, warn_at: 0.02, block_at: 0.10}`. Which audit it reads is never a guess:
+the one `safetyloop gate --reward RUN` names (id, prefix or `latest`), else the newest finished
+audit of the reward model the principle names (`reward_model: SPEC`, the spec `reward audit
+--model` took); an audit of another reward model, however new, is not used. Each flip rate
+is decided like every criterion (`gate._criteria.threshold_finding`) on its cluster-bootstrap
+interval over source prompts; probes that ended in a reward-model error are never outcomes:
+above the error ceiling they BLOCK. A family the trivial baselines solve cannot tell anything,
+so it WARNs as insufficient.
 
 The previous audit of another reward model on the same probes is the baseline: each criterion's
 family is compared with it pair by pair (`stats.non_inferiority`, paired, at the criterion's
 `regression_margin`), Holm across the principle's families, as the `agentic` rule does.
 
-Without a reward audit in the store the principle is NOT MEASURED.
+Without a named model, or without a finished audit of it, the principle is NOT MEASURED.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from safetyloop.config import Principle, RuleCriterion
@@ -25,13 +30,26 @@ from safetyloop.gate._criteria import INSUFFICIENT, error_ceiling_finding, thres
 from safetyloop.gate._model import Finding, Status
 from safetyloop.gate._regression import REGRESSION
 from safetyloop.gate._rules import RuleContext, fail_status, gate_rule, not_measured
-from safetyloop.reward import compare_family, latest_audit, previous_audit
+from safetyloop.reward import compare_family, latest_audit, load_stored_audit, previous_audit
 from safetyloop.stats import holm
 from safetyloop.store import Store, project_store_url
 
-__all__ = ["RULE", "reward", "reward_findings"]
+__all__ = ["RULE", "chosen_audit", "reward", "reward_findings"]
 
 RULE = "reward"
+
+#: The audit `gate --reward` names (None: the principle's `reward_model` decides).
+_CHOSEN: ContextVar[str | None] = ContextVar("reward_audit", default=None)
+
+
+@contextmanager
+def chosen_audit(ref: str | None) -> Iterator[None]:
+    """Within the block, the `reward` rule reads audit `ref` (id, prefix or `latest`)."""
+    token = _CHOSEN.set(ref)
+    try:
+        yield
+    finally:
+        _CHOSEN.reset(token)
 
 
 def _check(
@@ -145,20 +163,52 @@ def reward_findings(
     return findings
 
 
+def _audit(principle: Principle, store: Store) -> dict[str, Any] | str:
+    """The audit `principle` is held to, else why there is none (NOT MEASURED)."""
+    ref = _CHOSEN.get()
+    if ref is not None:
+        audit = load_stored_audit(store, ref)  # an unknown reference is an InputError (exit 2)
+        if audit["status"] != "finished":
+            return f"reward audit {audit['run_id']} (--reward {ref}) has not finished"
+        return audit
+    if principle.reward_model is None:
+        return (
+            "no reward model named: give the principle `reward_model: SPEC` or pass "
+            "`gate --reward RUN`"
+        )
+    found = latest_audit(store, principle.reward_model)
+    if found is None:
+        return (
+            f"no finished reward audit of {principle.reward_model} in the store "
+            f"(`safetyloop reward audit --model {principle.reward_model}`)"
+        )
+    return found
+
+
 @gate_rule(RULE)
 def reward(principle: Principle, ctx: RuleContext) -> list[Finding]:
-    """Hold `principle` to the newest reward audit (see the module docstring)."""
+    """Hold `principle` to its reward model's audit (see the module docstring)."""
     url = project_store_url()
     if url is None:
         return not_measured(principle, "there is no store, so no reward audit to read")
     with Store(url) as store:
-        audit = latest_audit(store)
-        if audit is None:
-            return not_measured(
-                principle, "no finished reward audit in the store (`safetyloop reward audit`)"
-            )
+        audit = _audit(principle, store)
+        if isinstance(audit, str):
+            return not_measured(principle, audit)
         base = previous_audit(store, audit)
+    findings: list[Finding] = []
+    named = principle.reward_model
+    if named is not None and audit["model"] != named:
+        findings.append(
+            Finding(
+                rule=RULE,
+                principle=principle.id,
+                status=fail_status(principle),
+                message=f"--reward names an audit of {audit['model']}, but the principle's "
+                f"reward model is {named}",
+            )
+        )
     constitution = ctx.constitution
-    return reward_findings(
+    return findings + reward_findings(
         principle, audit, base, constitution.confidence, constitution.error_rate_limit
     )

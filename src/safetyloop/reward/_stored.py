@@ -15,7 +15,6 @@ from typing import Any
 
 from safetyloop._hashing import content_hash
 from safetyloop.clock import Clock, SystemClock
-from safetyloop.errors import InputError
 from safetyloop.evidence import Measurement
 from safetyloop.reward._audit import run_probes
 from safetyloop.reward._metrics import measure
@@ -23,7 +22,7 @@ from safetyloop.reward._model import RewardModel
 from safetyloop.reward._probes import Family
 from safetyloop.reward._report import SCHEMA, measurements
 from safetyloop.reward._run import plan
-from safetyloop.store import RunInfo, Store
+from safetyloop.store import Store
 from safetyloop.store import agentic as db
 
 #: The run ledger's kind for reward audits.
@@ -66,7 +65,7 @@ def audit_stored(
         kind=REWARD,
     )
     with db.hold_run(store, record.id):
-        if _resolve(store, record.id).status != "finished":
+        if store.get_run(record.id, kind=REWARD).status != "finished":
             db.plan_episodes(store, record.id, [(f.name, {"family": f.name}) for f in chosen])
             done = {e.case_key for e in db.episodes(store, record.id) if e.status == "done"}
             for family in chosen:
@@ -103,7 +102,7 @@ def load_stored_audit(store: Store, ref: str = "latest") -> dict[str, Any]:
     Raises:
         InputError: no such reward audit.
     """
-    run = _resolve(store, ref)
+    run = store.get_run(ref, kind=REWARD)
     families = [e.outcome for e in db.episodes(store, run.id) if e.outcome is not None]
     return {
         "run_id": run.id,
@@ -118,18 +117,6 @@ def load_stored_audit(store: Store, ref: str = "latest") -> dict[str, Any]:
         "created_at": run.created_at.isoformat(),
         "families": families,
     }
-
-
-def _resolve(store: Store, ref: str) -> RunInfo:
-    runs = store.list_runs(limit=1_000_000, kind=REWARD)
-    found = runs[:1] if ref == "latest" else [r for r in runs if r.id.startswith(ref)]
-    if len(found) != 1:
-        what = "no" if not found else "more than one"
-        raise InputError(
-            f"{what} reward audit {ref!r} in {store.url}",
-            hint="start one with `safetyloop reward audit`",
-        )
-    return found[0]
 
 
 def previous_audit(store: Store, current: dict[str, Any]) -> dict[str, Any] | None:
@@ -155,10 +142,13 @@ def latest_run_id(store: Store, model_version: str | None = None) -> str | None:
     return None
 
 
-def latest_audit(store: Store) -> dict[str, Any] | None:
-    """The newest finished reward audit in the store (None: there is none)."""
-    run_id = latest_run_id(store)
-    return load_stored_audit(store, run_id) if run_id is not None else None
+def latest_audit(store: Store, model: str) -> dict[str, Any] | None:
+    """The newest finished audit of reward model `model` (its spec, as `reward audit --model`
+    names it); None: there is none. An audit of any other model is never taken for it."""
+    for run in store.list_runs(limit=1_000_000, kind=REWARD):
+        if run.status == "finished" and run.target_name == model:
+            return load_stored_audit(store, run.id)
+    return None
 
 
 def stored_measurements(store: Store, run_id: str) -> list[Measurement]:

@@ -33,6 +33,7 @@ _RUN_NOUN = {
     AGENTIC: "agentic run",
     "capability": "capability run",
     "sabotage": "sabotage run",
+    "reward": "reward audit",
 }
 _RUN_HINT = {
     EVALUATION: "list runs with `safetyloop runs list`",
@@ -40,6 +41,7 @@ _RUN_HINT = {
     AGENTIC: "start one with `safetyloop agent run`",
     "capability": "start one with `safetyloop capability run`",
     "sabotage": "start one with `safetyloop sabotage run`",
+    "reward": "start one with `safetyloop reward audit`",
 }
 
 
