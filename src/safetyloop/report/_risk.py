@@ -40,6 +40,7 @@ __all__ = [
     "FORMATS",
     "RiskReportContext",
     "WrittenRiskReport",
+    "risk_context",
     "risk_formats",
     "write_risk_report",
 ]
@@ -128,6 +129,35 @@ def risk_formats(outputs: list[Path]) -> list[tuple[Path, str]]:
     return out
 
 
+def risk_context(
+    store: Store,
+    argument: RiskArgument,
+    debt: list[FreshnessDebt],
+    reports: list[RecordedReport],
+) -> RiskReportContext:
+    """What every format of the report on `argument` renders; `reports`: those recorded so far.
+
+    Reads only: `write_risk_report` opens the freshness debt first, the console shows the
+    argument as the store holds it now without opening any."""
+    earlier = {r.id for r in reports if r.target_version == argument.target_version}
+    runs = sorted({f.run_id for f in argument.figures if f.source == "capability"})
+    thresholds = [t for run in runs for t in capability.summarise(store, run).thresholds]
+    png = plot_figures(
+        argument, {f"capability:{t.id}": (t.rule_out, t.rule_in) for t in thresholds}
+    )
+    return RiskReportContext(
+        report_id=new_id("rr"),
+        argument=argument,
+        debt=debt,
+        critiques=[c for c in list_critiques(store) if c.report_id in earlier],
+        previous=reports[-1] if reports else None,
+        graph=claim_graph(argument),
+        plot_png=base64.b64encode(png).decode("ascii") if png else None,
+        thresholds=thresholds,
+        roadmap=roadmap(argument),
+    )
+
+
 def write_risk_report(
     store: Store,
     *,
@@ -149,23 +179,7 @@ def write_risk_report(
     debt = open_freshness_debt(
         store, argument, spec, previous=previous, owner=owner or actor, actor=actor, clock=clock
     )
-    earlier = {r.id for r in reports if r.target_version == target_version}
-    runs = sorted({f.run_id for f in argument.figures if f.source == "capability"})
-    thresholds = [t for run in runs for t in capability.summarise(store, run).thresholds]
-    png = plot_figures(
-        argument, {f"capability:{t.id}": (t.rule_out, t.rule_in) for t in thresholds}
-    )
-    context = RiskReportContext(
-        report_id=new_id("rr"),
-        argument=argument,
-        debt=debt,
-        critiques=[c for c in list_critiques(store) if c.report_id in earlier],
-        previous=previous,
-        graph=claim_graph(argument),
-        plot_png=base64.b64encode(png).decode("ascii") if png else None,
-        thresholds=thresholds,
-        roadmap=roadmap(argument),
-    )
+    context = risk_context(store, argument, debt, reports)
     texts = {path: render(context, fmt) for path, fmt in formats}
     hashes = {str(p): hashlib.sha256(t.encode("utf-8")).hexdigest() for p, t in texts.items()}
     partials = {path: path.with_name(f".{path.name}.partial") for path in texts}

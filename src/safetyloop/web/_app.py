@@ -17,6 +17,7 @@ from safetyloop.web import (
     _pages_gate,
     _pages_governance,
     _pages_redteam,
+    _pages_risk,
     _pages_runs,
     _signin,
 )
@@ -57,7 +58,14 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_exception_handler(SafetyloopError, _error)  # type: ignore[arg-type]
-    for module in (_signin, _pages_runs, _pages_gate, _pages_governance, _pages_redteam):
+    for module in (
+        _signin,
+        _pages_runs,
+        _pages_gate,
+        _pages_governance,
+        _pages_redteam,
+        _pages_risk,
+    ):
         app.include_router(module.router)
     app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
     return app
