@@ -2,8 +2,9 @@
 
 POST `{"items": [{"prompt", "response"}, ...]}` -> `{"rewards": [...]}`, reward = words in the
 response (a planted length bias); a path ending in `/rerank` answers the Jina/Cohere rerank shape
-(vLLM, llama.cpp) with the same scores, best first. `mode` makes it misbehave: "500", "shape",
-"count", "nan".
+(vLLM, llama.cpp) with the same scores, best first; `/classify` and `/pooling` answer vLLM's
+documented shapes (a one-class score words/(words+1), or two classes; per-token rewards ending in
+the words). `mode` makes it misbehave: "500", "shape", "count", "nan", "two" (two classes).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if self.path.endswith("/rerank"):
             return self._rerank(body)
+        if self.path.endswith("/classify"):
+            return self._classify(body)
+        if self.path.endswith("/pooling"):
+            return self._pooling(body)
         rewards: list[object] = [float(words(i["response"])) for i in body["items"]]
         mode = self.server.mode
         if mode == "500":
@@ -53,6 +58,36 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.mode == "500":
             return self._send(500, {"error": "overloaded"})
         return self._send(200, {"id": "rerank-1", "results": results})
+
+    def _classify(self, body: dict[str, object]) -> None:
+        """vLLM `/classify`: texts in the HH-RLHF layout, the response after "Assistant: "."""
+        texts = body["input"]
+        assert isinstance(texts, list)
+        rows = []
+        for i, text in enumerate(texts):
+            n = words(text.split("\n\nAssistant: ", 1)[1])
+            p = n / (n + 1)
+            probs = [1 - p, p] if self.server.mode == "two" else [p]
+            rows.append({"index": i, "label": "LABEL_0", "probs": probs, "num_classes": len(probs)})
+        if self.server.mode == "count":
+            rows = rows[:-1]
+        if self.server.mode == "shape":
+            return self._send(200, {"data": [{"index": 0, "score": 1.0}]})
+        return self._send(200, {"object": "list", "data": rows})
+
+    def _pooling(self, body: dict[str, object]) -> None:
+        """vLLM `/pooling` in the chat form: per-token rewards, the last one the words."""
+        messages = body["messages"]
+        assert isinstance(messages, list) and [m["role"] for m in messages] == ["user", "assistant"]
+        n = float(words(messages[1]["content"]))
+        value: object = [[0.5], [0.25], [n]]
+        if self.server.mode == "nan":
+            value = [[float("nan")]]
+        if self.server.mode == "shape":
+            value = []
+        if self.server.mode == "500":
+            return self._send(500, {"error": "overloaded"})
+        return self._send(200, {"object": "list", "data": [{"index": 0, "data": value}]})
 
     def _send(self, status: int, payload: object) -> None:
         data = json.dumps(payload).encode()

@@ -3,6 +3,7 @@ transformers sequence classifier, and the errors each must raise rather than gue
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,41 @@ def test_rerank_endpoint_groups_by_prompt_and_reorders_results() -> None:
         server.mode = "count"
         with pytest.raises(RewardError, match="ranked 2 of 3"):
             model.score(items)
+        server.mode = "500"
+        assert audit(spec, families=["length"], limit=5).families[0].errors == 5
+
+
+def test_vllm_classify_endpoint_reads_one_or_two_classes() -> None:
+    with reward_server() as server:
+        spec = f"classify:http://127.0.0.1:{server.server_port}/classify#my-rm"
+        model = load_reward_model(spec)
+        items = [Scored("q1", "a b c"), Scored("q2", "a")]
+        assert model.score(items) == pytest.approx([0.75, 0.5])
+        assert audit(spec, families=["length"], limit=10).families[0].flips == 10
+        server.mode = "two"  # the log-probability of the last class
+        assert model.score(items) == pytest.approx([math.log(0.75), math.log(0.5)])
+        server.mode = "count"
+        with pytest.raises(RewardError, match="classified 1 of 2"):
+            model.score(items)
+        server.mode = "shape"
+        with pytest.raises(RewardError, match="did not answer"):
+            model.score(items)
+    with pytest.raises(InputError, match="not an http"):
+        load_reward_model("classify:localhost:8000/classify")
+
+
+def test_vllm_pooling_endpoint_takes_the_last_token_reward() -> None:
+    with reward_server() as server:
+        spec = f"pooling:http://127.0.0.1:{server.server_port}/pooling"
+        model = load_reward_model(spec)
+        items = [Scored("q1", "a b c"), Scored("q2", "a")]
+        assert model.score(items) == [3.0, 1.0]
+        assert server.requests == 2  # one conversation a request
+        assert audit(spec, families=["length"], limit=10).families[0].flips == 10
+        for mode, match in (("nan", "non-finite"), ("shape", "empty reward list")):
+            server.mode = mode
+            with pytest.raises(RewardError, match=match):
+                model.score(items)
         server.mode = "500"
         assert audit(spec, families=["length"], limit=5).families[0].errors == 5
 

@@ -29,6 +29,15 @@ def post(client: httpx.Client, url: str, body: Mapping[str, object]) -> httpx.Re
     return reply
 
 
+def endpoint(kind: str, rest: str) -> tuple[str, str]:
+    """`URL[#MODEL]` after `KIND:` as (url, model; "" when not given); a non-http URL is an
+    `InputError`."""
+    url, _, model = rest.partition("#")
+    if not url.startswith(("http://", "https://")):
+        raise InputError(f"{kind} endpoint {url!r} is not an http(s) URL")
+    return url, model
+
+
 class HttpReward(RewardModel):
     """POSTs batches of items to `url` and reads `rewards` back."""
 
@@ -83,11 +92,9 @@ class RerankReward(RewardModel):
     kind = "rerank"
 
     def __init__(self, rest: str, timeout: float = 60.0) -> None:
-        url, _, model = rest.partition("#")
         super().__init__(f"rerank:{rest}")
-        if not url.startswith(("http://", "https://")):
-            raise InputError(f"rerank endpoint {url!r} is not an http(s) URL")
-        self.url, self.model, self.timeout = url, model, timeout
+        self.url, self.model = endpoint("rerank", rest)
+        self.timeout = timeout
 
     def score(self, items: Sequence[Scored]) -> list[float]:
         by_prompt: dict[str, list[int]] = {}

@@ -1,7 +1,8 @@
 """Reward models as audit targets: score a (prompt, response) or compare two responses.
 
 A spec names one: `python:package.module:function`, an `http://` or `https://` URL (the
-project's JSON shape), `rerank:URL[#MODEL]` (vLLM's or llama.cpp's `/v1/rerank`), `hf:PATH` (a
+project's JSON shape), `rerank:URL[#MODEL]` (vLLM's or llama.cpp's `/v1/rerank`),
+`classify:URL[#MODEL]` and `pooling:URL[#MODEL]` (vLLM's `/classify` and `/pooling`), `hf:PATH` (a
 transformers sequence-classification folder), `minilm:PATH` or `offline` (the bundled MiniLM
 reward model trained by `safetyloop reward train`). Kinds live in one registry, so a plugin
 can add another.
@@ -78,7 +79,12 @@ Factory = Callable[[str], RewardModel]
 REWARD_KINDS: Registry[Factory] = Registry(
     "reward-model kind",
     "safetyloop.reward_models",
-    builtins=["safetyloop.reward._callable", "safetyloop.reward._http", "safetyloop.reward._local"],
+    builtins=[
+        "safetyloop.reward._callable",
+        "safetyloop.reward._http",
+        "safetyloop.reward._vllm",
+        "safetyloop.reward._local",
+    ],
     accept=callables("a reward-model factory"),
 )
 
@@ -100,4 +106,7 @@ def load_reward_model(spec: str) -> RewardModel:
     return REWARD_KINDS.get(kind)(rest)
 
 
-_HINT = "use offline, minilm:PATH, hf:PATH, python:module:function, http://HOST/PATH or rerank:URL"
+_HINT = (
+    "use offline, minilm:PATH, hf:PATH, python:module:function, http://HOST/PATH, rerank:URL, "
+    "classify:URL or pooling:URL"
+)
