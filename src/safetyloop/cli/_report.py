@@ -75,7 +75,7 @@ def risk_command(
         line.append(f" {p.name} ({sum(c.supported for c in p.claims)}/{len(p.claims)} claims)")
         console.print(line)
     for d in written.context.debt:
-        console.print(f"debt {d.debt_id} ({'opened' if d.opened else 'open'}): {d.description}")
+        console.print(f"debt {d.debt_id} ({d.state}): {d.description}")
     console.print(Text(f"conclusion: {a.status.upper()}", style=_COLOURS[a.status]))
     console.print(a.conclusion)
     for path, digest in written.files.items():

@@ -11,6 +11,10 @@ case scored safe on a finished run by the current version of its scorer (`_evide
 approved, unexpired exception (risk acceptance) covering the item's principle. Only an actor
 with an approver role the policy does not forbid may clear (`_authority`, as for reviews).
 
+Debt a system check opened (its `evidence` holds the check's key, e.g. the risk report's
+`risk_gap`) may also be cleared by that check, as actor `system:<check>`, once the check finds
+its cause gone (`clear_resolved`: the risk report argued again with its evidence current).
+
 A clearance by risk acceptance lasts as long as the acceptance: read at a time `at` past its
 expiry, the item is open again (`reopened` says why) — in `debt list`, in the gate, and for
 `clear_debt`. `age_debt` (run by every recorded gate) writes the reopening down and audits it as
@@ -48,11 +52,15 @@ __all__ = [
     "age_debt",
     "aging_level",
     "clear_debt",
+    "clear_resolved",
     "get_debt",
     "link_regression_cases",
     "list_debt",
     "open_debt",
 ]
+
+#: The prefix of a system check's actor name (`system:risk-freshness`).
+SYSTEM = "system:"
 
 #: Aging levels in order; `block` BLOCKs every release while the item stays open.
 AGING_LEVELS = ("ok", "warn", "escalate", "block")
@@ -301,11 +309,45 @@ def clear_debt(
             raise Refused(f"debt {debt_id} is already {row.status}")
         if acceptance_id is not None:
             clearance = _acceptance(tx, acceptance_id, row.principle, now)
-        row.status, row.cleared_at, row.cleared_by = "cleared", now, actor
-        row.clearance = clearance
-        tx.save_debt(row)
-        tx.audit(actor, "debt.cleared", {"debt_id": debt_id, **clearance}, the_clock)
-        return _item(row)
+        return _cleared(tx, row, actor, clearance, the_clock)
+
+
+def _cleared(
+    tx: Governed, row: DebtRecord, actor: str, clearance: dict[str, Any], clock: Clock
+) -> DebtItem:
+    """Mark `row` cleared by `actor` on `clearance`, audited as `debt.cleared`."""
+    row.status, row.cleared_at, row.cleared_by = "cleared", clock.now(), actor
+    row.clearance = clearance
+    tx.save_debt(row)
+    tx.audit(actor, "debt.cleared", {"debt_id": row.id, **clearance}, clock)
+    return _item(row)
+
+
+def clear_resolved(
+    store: Store,
+    debt_id: str,
+    *,
+    key: str,
+    actor: str,
+    detail: dict[str, Any],
+    clock: Clock | None = None,
+) -> DebtItem:
+    """Clear an item a system check opened, now that the check finds its cause gone.
+
+    `actor` must be a system check (`system:<check>`) and the item's evidence must carry the
+    check's `key` (the check opened it): no person's debt clears this way without evidence.
+    `detail`: what the check found, kept in the clearance and the audit log.
+    """
+    if not actor.startswith(SYSTEM):
+        raise InputError(f"only a system check ({SYSTEM}<check>) clears resolved debt, not {actor}")
+    the_clock = clock or SystemClock()
+    with governed(store) as tx:
+        row = _open_row(tx, debt_id)
+        if row.status != "open":
+            raise Refused(f"debt {debt_id} is already {row.status}")
+        if key not in row.evidence:
+            raise Refused(f"debt {debt_id} was not opened by a check keyed {key!r}")
+        return _cleared(tx, row, actor, {"kind": "resolved", "key": key, **detail}, the_clock)
 
 
 def _acceptance(tx: Governed, acceptance_id: str, principle: str, now: datetime) -> dict[str, Any]:

@@ -5,6 +5,11 @@ older than its policy's max age, an expired attestation, and a capability jump p
 since the last recorded report. Each is keyed (`evidence.risk_gap`), so running the report
 again opens nothing new while the item is open. The gate then treats it like any debt: PASS,
 then WARN, then BLOCK as it ages (the policy's `debt_aging`).
+
+When the report is argued again and a pathway's stale evidence or expired attestation is gone
+(fresh evidence arrived, a new attestation was approved), its item clears through the ledger
+(`clear_resolved`, actor `system:risk-freshness`, audited `debt.cleared`). A capability jump's
+item is not cleared this way: people re-argue the pathways and clear it on the ledger.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from safetyloop._hashing import content_hash
 from safetyloop.clock import Clock
-from safetyloop.governance.debt import list_debt, open_debt
+from safetyloop.governance.debt import DebtItem, clear_resolved, list_debt, open_debt
 from safetyloop.risk._argument import RiskArgument
 from safetyloop.risk._pathways import PathwayFile
 from safetyloop.risk.records import RecordedReport
@@ -25,10 +30,15 @@ __all__ = ["FreshnessDebt", "figure_key", "open_freshness_debt"]
 
 #: Where a debt item keeps the keys of the gaps it stands for.
 KEY = "risk_gap"
+#: Where it keeps the target version whose argument opened it, and the claim (`pathway/claim`).
+TARGET = "target_versions"
+CLAIM = "risk_claims"
+#: The system check that clears an item once its gap is gone.
+ACTOR = "system:risk-freshness"
 
 
 class FreshnessDebt(BaseModel):
-    """A debt item the argument needs: opened now, or already open."""
+    """A debt item the argument needs (opened now, or already open) or cleared now."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -37,6 +47,14 @@ class FreshnessDebt(BaseModel):
     severity: str
     description: str
     opened: bool
+    cleared: bool = False
+
+    @property
+    def state(self) -> str:
+        """How the report shows it."""
+        if self.cleared:
+            return "cleared now: its evidence is current again"
+        return "opened now" if self.opened else "already open"
 
 
 def figure_key(source: str, metric: str) -> str:
@@ -45,8 +63,8 @@ def figure_key(source: str, metric: str) -> str:
 
 def _needed(
     argument: RiskArgument, spec: PathwayFile, previous: RecordedReport | None
-) -> list[tuple[str, str, str, str]]:
-    """(key, principle, severity, description) for every gap that must be debt."""
+) -> list[tuple[str, str, str, str, list[str]]]:
+    """(key, principle, severity, description, claims) for every gap that must be debt."""
     out = []
     for p in argument.pathways:
         for c in p.claims:
@@ -55,11 +73,11 @@ def _needed(
                 if "stale" in e.gaps:
                     key = content_hash(["stale", p.id, c.id, e.source, e.metric, e.run_id])
                     text = f"risk report: stale evidence for {where}: {e.label}: {e.why}"
-                    out.append((key, f"risk:{p.id}", p.severity, text))
+                    out.append((key, f"risk:{p.id}", p.severity, text, [f"{p.id}/{c.id}"]))
                 if "expired" in e.gaps and e.attestation is not None:
                     key = content_hash(["expired", p.id, c.id, e.attestation.id])
                     text = f"risk report: expired attestation for {where}: {e.why}"
-                    out.append((key, f"risk:{p.id}", p.severity, text))
+                    out.append((key, f"risk:{p.id}", p.severity, text, [f"{p.id}/{c.id}"]))
     if previous is None:
         return out
     for t in spec.triggers:
@@ -74,7 +92,7 @@ def _needed(
                     f"{f.value:.3f} (run {f.run_id}), past the trigger +{t.jump:g} since report "
                     f"{previous.id}; re-argue every pathway"
                 )
-                out.append((key, "risk:capability-jump", t.severity, text))
+                out.append((key, "risk:capability-jump", t.severity, text, []))
     return out
 
 
@@ -89,11 +107,14 @@ def open_freshness_debt(
     clock: Clock,
 ) -> list[FreshnessDebt]:
     """Open (once) the debt items the argument's stale evidence, expired attestations and
-    capability jumps call for; returns each, new or already open."""
+    capability jumps call for, and clear those of its pathways it no longer needs; returns each,
+    new, already open or cleared now."""
     now = clock.now()
-    held = {k: d for d in list_debt(store, status="open", at=now) for k in d.evidence.get(KEY, [])}
-    out = []
-    for key, principle, severity, text in _needed(argument, spec, previous):
+    items = list_debt(store, status="open", at=now)
+    held = {k: d for d in items for k in d.evidence.get(KEY, [])}
+    needed = _needed(argument, spec, previous)
+    out = _clear_resolved(store, argument, items, {key for key, *_ in needed}, clock)
+    for key, principle, severity, text, claims in needed:
         item = held.get(key)
         opened = item is None
         if item is None:
@@ -103,7 +124,7 @@ def open_freshness_debt(
                 severity=severity,
                 description=text,
                 owner=owner,
-                evidence={KEY: [key]},
+                evidence={KEY: [key], TARGET: [argument.target_version], CLAIM: claims},
                 actor=actor,
                 clock=clock,
             )
@@ -115,6 +136,38 @@ def open_freshness_debt(
                 severity=severity,
                 description=text,
                 opened=opened,
+            )
+        )
+    return out
+
+
+def _clear_resolved(
+    store: Store, argument: RiskArgument, items: list[DebtItem], needed: set[str], clock: Clock
+) -> list[FreshnessDebt]:
+    """Clear the open items of this target's argument whose gaps are gone and whose claims are
+    now supported (a new attestation awaiting its approvers supports nothing yet)."""
+    supported = {f"{p.id}/{c.id}" for p in argument.pathways for c in p.claims if c.supported}
+    out = []
+    for d in items:
+        keys, claims = d.evidence.get(KEY, []), d.evidence.get(CLAIM, [])
+        if (
+            not keys
+            or not claims
+            or argument.target_version not in d.evidence.get(TARGET, [])
+            or needed.intersection(keys)
+            or not supported.issuperset(claims)
+        ):
+            continue
+        detail = {"target_version": argument.target_version, "argued_at": clock.now().isoformat()}
+        clear_resolved(store, d.id, key=KEY, actor=ACTOR, detail=detail, clock=clock)
+        out.append(
+            FreshnessDebt(
+                debt_id=d.id,
+                principle=d.principle,
+                severity=d.severity,
+                description=d.description,
+                opened=False,
+                cleared=True,
             )
         )
     return out
