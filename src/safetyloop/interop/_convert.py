@@ -9,6 +9,7 @@ result's metadata so an export gives them back unchanged.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ INSPECT_META = "inspect"
 TRANSCRIPT_META = "transcript"
 #: Longest verdict label the store keeps.
 _LABEL_MAX = 32
+#: Hex digits of the full value's hash that end a cut label.
+_DIGITS = 8
 _ROLES = {"system", "user", "assistant", "tool"}
 
 
@@ -115,13 +118,14 @@ def convert(sample: dict[str, Any], ctx: SampleContext) -> ImportedCase:
             scorer=scorer_name(part),
             scorer_version=scorer_version(part, ctx.scorer_specs.get(name)),
             score=Score(
-                label=_label(value, f"{where}: score {part!r}"),
+                label=label,
                 confidence=1.0,
-                explanation=str(score.get("explanation") or ""),
+                explanation=_explanation(value, label, score.get("explanation")),
             ),
         )
         for name, score in scores.items()
         for part, value in _values(name, score.get("value"))
+        for label in [_label(value, f"{where}: score {part!r}")]
     ]
     return ImportedCase(case=case, result=result, verdicts=verdicts)
 
@@ -203,13 +207,27 @@ def _raw_score(score: Any) -> dict[str, Any]:
 
 
 def _label(value: Any, where: str) -> str:
-    """A score value as a verdict label: a string as it is, anything else as JSON."""
+    """A score value as a verdict label: a string as it is, anything else as JSON.
+
+    A label longer than the store's 32 characters is cut to its first 23, an ellipsis and 8
+    hex digits of the full value's SHA-256 (so different long values stay different labels);
+    the full value is kept in the explanation and, untouched, in the result's Inspect metadata.
+    """
     if value is None:
         raise InspectLogError(f"{where}: the score has no value")
-    label = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    label = _text(value)
     if len(label) > _LABEL_MAX:
-        raise InspectLogError(
-            f"{where}: value {label[:40]}... is longer than {_LABEL_MAX} characters",
-            hint="a verdict label is a short category or number; reduce the score first",
-        )
+        digest = hashlib.sha256(label.encode("utf-8")).hexdigest()[:_DIGITS]
+        return f"{label[: _LABEL_MAX - _DIGITS - 1]}\u2026{digest}"
     return label
+
+
+def _explanation(value: Any, label: str, explanation: Any) -> str:
+    """Inspect's explanation, after the full value when the label had to be cut."""
+    text = str(explanation or "")
+    full = _text(value)
+    return text if full == label else f"full value: {full}" + (f"\n{text}" if text else "")
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
