@@ -7,7 +7,7 @@ Anything else (transport failure, another status, a reply of another shape) is a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import httpx
 
@@ -27,6 +27,19 @@ def post(client: httpx.Client, url: str, body: Mapping[str, object]) -> httpx.Re
     if reply.status_code != 200:
         raise RewardError(f"{url} answered HTTP {reply.status_code}: {reply.text[:200]}")
     return reply
+
+
+def in_batches(
+    items: Sequence[Scored],
+    timeout: float,
+    ask: Callable[[httpx.Client, Sequence[Scored]], list[float]],
+) -> list[float]:
+    """`ask` the endpoint about `items`, `BATCH` at a time, over one connection."""
+    out: list[float] = []
+    with httpx.Client(timeout=timeout) as client:
+        for start in range(0, len(items), BATCH):
+            out.extend(ask(client, items[start : start + BATCH]))
+    return out
 
 
 def endpoint(kind: str, rest: str) -> tuple[str, str]:
@@ -51,11 +64,7 @@ class HttpReward(RewardModel):
         self.timeout = timeout
 
     def score(self, items: Sequence[Scored]) -> list[float]:
-        out: list[float] = []
-        with httpx.Client(timeout=self.timeout) as client:
-            for start in range(0, len(items), BATCH):
-                out.extend(self._batch(client, items[start : start + BATCH]))
-        return out
+        return in_batches(items, self.timeout, self._batch)
 
     def _batch(self, client: httpx.Client, items: Sequence[Scored]) -> list[float]:
         body = {"items": [{"prompt": i.prompt, "response": i.response} for i in items]}

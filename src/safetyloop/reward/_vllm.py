@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import httpx
 
-from safetyloop.reward._http import BATCH, endpoint, post
+from safetyloop.reward._http import endpoint, in_batches, post
 from safetyloop.reward._model import RewardError, RewardModel, Scored, checked, reward_kind
 
 #: How a (prompt, response) pair is written as one string for `/classify`.
@@ -41,11 +41,7 @@ class ClassifyReward(RewardModel):
         self.timeout = timeout
 
     def score(self, items: Sequence[Scored]) -> list[float]:
-        out: list[float] = []
-        with httpx.Client(timeout=self.timeout) as client:
-            for start in range(0, len(items), BATCH):
-                out.extend(self._batch(client, items[start : start + BATCH]))
-        return out
+        return in_batches(items, self.timeout, self._batch)
 
     def _batch(self, client: httpx.Client, items: Sequence[Scored]) -> list[float]:
         texts = [TEXT.format(prompt=i.prompt, response=i.response) for i in items]
