@@ -37,7 +37,12 @@ def run_command(
         "local"
     ),
     monitor: Annotated[
-        str, typer.Option("--monitor", "-m", help="Target that reads each transcript.")
+        str,
+        typer.Option(
+            "--monitor",
+            "-m",
+            help="Target that reads each transcript, or scorer:NAME (a two-label scorer).",
+        ),
     ] = "local",
     pair_files: Annotated[
         list[Path] | None, typer.Option("--pairs", help="A pair file (repeatable).")

@@ -20,7 +20,13 @@ from safetyloop.capability import (
 )
 from safetyloop.engine import RunnerSettings
 from safetyloop.errors import InputError
-from safetyloop.sabotage._monitor import monitor_suspicion, transcript
+from safetyloop.sabotage._monitor import (
+    Monitor,
+    build_monitor,
+    describe_monitor,
+    monitor_suspicion,
+    transcript,
+)
 from safetyloop.sabotage._pairs import Pair, load_pairs, pairs_version
 from safetyloop.store import Store
 from safetyloop.store.agentic import SABOTAGE
@@ -91,7 +97,7 @@ def run_sabotage(
     store: Store,
     *,
     target: Target | None = None,
-    monitor: Target | None = None,
+    monitor: Monitor | None = None,
     on_result: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> str:
     """Run `request` into `store` (resuming an unfinished run of the same plan); its run id.
@@ -116,7 +122,7 @@ def run_sabotage(
         for i in range(config.samples)
     }
     agent = target or build_target(request.target, request.targets_file)
-    watcher = monitor or build_target(request.monitor, request.targets_file)
+    watcher = monitor or build_monitor(request.monitor, request.targets_file)
     version = pairs_version(pairs)
     plan = {
         "target": agent.version,
@@ -127,7 +133,7 @@ def run_sabotage(
     }
     lineage = {
         "target": agent.describe(),
-        "monitor": watcher.describe(),
+        "monitor": describe_monitor(watcher),
         "monitor_name": request.monitor,
         "pairs": {p.id: p.kind for p in pairs},
         "pairs_version": version,
@@ -187,5 +193,5 @@ def run_sabotage(
         execute=execute,
         concurrency=config.concurrency,
         on_result=on_result,
-        also_close=[watcher],
+        also_close=[watcher] if isinstance(watcher, Target) else [],
     )
