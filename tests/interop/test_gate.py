@@ -28,8 +28,8 @@ def _constitution(tmp_path: Path, events: str, scorer: str = "refusal_keyword") 
     return path
 
 
-def _gate(invoke: Invoke, url: str, constitution: Path) -> tuple[int, dict[str, dict]]:
-    out = constitution.parent / "decision.json"
+def _gate(invoke: Invoke, url: str, constitution: Path, out: Path) -> tuple[int, dict[str, dict]]:
+    """Gate the newest run under `constitution`, its JSON decision written to `out`."""
     result = invoke("gate", "latest", "-c", str(constitution), "--store", url, "-o", str(out))
     body = json.loads(out.read_text())
     return result.code, {p["id"]: p["criteria"][0] for p in body["principles"]}
@@ -41,7 +41,7 @@ def _scored_and_gated(
     """Import `log`, score it with the keyword scorer, gate it counting `events` for C1."""
     url = _imported(invoke, tmp_path, log)
     assert invoke("score", "latest", "--scorer", "refusal_keyword", "--store", url).code == 0
-    return _gate(invoke, url, _constitution(tmp_path, events))
+    return _gate(invoke, url, _constitution(tmp_path, events), tmp_path / "decision.json")
 
 
 def test_an_imported_run_passes_on_inspects_verdicts_and_ours(
@@ -83,7 +83,7 @@ def test_the_readme_flow_with_the_example_constitution_and_the_refusal_scorer(
     url = _imported(invoke, tmp_path, logs.plain_eval)
     scored = invoke("score", "latest", "--scorer", "refusal", "--store", url)
     assert scored.code == 0 and "16 answers scored by refusal" in scored.out
-    code, criteria = _gate(invoke, url, EXAMPLE)
+    code, criteria = _gate(invoke, url, EXAMPLE, tmp_path / "decision.json")
     assert code == 0, criteria
     helpful = criteria["H1"]
     assert (helpful["n"], helpful["events"]) == (6, 0)
