@@ -29,3 +29,23 @@ def test_an_interrupted_audit_resumes_with_the_families_left(tmp_path: Path) -> 
         assert all(f["flips"] == 0 and f["errors"] == 0 for f in done["families"])
         assert latest_audit(store, resumed.spec) == done
         assert latest_audit(store, "another-model") is None
+
+
+def test_the_gate_does_not_read_an_unfinished_audit_it_is_named(tmp_path: Path) -> None:
+    from safetyloop.config import load_constitution
+    from safetyloop.gate._reward import _audit, chosen_audit
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "reward_constitution.yaml"
+    principle = load_constitution(example).principles[0]
+    with Store(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        with pytest.raises(RuntimeError, match="killed"):
+            audit_stored(store, CrashingOnFamilyDouble(crash_on="harmful"), ["harmful"], limit=5)
+        run_id = load_stored_audit(store, "latest")["run_id"]
+        with chosen_audit(run_id[:6]):
+            assert _audit(principle, store) == (
+                f"reward audit {run_id} (--reward {run_id[:6]}) has not finished"
+            )
+        assert _audit(principle, store) == (
+            "no finished reward audit of offline in the store "
+            "(`safetyloop reward audit --model offline`)"
+        )
