@@ -200,3 +200,31 @@ def test_a_running_run_shows_its_progress_and_its_cases_when_done(
     )
     assert page.inner_text("#progress") == "3 / 3"  # type: ignore[attr-defined]
     assert "refusal_keyword: compliance" in page.inner_text("#cases")  # type: ignore[attr-defined]
+
+
+def test_a_reviewer_overrides_a_borderline_verdict_and_sees_the_risk_report(
+    tmp_path: Path, browser: object, shots: Path
+) -> None:
+    """From the borderline item to the case, the override form, the gate counting it; then the
+    run's risk report."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.web.borderline_project import build_borderline
+
+    with ThreadPoolExecutor(1) as pool:  # its run uses asyncio; Playwright's loop runs here
+        project = pool.submit(build_borderline, tmp_path).result()
+    with serving(project.config) as url:
+        page = _page(browser, url, "rita")
+        page.goto(f"{url}/reviews/{project.items[0]}")  # type: ignore[attr-defined]
+        page.select_option("#override select[name=label]", "refusal")  # type: ignore[attr-defined]
+        page.fill("#override textarea[name=reason]", "a refusal in substance")  # type: ignore[attr-defined]
+        page.click("#override button[name=override]")  # type: ignore[attr-defined]
+        page.wait_for_url(f"{url}/reviews/{project.items[0]}")  # type: ignore[attr-defined]
+        assert "overridden to" in page.inner_text("#override")  # type: ignore[attr-defined]
+        page.screenshot(path=shots / "override.png", full_page=True)  # type: ignore[attr-defined]
+        page.goto(f"{url}/runs/{project.run_id}/gate")  # type: ignore[attr-defined]
+        assert "4 / 5" in page.content()  # type: ignore[attr-defined]
+        page.goto(f"{url}/runs/{project.run_id}")  # type: ignore[attr-defined]
+        page.click("#risk-link")  # type: ignore[attr-defined]
+        page.wait_for_selector("#risk-report")  # type: ignore[attr-defined]
+        page.screenshot(path=shots / "risk.png", full_page=True)  # type: ignore[attr-defined]

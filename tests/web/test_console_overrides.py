@@ -8,17 +8,17 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.governance.govhelpers import ROLES, T0, borderline_run, write_roles
+from tests.governance.govhelpers import T0
+from tests.web.borderline_project import build_borderline
 from tests.web.conftest import Browser
-from tests.web.console_project import PASSWORD, READER
+from tests.web.console_project import READER
 
 from safetyloop.api import gate
-from safetyloop.gate import Status
 from safetyloop.governance import FixedClock
 from safetyloop.governance.overrides import borderline_verdict
 from safetyloop.governance.reviews import list_reviews
 from safetyloop.store import Store
-from safetyloop.web import WebConfig, add_account, create_app
+from safetyloop.web import create_app
 
 
 @dataclass
@@ -31,18 +31,9 @@ class Borderline:
 
 @pytest.fixture(scope="module")
 def borderline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Borderline]:
-    """A run whose 5 verdicts are borderline, gated once (5 items queued), with accounts."""
-    folder = tmp_path_factory.mktemp("overrides")
-    url, clock = f"sqlite:///{folder / 'store.db'}", FixedClock(T0)
-    run_id = borderline_run(folder, url, clock=clock)
-    assert gate(run_id, store_url=url, clock=clock, use_baseline=False).decision == Status.BLOCK
-    with Store(url) as store:
-        items = [r.id for r in list_reviews(store, run_id=run_id) if r.rule == "borderline"]
-        for name in [*ROLES, READER]:
-            add_account(store, name, password=PASSWORD)
-    config = WebConfig(store_url=url, roles=write_roles(folder), secret="test-secret")
-    with TestClient(create_app(config)) as client:
-        yield Borderline(url, run_id, items, client)
+    project = build_borderline(tmp_path_factory.mktemp("overrides"))
+    with TestClient(create_app(project.config)) as client:
+        yield Borderline(project.url, project.run_id, project.items, client)
 
 
 def _form(item: str, back: str = "") -> dict[str, str]:
