@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for bench.runner_overhead when run as a plain script
 
-from bench.runner_overhead import stub_url  # noqa: E402
+from runner_overhead import stub_url  # noqa: E402
 
 GOAL_MB = 400.0
 CONSTITUTION = """\
@@ -58,6 +58,22 @@ def write_suite(path: Path, n: int) -> None:
                 "category": f"cat{i % 4}",
             }
             out.write(json.dumps(record) + "\n")
+
+
+def cli_run(folder: Path, base_url: str, concurrency: int) -> tuple[list[str], dict[str, str]]:
+    """The `safetyloop run` command over `folder`'s suite and store, and its environment."""
+    (folder / "constitution.yaml").write_text(CONSTITUTION.format(suite="big.jsonl"), "utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFETYLOOP_")}
+    env.update(COLUMNS="200", NO_COLOR="1", PYTHONPATH=str(ROOT / "src"))
+    command = [
+        "-m", "safetyloop", "run",
+        "--target", f"openai:bench@{base_url}",
+        "--constitution", str(folder / "constitution.yaml"),
+        "--store", f"sqlite:///{folder / 'bench.db'}",
+        "--concurrency", str(concurrency),
+        "--no-cache",
+    ]  # fmt: skip
+    return command, env
 
 
 def rss_mb(pid: int) -> float | None:
@@ -108,20 +124,12 @@ def main() -> None:
     with stub_url(server_process=True) as base_url, tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         write_suite(folder / "big.jsonl", args.n)
-        (folder / "constitution.yaml").write_text(CONSTITUTION.format(suite="big.jsonl"), "utf-8")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SAFETYLOOP_")}
-        env.update(COLUMNS="200", NO_COLOR="1", PYTHONPATH=str(ROOT / "src"))
-        command = [
-            sys.executable, "-m", "safetyloop", "run",
-            "--target", f"openai:bench@{base_url}",
-            "--constitution", str(folder / "constitution.yaml"),
-            "--store", f"sqlite:///{folder / 'bench.db'}",
-            "--concurrency", str(args.concurrency),
-            "--no-cache",
-        ]  # fmt: skip
+        command, env = cli_run(folder, base_url, args.concurrency)
         started = time.monotonic()
         with (folder / "run.log").open("wb") as log:
-            child = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=log)
+            child = subprocess.Popen(
+                [sys.executable, *command], cwd=folder, env=env, stdout=log, stderr=log
+            )
             curve = sample_rss(child, args.every)
             code = child.wait()
         wall = time.monotonic() - started

@@ -70,14 +70,14 @@ def make_cases(n: int) -> list[Case]:
 
 
 @contextmanager
-def stub_url(server_process: bool) -> Iterator[str]:
-    """The base URL of a zero-delay stub, in this process or in a child process."""
+def stub_url(server_process: bool, delay: float = 0.0) -> Iterator[str]:
+    """The base URL of a stub answering after `delay` s, in this process or in a child process."""
     if not server_process:
-        with StubChatServer(delay=0.0) as server:
+        with StubChatServer(delay=delay) as server:
             yield server.base_url
         return
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.doubles.stub_chat_server"],
+        [sys.executable, "-m", "tests.doubles.stub_chat_server", "--delay", str(delay)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
