@@ -173,6 +173,9 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
         ) from None
 
 
+_SUMMARIES = "summaries.json"
+
+
 def _zip_header(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
     with _open_zip(path) as zf, path.open("rb") as fh:
         names = set(zf.namelist())
@@ -182,18 +185,10 @@ def _zip_header(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]] | None
                 hint="import a finished log, or recover it with `inspect log convert`",
             )
         header = _member_json(path, zf, fh, "header.json")
-        summaries = (
-            _member_json(path, zf, fh, "summaries.json") if "summaries.json" in names else None
-        )
+        summaries = _summary_keys(path, zf, fh) if _SUMMARIES in names else None
     if not isinstance(header, dict):
         raise InspectLogError(f"{path}: header.json is not an object")
-    if not isinstance(summaries, list):
-        return header, None
-    # Only which samples the log holds is kept: a summary carries the sample's whole input
-    # (18 MB of them for a 12 MB log), which would otherwise stay in memory all import long.
-    return header, [
-        {"id": s.get("id"), "epoch": s.get("epoch")} for s in summaries if isinstance(s, dict)
-    ]
+    return header, summaries
 
 
 def _zip_samples(path: Path) -> Iterator[dict[str, Any]]:
@@ -223,6 +218,18 @@ def _zstd_member(fh: BinaryIO, info: zipfile.ZipInfo) -> bytes:
     its CRC here."""
     import zstandard  # the `inspect` extra; only .eval logs need it
 
+    raw = _zstd_raw(fh, info)
+    try:
+        data = zstandard.ZstdDecompressor().decompress(raw, max_output_size=info.file_size)
+    except zstandard.ZstdError as exc:
+        raise ValueError(str(exc)) from None
+    if zlib.crc32(data) != info.CRC:
+        raise ValueError("CRC mismatch")
+    return bytes(data)
+
+
+def _zstd_raw(fh: BinaryIO, info: zipfile.ZipInfo) -> bytes:
+    """A zstd member's compressed bytes, read past its local header."""
     fh.seek(info.header_offset)
     fields = _LOCAL_HEADER.unpack(fh.read(_LOCAL_HEADER.size))
     if fields[0] != _LOCAL_SIGNATURE:
@@ -231,13 +238,55 @@ def _zstd_member(fh: BinaryIO, info: zipfile.ZipInfo) -> bytes:
     raw = fh.read(info.compress_size)
     if len(raw) != info.compress_size:
         raise EOFError("member data cut short")
+    return raw
+
+
+def _summary_keys(path: Path, zf: zipfile.ZipFile, fh: BinaryIO) -> list[dict[str, Any]]:
+    """The id and epoch of each sample summaries.json lists, streamed with `ijson` when it is
+    installed: a summary carries its sample's whole input (18 MB of them for a 12 MB log),
+    which parsed whole would briefly take several times the log's size in memory."""
+    ijson = _ijson()
+    errors: tuple[type[Exception], ...] = (zipfile.BadZipFile, zlib.error, EOFError, ValueError)
+    if ijson is None:
+        parsed = _member_json(path, zf, fh, _SUMMARIES)
+        items = parsed if isinstance(parsed, list) else []
+    else:
+        items = ijson.items(_member_stream(zf, fh, zf.getinfo(_SUMMARIES)), "item")
+        errors += (ijson.JSONError,)
     try:
-        data = zstandard.ZstdDecompressor().decompress(raw, max_output_size=info.file_size)
-    except zstandard.ZstdError as exc:
-        raise ValueError(str(exc)) from None
-    if zlib.crc32(data) != info.CRC:
-        raise ValueError("CRC mismatch")
-    return bytes(data)
+        return [{"id": s.get("id"), "epoch": s.get("epoch")} for s in items if isinstance(s, dict)]
+    except errors as exc:
+        raise InspectLogError(
+            f"{path}: member {_SUMMARIES} is damaged ({exc}); the file may be truncated"
+        ) from None
+
+
+def _member_stream(zf: zipfile.ZipFile, fh: BinaryIO, info: zipfile.ZipInfo) -> Any:
+    """A member as a readable stream (its CRC checked once read to the end)."""
+    if info.compress_type != ZIP_ZSTD:
+        return zf.open(info)  # zipfile checks the CRC at the end
+    import zstandard
+
+    return _CrcChecked(zstandard.ZstdDecompressor().stream_reader(_zstd_raw(fh, info)), info.CRC)
+
+
+class _CrcChecked:
+    """A zstd member's decompressing stream whose CRC-32 is checked when it reaches its end."""
+
+    def __init__(self, stream: Any, crc: int) -> None:
+        self.stream, self.expected, self.crc = stream, crc, 0
+
+    def read(self, size: int = -1) -> bytes:
+        import zstandard
+
+        try:
+            data: bytes = self.stream.read(size)
+        except zstandard.ZstdError as exc:
+            raise ValueError(str(exc)) from None
+        self.crc = zlib.crc32(data, self.crc)
+        if not data and size != 0 and self.crc != self.expected:
+            raise ValueError("CRC mismatch")
+        return data
 
 
 _ATTACHMENT = "attachment://"
