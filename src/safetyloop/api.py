@@ -294,7 +294,7 @@ async def _run_cases(
         settings=request.runner,
         on_result=on_result,
     )
-    await runner.run(todo)
+    await runner.stream(todo)
 
 
 async def _execute(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from safetyloop._hashing import content_hash
@@ -95,23 +95,45 @@ class Runner:
         cancelled and awaited before this returns: none goes on to fail against a client its
         caller has closed meanwhile, so no case that was never sent is recorded as an error.
         """
-        limit = self.settings.concurrency or self.target.max_concurrency
-        semaphore = asyncio.Semaphore(max(1, limit))
+        results: list[CaseResult | None] = [None] * len(cases)
 
-        async def one(case: Case) -> CaseResult:
-            async with semaphore:
+        def keep(index: int, result: CaseResult) -> None:
+            results[index] = result
+
+        await self._each(cases, keep)
+        return [r for r in results if r is not None]
+
+    async def stream(self, cases: Iterable[Case]) -> None:
+        """Run every case, leaving each result to the sink and `on_result` only.
+
+        Why: memory stays flat with the number of cases (100,000 and more): a fixed pool of
+        workers pulls the cases one by one, so there is no task per case and no list of results.
+        Failures behave as in `run`.
+        """
+        await self._each(cases, None)
+
+    async def _each(
+        self, cases: Iterable[Case], keep: Callable[[int, CaseResult], None] | None
+    ) -> None:
+        """As many workers as requests may be in flight, each taking the next case when free."""
+        limit = max(1, self.settings.concurrency or self.target.max_concurrency)
+        queue = iter(enumerate(cases))
+
+        async def worker() -> None:
+            for index, case in queue:  # shared: each case is taken by exactly one worker
                 result = await self._run_case(case)
-            self.sink.record_result(self.run_id, result)
-            if self.on_result:
-                self.on_result(result)
-            return result
+                self.sink.record_result(self.run_id, result)
+                if self.on_result:
+                    self.on_result(result)
+                if keep is not None:
+                    keep(index, result)
 
         try:
             async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(one(c)) for c in cases]
+                for _ in range(limit):
+                    group.create_task(worker())
         except BaseExceptionGroup as failed:  # the first failure, as `gather` raised it
             raise failed.exceptions[0] from None
-        return [t.result() for t in tasks]
 
     async def _run_case(self, case: Case) -> CaseResult:
         key = cache_key(self.target, case, self.params)
