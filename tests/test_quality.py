@@ -30,3 +30,10 @@ def test_ruff_format_is_clean() -> None:
 def test_mypy_strict_is_clean() -> None:
     done = _run(str(BIN / "mypy"))
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_test_modules_have_unique_names() -> None:
+    """Test folders are not packages, so pytest imports each module by its basename: two
+    `test_cli.py` in different folders stop the whole collection."""
+    names = [p.name for p in (ROOT / "tests").rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
