@@ -14,6 +14,7 @@ from safetyloop.errors import InputError, SafetyloopError
 from safetyloop.governance._session import Refused
 from safetyloop.store import Store
 from safetyloop.web import (
+    _actions,
     _pages_gate,
     _pages_governance,
     _pages_redteam,
@@ -63,6 +64,7 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         _pages_runs,
         _pages_gate,
         _pages_governance,
+        _actions,
         _pages_redteam,
         _pages_risk,
     ):
