@@ -25,7 +25,7 @@ Text = Annotated[str, Form()]
 Optional = Annotated[str, Form()]
 
 
-def _listed(text: str) -> list[str]:
+def listed(text: str) -> list[str]:
     """A form's comma- or whitespace-separated list."""
     return [part for part in text.replace(",", " ").split() if part]
 
@@ -50,7 +50,7 @@ def add_debt(
         severity=severity,
         description=description,
         owner=owner,
-        evidence={"run_ids": _listed(runs), "case_ids": _listed(cases)},
+        evidence={"run_ids": listed(runs), "case_ids": listed(cases)},
         actor=ctx.user,
         clock=env_clock(),
         constitution=load_constitution_checked(None),
@@ -64,7 +64,7 @@ def link_debt(ctx: CtxDep, debt_id: str, suite: Text, cases: Text, csrf: Optiona
     check_csrf(ctx.request, csrf)
     acting_roles(ctx.config, ctx.user)
     item = link_regression_cases(
-        ctx.store, debt_id, suite=suite, case_ids=_listed(cases), actor=ctx.user, clock=env_clock()
+        ctx.store, debt_id, suite=suite, case_ids=listed(cases), actor=ctx.user, clock=env_clock()
     )
     return done(ctx, item, "/debt")
 
@@ -84,7 +84,7 @@ def confirm(
         ctx.store,
         incident_id,
         failure_type=failure_type or None,
-        root_causes=_listed(root_causes),
+        root_causes=listed(root_causes),
         actor=ctx.user,
         clock=env_clock(),
     )

@@ -20,6 +20,7 @@ from safetyloop.web import (
     _pages_redteam,
     _pages_risk,
     _pages_runs,
+    _risk_actions,
     _signin,
 )
 from safetyloop.web._auth import Forbidden, NotSignedIn
@@ -65,6 +66,7 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         _pages_gate,
         _pages_governance,
         _actions,
+        _risk_actions,
         _pages_redteam,
         _pages_risk,
     ):
