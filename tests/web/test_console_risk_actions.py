@@ -25,7 +25,8 @@ def test_an_attestation_queues_its_review_which_the_attester_cannot_sign(
     as_user: Callable[[str | None], Browser],
 ) -> None:
     rita = as_user("rita")
-    assert 'action="/attestations"' in rita.client.get("/risk/v1").text
+    page = rita.client.get("/risk/v1").text
+    assert 'action="/attestations"' in page and 'action="/critiques/answers"' in page
     made = rita.post("/attestations", ATTEST)
     assert made.status_code == 303, made.text
     item = made.headers["location"].rsplit("/", 1)[1]
@@ -66,15 +67,17 @@ def test_a_critique_and_its_answer_are_recorded_with_the_users(
             actor="dana",
             clock=SystemClock(),
         )
-    assert as_user("rhea").post(f"/reports/{report.id}/critiques", {"text": "x"}).status_code == 403
+    assert as_user("rhea").post("/critiques", {"report": report.id, "text": "x"}).status_code == 403
     lee = as_user("lee")
-    assert lee.post("/reports/rr-none/critiques", {"text": "x"}).status_code == 400
-    made = lee.post(f"/reports/{report.id}/critiques", {"text": "the sandbox claim is thin"})
+    assert lee.post("/critiques", {"report": "rr-none", "text": "x"}).status_code == 400
+    made = lee.post("/critiques", {"report": report.id, "text": "the sandbox claim is thin"})
     assert made.status_code == 303, made.text
     with Store(project.url) as store:
         [crit] = list_critiques(store, report.id)
     assert (crit.reviewer, crit.text) == ("lee", "the sandbox claim is thin")
-    answered = as_user("dana").post(f"/critiques/{crit.id}/answers", {"text": "added egress logs"})
+    answered = as_user("dana").post(
+        "/critiques/answers", {"critique": crit.id, "text": "added egress logs"}
+    )
     assert answered.status_code == 303, answered.text
     with Store(project.url) as store:
         [crit] = list_critiques(store, report.id)

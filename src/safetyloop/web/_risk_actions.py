@@ -66,19 +66,19 @@ def attest(
     return done(ctx, Attested(attestation=att, review=item), f"/reviews/{item.id}")
 
 
-@router.post("/reports/{report_id}/critiques", response_model=None)
-def critique(ctx: CtxDep, report_id: str, text: Text, csrf: Optional = "") -> Response:
+@router.post("/critiques", response_model=None)
+def critique(ctx: CtxDep, report: Text, text: Text, csrf: Optional = "") -> Response:
     """Attach the signed-in reviewer's critique to a recorded risk report."""
     check_csrf(ctx.request, csrf)
     acting_roles(ctx.config, ctx.user)
-    made = add_critique(ctx.store, report_id, text=text, reviewer=ctx.user, clock=env_clock())
+    made = add_critique(ctx.store, report, text=text, reviewer=ctx.user, clock=env_clock())
     return done(ctx, made, "/audit")
 
 
-@router.post("/critiques/{critique_id}/answers", response_model=None)
-def answer(ctx: CtxDep, critique_id: str, text: Text, csrf: Optional = "") -> Response:
+@router.post("/critiques/answers", response_model=None)
+def answer(ctx: CtxDep, critique: Text, text: Text, csrf: Optional = "") -> Response:
     """Answer a critique; the next report of that version shows both."""
     check_csrf(ctx.request, csrf)
     acting_roles(ctx.config, ctx.user)
-    made = answer_critique(ctx.store, critique_id, text=text, actor=ctx.user, clock=env_clock())
+    made = answer_critique(ctx.store, critique, text=text, actor=ctx.user, clock=env_clock())
     return done(ctx, made, "/audit")
