@@ -9,6 +9,7 @@ import pytest
 from tests.incidents.incident_helpers import example_path
 from tests.web.conftest import Browser
 from tests.web.console_project import ConsoleProject
+from tests.web.test_permissions import _outcome as role_outcome
 
 from safetyloop.governance.debt import get_debt, link_regression_cases, open_debt
 from safetyloop.incidents._lab import add_incident
@@ -28,17 +29,13 @@ UNTRIAGED = "INC-2026-001"
 
 
 def _outcome(response: object) -> str:
-    status = getattr(response, "status_code", 0)
-    text = getattr(response, "text", "")
-    if status == 303:
-        return "ok"
-    if status == 403 and "read-only" in text:
-        return "read-only"
-    if status == 403:
-        return "refused"
-    if status == 400 and "has not been triaged" in text:
-        return "untriaged"  # the user may act; the rule then refused the missing triage
-    return f"{status}: {text[:200]}"
+    """The permission matrix's outcomes, and "untriaged": the user may act, and the rule then
+    refused the missing triage."""
+    if getattr(response, "status_code", 0) == 400 and "has not been triaged" in getattr(
+        response, "text", ""
+    ):
+        return "untriaged"
+    return role_outcome(response)
 
 
 @pytest.fixture(scope="module")
