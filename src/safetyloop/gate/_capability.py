@@ -35,8 +35,8 @@ from safetyloop.capability import (
 )
 from safetyloop.config import Principle
 from safetyloop.gate._model import Finding, Status
-from safetyloop.gate._rules import RuleContext, gate_rule, not_measured
-from safetyloop.store import Store, project_store_url
+from safetyloop.gate._rules import RuleContext, from_project_store, gate_rule, not_measured
+from safetyloop.store import Store
 
 __all__ = [
     "CAPABILITY_UNDECIDED",
@@ -121,10 +121,8 @@ def capability_findings(principle: Principle, report: CapabilityReport) -> list[
 @gate_rule(RULE)
 def capability(principle: Principle, ctx: RuleContext) -> list[Finding]:
     """Hold `principle` to the target's capability thresholds (see the module docstring)."""
-    url = project_store_url()
-    if url is None:
-        return not_measured(principle, "there is no store, so no capability run to read")
-    with Store(url) as store:
+
+    def read(store: Store) -> list[Finding]:
         run_id = latest_run_id(store, ctx.evidence.target_version)
         if run_id is None:
             return not_measured(
@@ -133,3 +131,5 @@ def capability(principle: Principle, ctx: RuleContext) -> list[Finding]:
                 f"{ctx.evidence.target_version[:12]} (`safetyloop capability run`)",
             )
         return capability_findings(principle, summarise(store, run_id, _JUDGED.get()))
+
+    return from_project_store(principle, "capability run", read)

@@ -29,10 +29,16 @@ from safetyloop.config import Principle, RuleCriterion
 from safetyloop.gate._criteria import INSUFFICIENT, error_ceiling_finding, threshold_finding
 from safetyloop.gate._model import Finding, Status
 from safetyloop.gate._regression import REGRESSION
-from safetyloop.gate._rules import RuleContext, fail_status, gate_rule, not_measured
+from safetyloop.gate._rules import (
+    RuleContext,
+    fail_status,
+    from_project_store,
+    gate_rule,
+    not_measured,
+)
 from safetyloop.reward import compare_family, latest_audit, load_stored_audit, previous_audit
 from safetyloop.stats import holm
-from safetyloop.store import Store, project_store_url
+from safetyloop.store import Store
 
 __all__ = ["RULE", "chosen_audit", "reward", "reward_findings"]
 
@@ -188,14 +194,16 @@ def _audit(principle: Principle, store: Store) -> dict[str, Any] | str:
 @gate_rule(RULE)
 def reward(principle: Principle, ctx: RuleContext) -> list[Finding]:
     """Hold `principle` to its reward model's audit (see the module docstring)."""
-    url = project_store_url()
-    if url is None:
-        return not_measured(principle, "there is no store, so no reward audit to read")
-    with Store(url) as store:
-        audit = _audit(principle, store)
-        if isinstance(audit, str):
-            return not_measured(principle, audit)
-        base = previous_audit(store, audit)
+    return from_project_store(
+        principle, "reward audit", lambda store: _judged(principle, ctx, store)
+    )
+
+
+def _judged(principle: Principle, ctx: RuleContext, store: Store) -> list[Finding]:
+    audit = _audit(principle, store)
+    if isinstance(audit, str):
+        return not_measured(principle, audit)
+    base = previous_audit(store, audit)
     findings: list[Finding] = []
     named = principle.reward_model
     if named is not None and audit["model"] != named:

@@ -22,6 +22,7 @@ from safetyloop.gate._model import (
     RunEvidence,
     Status,
 )
+from safetyloop.store import Store, project_store_url
 
 
 @dataclass(frozen=True)
@@ -195,3 +196,15 @@ def not_measured(
             ),
         )
     ]
+
+
+def from_project_store(
+    principle: Principle, what: str, read: Callable[[Store], list[Finding]]
+) -> list[Finding]:
+    """`read` the store the run or gate at hand is using, for rules whose evidence is a record
+    of its own (a capability run, a reward audit); NOT MEASURED when there is no store at all."""
+    url = project_store_url()
+    if url is None:
+        return not_measured(principle, f"there is no store, so no {what} to read")
+    with Store(url) as store:
+        return read(store)
